@@ -1,0 +1,52 @@
+package dev.berth.core.service;
+
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * What every protocol adapter (REST, Docker, CSI) calls. Each method validates its input and
+ * throws only {@link dev.berth.core.error.BerthException}s; adapters map those to their wire
+ * format in one place.
+ */
+public interface Volumes {
+
+    /**
+     * Creates a volume. Idempotent: a volume of the same name and service with the same size and
+     * filesystem is returned as it is; one that differs is {@link dev.berth.core.error.AlreadyExists}.
+     */
+    VolumeView create(CreateVolume request);
+
+    /**
+     * Removes a volume and its data. A volume mounted or attached anywhere is refused with
+     * {@link dev.berth.core.error.Busy} unless {@code force}, which unmounts and detaches it here first.
+     */
+    void remove(VolumeRef ref, boolean force);
+
+    VolumeView inspect(VolumeRef ref);
+
+    /** Volumes of one service, or of all when {@code service} is null; ordered by name. */
+    List<VolumeView> list(String service);
+
+    /** Claims the volume for this node and attaches it (no filesystem work). Idempotent. */
+    VolumeView attach(VolumeRef ref);
+
+    /**
+     * Detaches from this node and releases the claim. Refused with Busy while mount references
+     * exist, unless {@code force}.
+     */
+    VolumeView detach(VolumeRef ref, boolean force);
+
+    /**
+     * Adds mount reference {@code mountRef}; the first one claims, attaches, formats on first use
+     * and mounts. Returns the path a container should use.
+     */
+    String mount(VolumeRef ref, String mountRef);
+
+    /** Drops mount reference {@code mountRef}; the last one unmounts, detaches and releases the claim. */
+    void unmount(VolumeRef ref, String mountRef);
+
+    /** The container path if the volume is mounted on this node. */
+    Optional<String> path(VolumeRef ref);
+
+    List<ServiceInfo> services();
+}

@@ -1,0 +1,112 @@
+package dev.berth.core.spi;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.function.Consumer;
+
+/**
+ * The state store Berth keeps its truth in: an ordered key-value map with a global revision,
+ * compare-and-swap transactions, leases that delete their keys when they expire, and watches.
+ * The model is etcd's, so the embedded store (one host) and etcd (many hosts) are interchangeable;
+ * both must pass the same contract test suite.
+ *
+ * <p>Keys are UTF-8 strings of at most {@link #MAX_KEY_LENGTH} characters; values are opaque
+ * bytes. Every successful write increases the store revision by one; a key's
+ * {@code modRevision} is the revision of the write that last changed it.
+ */
+public interface StateStore extends AutoCloseable {
+    int MAX_KEY_LENGTH = 8192;
+    /** Lease id meaning "no lease": the key lives until deleted. */
+    long NO_LEASE = 0;
+
+    Optional<KeyValue> get(String key);
+
+    /** All keys starting with {@code prefix}, in key order. */
+    List<KeyValue> list(String prefix);
+
+    /** The revision of the latest write (0 for an empty, never written store). */
+    long revision();
+
+    /**
+     * Applies {@code ops} atomically if every compare holds, else changes nothing.
+     * A put naming a lease that does not exist (expired or revoked) fails the whole transaction
+     * with {@link dev.berth.core.error.NotFound}.
+     */
+    TxnResult txn(List<Compare> compares, List<Op> ops);
+
+    /** Creates a lease; keys put with it are deleted when it expires or is revoked. */
+    Lease grant(Duration ttl);
+
+    /**
+     * Restarts the lease's TTL. Throws {@link dev.berth.core.error.NotFound} if the lease has
+     * expired or was revoked: its keys are already gone.
+     */
+    void keepAlive(long leaseId);
+
+    /** Time left before the lease expires; empty if it no longer exists. */
+    Optional<Duration> timeToLive(long leaseId);
+
+    /** Ends the lease now and deletes its keys. Unknown leases are ignored. */
+    void revoke(long leaseId);
+
+    /** Calls {@code listener} for every change under {@code prefix} after this call, in revision order. */
+    Watch watch(String prefix, Consumer<WatchEvent> listener);
+
+    @Override
+    void close();
+
+    // ---- conveniences built on txn -------------------------------------------------------
+
+    /** Unconditional put. Returns the new revision. */
+    default long put(String key, byte[] value) {
+        return txn(List.of(), List.of(new Op.Put(key, value, NO_LEASE))).revision();
+    }
+
+    /** Put only if the key's modRevision is {@code expected} (0 = the key must not exist). */
+    default boolean compareAndPut(String key, long expected, byte[] value, long lease) {
+        return txn(List.of(new Compare(key, expected)), List.of(new Op.Put(key, value, lease))).succeeded();
+    }
+
+    /** Delete only if the key's modRevision is {@code expected}. */
+    default boolean compareAndDelete(String key, long expected) {
+        return txn(List.of(new Compare(key, expected)), List.of(new Op.Delete(key))).succeeded();
+    }
+
+    /** Unconditional delete; deleting a missing key is not an error. */
+    default void delete(String key) {
+        txn(List.of(), List.of(new Op.Delete(key)));
+    }
+
+    record KeyValue(String key, byte[] value, long createRevision, long modRevision, long lease) {
+    }
+
+    /** Holds when the key's modRevision equals {@code modRevision}; 0 means "the key is absent". */
+    record Compare(String key, long modRevision) {
+    }
+
+    sealed interface Op {
+        String key();
+
+        record Put(String key, byte[] value, long lease) implements Op {
+        }
+
+        record Delete(String key) implements Op {
+        }
+    }
+
+    record TxnResult(boolean succeeded, long revision) {
+    }
+
+    record Lease(long id, Duration ttl) {
+    }
+
+    record WatchEvent(Type type, KeyValue kv) {
+        public enum Type { PUT, DELETE }
+    }
+
+    interface Watch extends AutoCloseable {
+        @Override
+        void close();
+    }
+}

@@ -1,0 +1,38 @@
+package dev.berth.core.spi;
+
+import dev.berth.core.model.Capacity;
+import dev.berth.core.model.VolumeSpec;
+import java.util.Map;
+
+/**
+ * A storage backend, controller side: it creates and removes volumes and knows the backend's
+ * capacity. The host side (attach, detach) is its {@link NodeDriver}. A driver never sees HTTP or
+ * gRPC types, and throws only {@link dev.berth.core.error.BerthException}s.
+ */
+public interface StorageDriver {
+
+    /** The driver kind, e.g. "loop" or "dir". */
+    String kind();
+
+    /** True if attach yields a block device that needs a filesystem; false for directories. */
+    boolean blockDevices();
+
+    /**
+     * Creates the backend volume for {@code volumeId} and returns its backend id. Idempotent:
+     * calling it again for the same volume id returns the same backend id.
+     */
+    String create(String volumeId, VolumeSpec spec);
+
+    /** Removes the backend volume; a missing one is not an error. */
+    void remove(String backendId);
+
+    boolean exists(String backendId);
+
+    Capacity capacity();
+
+    /** Extra facts shown by inspect, e.g. where the data lives or that size is not enforced. */
+    Map<String, String> describe(String backendId);
+
+    /** The host side of this driver on this node. */
+    NodeDriver node();
+}
