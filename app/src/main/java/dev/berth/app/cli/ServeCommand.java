@@ -1,0 +1,130 @@
+package dev.berth.app.cli;
+
+import dev.berth.app.Version;
+import dev.berth.app.config.Config;
+import dev.berth.app.config.Keys;
+import dev.berth.app.config.ServiceConfig;
+import dev.berth.app.daemon.Daemon;
+import dev.berth.app.daemon.Wiring;
+import dev.berth.core.error.Forbidden;
+import dev.berth.core.error.InvalidArgument;
+import dev.berth.core.service.Checkpoints;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+@Command(name = "serve", description = "Run the Berth daemon (all-in-one: API, drivers, embedded store).")
+public final class ServeCommand implements Callable<Integer> {
+    @Option(names = "--config", paramLabel = "FILE", description = "Config file (default: /etc/berth/config.yml if present)")
+    Path config;
+    @Option(names = "--role", paramLabel = "ROLE", description = "Role to run; this version has: ${DEFAULT-VALUE}")
+    String role = "all-in-one";
+    @Option(names = "--node", paramLabel = "ID", description = "Node id (key: node)")
+    String node;
+    @Option(names = "--socket", paramLabel = "PATH", description = "Local API socket (key: socket)")
+    String socket;
+    @Option(names = "--state-dir", paramLabel = "DIR", description = "Embedded store folder (key: stateDir)")
+    String stateDir;
+    @Option(names = "--mount-root", paramLabel = "DIR", description = "Where volumes are mounted (key: mountRoot)")
+    String mountRoot;
+    @Option(names = "--docker-socket", paramLabel = "PATH", description = "Docker plugin socket (key: docker.socket)")
+    String dockerSocket;
+    @Option(names = "--set", paramLabel = "KEY=VALUE", description = "Set any config key, e.g. --set volumes.defaultSize=1G (repeatable)")
+    Map<String, String> set = new LinkedHashMap<>();
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public Integer call() throws InterruptedException {
+        if (!role.equals("all-in-one")) {
+            throw new InvalidArgument("role '" + role + "' is not available in this version", "use --role all-in-one");
+        }
+        Map<String, String> flags = new LinkedHashMap<>(set);
+        putIf(flags, Keys.NODE.name(), node);
+        putIf(flags, Keys.SOCKET.name(), socket);
+        putIf(flags, Keys.STATE_DIR.name(), stateDir);
+        putIf(flags, Keys.MOUNT_ROOT.name(), mountRoot);
+        putIf(flags, Keys.DOCKER_SOCKET.name(), dockerSocket);
+        Config cfg = Wiring.configLoader().load(config, System.getenv(), flags);
+        requireRootForBlockDrivers(cfg);
+        Daemon daemon = Daemon.start(cfg, TestCheckpoints.fromEnv());
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            daemon.close();
+            stopped.countDown();
+        }, "berth-shutdown"));
+        var out = spec.commandLine().getOut();
+        out.println("Berth " + Version.get() + " serving on " + cfg.get(Keys.SOCKET) + " (node "
+                + Wiring.nodeId(cfg) + ", state " + cfg.get(Keys.STATE_DIR) + ")");
+        daemon.reconcileReport().forEach(line -> out.println("reconcile: " + line));
+        out.flush();
+        stopped.await();
+        return ExitCodes.OK;
+    }
+
+    private static void putIf(Map<String, String> flags, String key, String value) {
+        if (value != null) {
+            flags.put(key, value);
+        }
+    }
+
+    private static void requireRootForBlockDrivers(Config cfg) {
+        if (isRoot()) {
+            return;
+        }
+        for (ServiceConfig s : cfg.services()) {
+            if (!s.driver().equals("dir")) {
+                throw new Forbidden("berth serve needs root for service " + s.name() + " (" + s.driver()
+                        + " driver): loop devices and mounts need root",
+                        "run it as root (sudo bin/berth serve), or try Berth without root with the dir driver: "
+                                + "see \"Without root\" in README.md");
+            }
+        }
+    }
+
+    static boolean isRoot() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+                if (line.startsWith("Uid:")) {
+                    return line.split("\\s+")[1].equals("0");
+                }
+            }
+        } catch (IOException e) {
+            return false;
+        }
+        return false;
+    }
+
+    /**
+     * Test-only fault injection, off unless BERTH_TEST_PAUSE_AT names a checkpoint: the daemon
+     * then writes BERTH_TEST_PAUSE_MARKER and blocks there, so a crash test can kill -9 it at
+     * exactly that step.
+     */
+    static final class TestCheckpoints {
+        static Checkpoints fromEnv() {
+            String at = System.getenv("BERTH_TEST_PAUSE_AT");
+            String marker = System.getenv("BERTH_TEST_PAUSE_MARKER");
+            if (at == null || marker == null) {
+                return Checkpoints.NONE;
+            }
+            return name -> {
+                if (name.equals(at)) {
+                    try {
+                        Files.writeString(Path.of(marker), name);
+                        Thread.sleep(Long.MAX_VALUE);
+                    } catch (IOException | InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                }
+            };
+        }
+    }
+}

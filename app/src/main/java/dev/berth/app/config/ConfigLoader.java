@@ -1,0 +1,209 @@
+package dev.berth.app.config;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import dev.berth.core.error.InvalidArgument;
+import dev.berth.core.model.FsType;
+import dev.berth.core.model.Names;
+import dev.berth.core.model.Size;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+
+/**
+ * Loads the configuration with the precedence flag > env > file > default, and refuses anything it
+ * does not understand: unknown keys (with the closest valid key), bad values, unknown drivers or
+ * driver options.
+ */
+public final class ConfigLoader {
+    public static final Path DEFAULT_FILE = Path.of("/etc/berth/config.yml");
+    private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
+    private final Map<String, Set<String>> driverOptions;
+
+    /** @param driverOptions every known driver kind with the option names it accepts */
+    public ConfigLoader(Map<String, Set<String>> driverOptions) {
+        this.driverOptions = Map.copyOf(driverOptions);
+    }
+
+    /**
+     * @param explicitFile the --config / BERTH_CONFIG file (must exist), or null for the default
+     *                     file, which may be absent
+     */
+    public Config load(Path explicitFile, Map<String, String> env, Map<String, String> flags) {
+        Path file = explicitFile != null ? explicitFile
+                : env.containsKey("BERTH_CONFIG") ? Path.of(env.get("BERTH_CONFIG")) : null;
+        boolean mustExist = file != null;
+        if (file == null) {
+            file = DEFAULT_FILE;
+        }
+        Map<String, String> fromFile = new LinkedHashMap<>();
+        List<ServiceConfig> services = new ArrayList<>();
+        boolean haveFile = Files.isRegularFile(file);
+        if (mustExist && !haveFile) {
+            throw new InvalidArgument("config file " + file + " does not exist",
+                    "create it (see the configuration reference in README.md) or leave --config out");
+        }
+        if (haveFile) {
+            readFile(file, fromFile, services);
+        }
+        Map<String, Key> keys = Keys.byName();
+        for (String k : flags.keySet()) {
+            requireKnown(k, keys, "flag --set");
+        }
+        Map<String, Setting> settings = new LinkedHashMap<>();
+        for (Key k : Keys.ALL) {
+            Setting s;
+            if (flags.containsKey(k.name())) {
+                s = new Setting(k.name(), flags.get(k.name()), "flag");
+            } else if (env.containsKey(k.env())) {
+                s = new Setting(k.name(), env.get(k.env()), "env " + k.env());
+            } else if (fromFile.containsKey(k.name())) {
+                s = new Setting(k.name(), fromFile.get(k.name()), "file " + file);
+            } else {
+                s = new Setting(k.name(), k.defaultValue(), "default");
+            }
+            settings.put(k.name(), s);
+        }
+        if (services.isEmpty()) {
+            services.add(new ServiceConfig("local", "loop", Map.of("pool", Keys.DEFAULT_POOL), "default"));
+        }
+        Config config = new Config(settings, services, haveFile ? file : null);
+        validate(config);
+        return config;
+    }
+
+    private void readFile(Path file, Map<String, String> out, List<ServiceConfig> services) {
+        JsonNode root;
+        try {
+            root = YAML.readTree(Files.readString(file));
+        } catch (JsonProcessingException e) {
+            throw new InvalidArgument("config file " + file + " is not valid YAML: " + e.getOriginalMessage()
+                    + (e.getLocation() == null ? "" : " (line " + e.getLocation().getLineNr() + ")"),
+                    "fix the YAML syntax");
+        } catch (IOException e) {
+            throw new InvalidArgument("cannot read config file " + file + ": " + e.getMessage(), "check its permissions");
+        }
+        if (root == null || root.isMissingNode() || root.isNull()) {
+            return;
+        }
+        if (!root.isObject()) {
+            throw new InvalidArgument("config file " + file + " must be a YAML mapping of keys", "see README.md");
+        }
+        Map<String, Key> keys = Keys.byName();
+        for (Iterator<Map.Entry<String, JsonNode>> it = root.fields(); it.hasNext(); ) {
+            var e = it.next();
+            if (e.getKey().equals("services")) {
+                readServices(file, e.getValue(), services);
+            } else {
+                flatten(e.getKey(), e.getValue(), out, keys, file);
+            }
+        }
+    }
+
+    private static void flatten(String prefix, JsonNode node, Map<String, String> out, Map<String, Key> keys, Path file) {
+        if (node.isObject()) {
+            for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
+                var e = it.next();
+                flatten(prefix + "." + e.getKey(), e.getValue(), out, keys, file);
+            }
+            return;
+        }
+        requireKnown(prefix, keys, "config file " + file);
+        if (!node.isValueNode()) {
+            throw new InvalidArgument("config key " + prefix + " in " + file + " must be a single value", "");
+        }
+        out.put(prefix, node.asText());
+    }
+
+    private static void requireKnown(String key, Map<String, Key> keys, String where) {
+        if (!keys.containsKey(key)) {
+            List<String> valid = new ArrayList<>(keys.keySet());
+            valid.add("services");
+            throw new InvalidArgument("unknown config key '" + key + "' in " + where,
+                    "did you mean '" + Suggest.closest(key, valid) + "'? Valid keys: " + String.join(", ", valid));
+        }
+    }
+
+    private void readServices(Path file, JsonNode node, List<ServiceConfig> services) {
+        if (!node.isObject() || node.isEmpty()) {
+            throw new InvalidArgument("'services' in " + file + " must map service names to {driver, options}",
+                    "e.g. services: {local: {driver: loop, options: {pool: /var/lib/berth/pool}}}");
+        }
+        for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
+            var e = it.next();
+            String name = Names.service(e.getKey());
+            JsonNode svc = e.getValue();
+            for (Iterator<String> f = svc.fieldNames(); f.hasNext(); ) {
+                String field = f.next();
+                if (!field.equals("driver") && !field.equals("options")) {
+                    throw new InvalidArgument("unknown key '" + field + "' in service " + name + " in " + file,
+                            "did you mean '" + Suggest.closest(field, List.of("driver", "options")) + "'?");
+                }
+            }
+            Map<String, String> options = new TreeMap<>();
+            JsonNode opts = svc.path("options");
+            if (!opts.isMissingNode() && !opts.isNull()) {
+                if (!opts.isObject()) {
+                    throw new InvalidArgument("options of service " + name + " must be a mapping", "");
+                }
+                opts.fields().forEachRemaining(o -> options.put(o.getKey(), o.getValue().asText()));
+            }
+            services.add(new ServiceConfig(name, svc.path("driver").asText(""), options, "file " + file));
+        }
+    }
+
+    private void validate(Config c) {
+        for (Key k : List.of(Keys.STATE_DIR, Keys.SOCKET, Keys.MOUNT_ROOT, Keys.DOCKER_SOCKET)) {
+            String v = c.get(k);
+            Path p = Path.of(v);
+            if (!p.isAbsolute() || !p.normalize().equals(p) || v.contains("..")) {
+                throw new InvalidArgument(k.name() + " = '" + v + "' (" + c.settings().get(k.name()).source()
+                        + ") must be an absolute, normalized path", "use a path like " + k.defaultValue());
+            }
+        }
+        if (!c.get(Keys.NODE).isEmpty()) {
+            Names.node(c.get(Keys.NODE));
+        }
+        Size.parse(c.get(Keys.DEFAULT_SIZE));
+        FsType.parse(c.get(Keys.DEFAULT_FS));
+        Config.parseDuration(Keys.LEASE_TTL.name(), c.get(Keys.LEASE_TTL));
+        if (c.duration(Keys.LEASE_TTL).toMillis() < 1000) {
+            throw new InvalidArgument("leaseTtl must be at least 1s", "use e.g. 5s");
+        }
+        for (Key k : List.of(Keys.DOCKER_ENABLED)) {
+            String v = c.get(k);
+            if (!v.equals("true") && !v.equals("false")) {
+                throw new InvalidArgument(k.name() + " = '" + v + "' is not true or false", "use true or false");
+            }
+        }
+        boolean defaultFound = false;
+        for (ServiceConfig s : c.services()) {
+            Set<String> opts = driverOptions.get(s.driver());
+            if (opts == null) {
+                throw new InvalidArgument("service " + s.name() + " uses unknown driver '" + s.driver() + "'",
+                        "use one of: " + String.join(", ", new TreeMap<>(driverOptions).keySet()));
+            }
+            for (String o : s.options().keySet()) {
+                if (!opts.contains(o)) {
+                    throw new InvalidArgument("unknown option '" + o + "' for the " + s.driver() + " driver of service "
+                            + s.name(), "valid options: " + String.join(", ", opts));
+                }
+            }
+            defaultFound |= s.name().equals(c.get(Keys.DEFAULT_SERVICE));
+        }
+        if (!defaultFound) {
+            throw new InvalidArgument("volumes.defaultService = '" + c.get(Keys.DEFAULT_SERVICE)
+                    + "' is not a configured service", "configure it under services, or name one of: "
+                    + c.services().stream().map(ServiceConfig::name).toList());
+        }
+    }
+}

@@ -1,0 +1,95 @@
+package dev.berth.core.service;
+
+import dev.berth.core.error.AttachedElsewhere;
+import dev.berth.core.error.Busy;
+import dev.berth.core.model.Claim;
+import dev.berth.core.model.Volume;
+import dev.berth.core.spi.Codec;
+import dev.berth.core.spi.StateStore;
+import dev.berth.core.spi.StateStore.Compare;
+import dev.berth.core.spi.StateStore.KeyValue;
+import dev.berth.core.spi.StateStore.Op;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Claims: which node may attach a volume. A claim is taken with a compare-and-swap, bound to the
+ * holder's node lease, and bumps the volume's epoch; the epoch lives in its own key without a
+ * lease so it survives the claim.
+ */
+final class ClaimBook {
+    private static final int MAX_RETRIES = 16;
+    private final StateStore store;
+    private final Codec codec;
+    private final Clock clock;
+
+    ClaimBook(StateStore store, Codec codec, Clock clock) {
+        this.store = store;
+        this.codec = codec;
+        this.clock = clock;
+    }
+
+    Optional<Claim> current(String volumeId) {
+        return store.get(StateKeys.claim(volumeId)).map(kv -> codec.decode(kv.value(), Claim.class));
+    }
+
+    /**
+     * Takes the claim for {@code node} (idempotent for the same node, rebinding it to the current
+     * lease if it was taken under an older one). {@code explicit} is sticky: once explicit, a later
+     * mount does not make it implicit.
+     */
+    Claim take(Volume v, String node, long lease, boolean explicit) {
+        for (int attempt = 0; attempt < MAX_RETRIES; attempt++) {
+            Optional<KeyValue> held = store.get(StateKeys.claim(v.id()));
+            if (held.isPresent()) {
+                Claim c = codec.decode(held.get().value(), Claim.class);
+                if (!c.node().equals(node)) {
+                    throw new AttachedElsewhere(v.name(), c.node(),
+                            store.timeToLive(held.get().lease()).orElse(null));
+                }
+                if (held.get().lease() == lease && (c.explicit() || !explicit)) {
+                    return c;
+                }
+                Claim updated = new Claim(c.volumeId(), c.node(), c.epoch(), c.explicit() || explicit, c.since());
+                if (store.compareAndPut(StateKeys.claim(v.id()), held.get().modRevision(), codec.encode(updated), lease)) {
+                    return updated;
+                }
+                continue;
+            }
+            Optional<KeyValue> epochKv = store.get(StateKeys.epoch(v.id()));
+            long epoch = epochKv.map(kv -> Long.parseLong(new String(kv.value(), StandardCharsets.UTF_8))).orElse(0L) + 1;
+            Claim c = new Claim(v.id(), node, epoch, explicit, clock.instant());
+            boolean ok = store.txn(
+                    List.of(new Compare(StateKeys.claim(v.id()), 0),
+                            new Compare(StateKeys.epoch(v.id()), epochKv.map(KeyValue::modRevision).orElse(0L))),
+                    List.of(new Op.Put(StateKeys.claim(v.id()), codec.encode(c), lease),
+                            new Op.Put(StateKeys.epoch(v.id()), Long.toString(epoch).getBytes(StandardCharsets.UTF_8),
+                                    StateStore.NO_LEASE))).succeeded();
+            if (ok) {
+                return c;
+            }
+        }
+        throw new Busy("volume " + v.name() + " is being claimed by someone else right now", "try again");
+    }
+
+    /** Releases the claim if {@code node} holds it; a claim held by another node is left alone. */
+    void release(String volumeId, String node) {
+        for (int attempt = 0; attempt < MAX_RETRIES; attempt++) {
+            Optional<KeyValue> held = store.get(StateKeys.claim(volumeId));
+            if (held.isEmpty() || !codec.decode(held.get().value(), Claim.class).node().equals(node)) {
+                return;
+            }
+            if (store.compareAndDelete(StateKeys.claim(volumeId), held.get().modRevision())) {
+                return;
+            }
+        }
+        throw new Busy("the claim on volume " + volumeId + " keeps changing", "try again");
+    }
+
+    long epoch(String volumeId) {
+        return store.get(StateKeys.epoch(volumeId))
+                .map(kv -> Long.parseLong(new String(kv.value(), StandardCharsets.UTF_8))).orElse(0L);
+    }
+}

@@ -1,0 +1,83 @@
+package dev.berth.core.service;
+
+import dev.berth.core.model.Attachment;
+import dev.berth.core.model.MountRef;
+import dev.berth.core.spi.Codec;
+import dev.berth.core.spi.StateStore;
+import java.time.Clock;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/** This node's attachments and mount references in the state store. */
+final class NodeRecords {
+    private final StateStore store;
+    private final Codec codec;
+    private final Clock clock;
+    private final String node;
+
+    NodeRecords(StateStore store, Codec codec, Clock clock, String node) {
+        this.store = store;
+        this.codec = codec;
+        this.clock = clock;
+        this.node = node;
+    }
+
+    String node() {
+        return node;
+    }
+
+    Optional<Attachment> attachment(String volumeId) {
+        return store.get(StateKeys.attachment(node, volumeId)).map(kv -> codec.decode(kv.value(), Attachment.class));
+    }
+
+    void putAttachment(Attachment a) {
+        store.put(StateKeys.attachment(node, a.volumeId()), codec.encode(a));
+    }
+
+    void deleteAttachment(String volumeId) {
+        store.delete(StateKeys.attachment(node, volumeId));
+    }
+
+    /** Every attachment of this node, by volume id. */
+    Map<String, Attachment> attachments() {
+        Map<String, Attachment> out = new HashMap<>();
+        for (var kv : store.list(StateKeys.attachmentsOf(node))) {
+            Attachment a = codec.decode(kv.value(), Attachment.class);
+            out.put(a.volumeId(), a);
+        }
+        return out;
+    }
+
+    List<String> refs(String volumeId) {
+        return store.list(StateKeys.mountsOf(node, volumeId)).stream().map(kv -> StateKeys.refOf(kv.key())).toList();
+    }
+
+    /** Every mount reference of this node, by volume id. */
+    Map<String, List<String>> allRefs() {
+        Map<String, List<String>> out = new HashMap<>();
+        String prefix = StateKeys.mountsOf(node);
+        for (var kv : store.list(prefix)) {
+            out.computeIfAbsent(StateKeys.volumeIdOf(kv.key(), prefix), k -> new java.util.ArrayList<>())
+                    .add(StateKeys.refOf(kv.key()));
+        }
+        return out;
+    }
+
+    void addRef(String volumeId, String ref) {
+        store.put(StateKeys.mount(node, volumeId, ref), codec.encode(new MountRef(volumeId, node, ref, clock.instant())));
+    }
+
+    void removeRef(String volumeId, String ref) {
+        store.delete(StateKeys.mount(node, volumeId, ref));
+    }
+
+    void removeAllRefs(String volumeId) {
+        var ops = store.list(StateKeys.mountsOf(node, volumeId)).stream()
+                .<StateStore.Op>map(kv -> new StateStore.Op.Delete(kv.key())).toList();
+        if (!ops.isEmpty()) {
+            store.txn(List.of(), ops);
+        }
+    }
+}

@@ -1,0 +1,153 @@
+package dev.berth.core.service;
+
+import dev.berth.core.error.BerthException;
+import dev.berth.core.model.Attachment;
+import dev.berth.core.model.Claim;
+import dev.berth.core.model.Device;
+import dev.berth.core.model.Volume;
+import dev.berth.core.spi.HostOps;
+import dev.berth.core.spi.StorageDriver;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.logging.Logger;
+
+/**
+ * Brings this host in line with the state store at start, after a crash or a restart:
+ * volumes with mount references are re-adopted (claim re-bound to the new lease, attached and
+ * mounted again if the host lost that); volumes left half-way (attached or mounted but with no
+ * reference, e.g. killed between attach and the state write) are unmounted, detached and released;
+ * devices and mounts that belong to no volume are cleaned up. Every action is reported.
+ */
+public final class Reconciler {
+    private static final Logger LOG = Logger.getLogger(Reconciler.class.getName());
+    private final VolumeCatalog catalog;
+    private final ClaimBook claims;
+    private final NodeRecords records;
+    private final Mounter mounter;
+    private final ServiceRegistry services;
+    private final MountLayout layout;
+    private final HostOps host;
+    private final NodeLease lease;
+
+    Reconciler(VolumeCatalog catalog, ClaimBook claims, NodeRecords records, Mounter mounter,
+               ServiceRegistry services, MountLayout layout, HostOps host, NodeLease lease) {
+        this.catalog = catalog;
+        this.claims = claims;
+        this.records = records;
+        this.mounter = mounter;
+        this.services = services;
+        this.layout = layout;
+        this.host = host;
+        this.lease = lease;
+    }
+
+    /** Runs once; returns one line per action taken (empty when everything was in order). */
+    public List<String> run() {
+        List<String> report = new ArrayList<>();
+        String me = records.node();
+        Map<String, List<String>> refs = records.allRefs();
+        Map<String, Attachment> attachments = records.attachments();
+        Set<Path> expectedMounts = new HashSet<>();
+        Set<String> knownIds = new HashSet<>();
+        for (String service : services.names()) {
+            StorageDriver driver = services.require(service);
+            Set<String> attachedHere = driver.blockDevices() ? driver.node().attachedBackends() : Set.of();
+            Set<String> backendsInState = new HashSet<>();
+            for (Volume v : catalog.list(service)) {
+                knownIds.add(v.id());
+                backendsInState.add(v.backendId());
+                try {
+                    reconcile(v, driver, refs.getOrDefault(v.id(), List.of()), attachments.get(v.id()),
+                            attachedHere.contains(v.backendId()), me, report, expectedMounts);
+                } catch (BerthException e) {
+                    report.add("volume " + v.name() + ": could not reconcile: " + e.fullMessage());
+                }
+            }
+            for (String orphan : attachedHere) {
+                if (!backendsInState.contains(orphan)) {
+                    driver.node().detach(orphan);
+                    report.add("detached " + orphan + " of service " + service
+                            + ": attached on this host but not a volume in the state store (its data is left in place)");
+                }
+            }
+        }
+        for (String id : attachments.keySet()) {
+            if (!knownIds.contains(id)) {
+                records.deleteAttachment(id);
+                report.add("dropped the attachment record of removed volume " + id);
+            }
+        }
+        for (HostOps.MountEntry m : host.mounts()) {
+            if (m.target().startsWith(layout.root()) && !m.target().equals(layout.root())
+                    && !expectedMounts.contains(m.target())) {
+                host.unmount(m.target());
+                report.add("unmounted " + m.target() + " (" + m.source() + "): no volume uses it");
+            }
+        }
+        report.forEach(line -> LOG.info("reconcile: " + line));
+        return report;
+    }
+
+    private void reconcile(Volume v, StorageDriver driver, List<String> refs, Attachment att, boolean attached,
+                           String me, List<String> report, Set<Path> expectedMounts) {
+        Optional<Claim> claim = claims.current(v.id());
+        boolean mine = claim.isPresent() && claim.get().node().equals(me);
+        boolean elsewhere = claim.isPresent() && !mine;
+        Path mountPoint = driver.blockDevices() ? layout.mountPoint(v) : null;
+        if (!refs.isEmpty() && !elsewhere) {
+            claims.take(v, me, lease.id(), claim.map(Claim::explicit).orElse(false));
+            Device dev = driver.node().attach(v.backendId());
+            Path mp = dev.block() ? mountPoint : dev.path();
+            boolean wasMounted = !dev.block() || mounter.isMounted(mp);
+            mounter.mount(v, dev, mp);
+            records.putAttachment(new Attachment(v.id(), dev.path().toString(), dev.block(), mp.toString()));
+            if (dev.block()) {
+                expectedMounts.add(mp);
+            }
+            report.add("re-adopted volume " + v.name() + " (" + refs.size() + " mount reference"
+                    + (refs.size() == 1 ? "" : "s") + (wasMounted ? ")" : "; mounted it again)"));
+            return;
+        }
+        if (elsewhere && (!refs.isEmpty() || att != null || attached)) {
+            // Another node took the volume while this one was away: never touch its data again.
+            records.removeAllRefs(v.id());
+            cleanUp(v, driver, mountPoint, attached);
+            report.add("volume " + v.name() + " is now held by " + claim.get().node() + " (epoch "
+                    + claim.get().epoch() + "): dropped this node's references and detached it here");
+            return;
+        }
+        if (mine && claim.get().explicit()) {
+            claims.take(v, me, lease.id(), true);
+            Device dev = driver.node().attach(v.backendId());
+            if (mountPoint != null && mounter.isMounted(mountPoint)) {
+                mounter.unmount(dev, mountPoint);
+                report.add("unmounted volume " + v.name() + ": attached but no mount reference is left");
+            }
+            records.putAttachment(new Attachment(v.id(), dev.path().toString(), dev.block(), null));
+            return;
+        }
+        boolean mounted = mountPoint != null && mounter.isMounted(mountPoint);
+        if (mine || mounted || attached || att != null) {
+            cleanUp(v, driver, mountPoint, attached);
+            claims.release(v.id(), me);
+            report.add("cleaned up volume " + v.name() + " left half-way ("
+                    + (mounted ? "mounted" : attached ? "attached" : "claimed") + " with no mount reference)");
+        }
+    }
+
+    private void cleanUp(Volume v, StorageDriver driver, Path mountPoint, boolean attached) {
+        if (mountPoint != null && mounter.isMounted(mountPoint)) {
+            mounter.unmount(null, mountPoint);
+        }
+        if (attached) {
+            driver.node().detach(v.backendId());
+        }
+        records.deleteAttachment(v.id());
+    }
+}

@@ -1,0 +1,72 @@
+package dev.berth.core.service;
+
+import java.net.URLDecoder;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+
+/** The key layout in the state store (docs/architecture.md, "State"). One place builds them all. */
+public final class StateKeys {
+    public static final String VOLUMES = "volumes/";
+    public static final String NAMES = "names/";
+    public static final String CLAIMS = "claims/";
+    public static final String EPOCHS = "epochs/";
+    public static final String ATTACHMENTS = "attachments/";
+    public static final String MOUNTS = "mounts/";
+    public static final String NODES = "nodes/";
+
+    private StateKeys() {
+    }
+
+    public static String volume(String id) {
+        return VOLUMES + id;
+    }
+
+    public static String name(String service, String name) {
+        return NAMES + service + "/" + name;
+    }
+
+    public static String claim(String id) {
+        return CLAIMS + id;
+    }
+
+    public static String epoch(String id) {
+        return EPOCHS + id;
+    }
+
+    public static String attachment(String node, String id) {
+        return ATTACHMENTS + node + "/" + id;
+    }
+
+    public static String attachmentsOf(String node) {
+        return ATTACHMENTS + node + "/";
+    }
+
+    /** Mount references may hold '/' (CSI target paths), so they are URL-encoded into one segment. */
+    public static String mount(String node, String id, String ref) {
+        return mountsOf(node, id) + URLEncoder.encode(ref, StandardCharsets.UTF_8);
+    }
+
+    public static String mountsOf(String node, String id) {
+        return MOUNTS + node + "/" + id + "/";
+    }
+
+    public static String mountsOf(String node) {
+        return MOUNTS + node + "/";
+    }
+
+    public static String node(String node) {
+        return NODES + node;
+    }
+
+    /** The mount reference encoded in the last segment of a mount key. */
+    public static String refOf(String mountKey) {
+        return URLDecoder.decode(mountKey.substring(mountKey.lastIndexOf('/') + 1), StandardCharsets.UTF_8);
+    }
+
+    /** The volume id in a key of the form {@code prefix/<node>/<id>[/...]}. */
+    public static String volumeIdOf(String nodeScopedKey, String prefix) {
+        String rest = nodeScopedKey.substring(prefix.length());
+        int slash = rest.indexOf('/');
+        return slash < 0 ? rest : rest.substring(0, slash);
+    }
+}

@@ -1,0 +1,140 @@
+package dev.berth.host;
+
+import dev.berth.core.error.BackendFailure;
+import dev.berth.core.error.Busy;
+import dev.berth.core.error.NotFound;
+import dev.berth.core.spi.HostOps.LoopDevice;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+
+/** Loop devices through losetup: idempotent attach, lookup by backing file, checked detach. */
+final class LoopDevices {
+    private static final Duration TIMEOUT = Duration.ofSeconds(30);
+    /**
+     * After {@code losetup --detach}, how long the device may take to go away. The kernel only
+     * marks a device that is still open (mounted anywhere, even in another mount namespace, or
+     * briefly probed by udev) for release when its last user lets go, and losetup exits 0 anyway.
+     */
+    private static final Duration RELEASE_WAIT = Duration.ofSeconds(3);
+    private static final long POLL_MILLIS = 50;
+
+    private final ProcessRunner runner;
+    /** Serializes attach and detach in this process, so two attaches of one file cannot race. */
+    private final Object lock = new Object();
+
+    LoopDevices(ProcessRunner runner) {
+        this.runner = runner;
+    }
+
+    List<LosetupListing.Entry> entries() {
+        return LosetupListing.parse(runner.run(LosetupListing.ARGS, TIMEOUT).stdout());
+    }
+
+    List<LoopDevice> list() {
+        return entries().stream().map(e -> new LoopDevice(e.device(), Path.of(e.backingFile()))).toList();
+    }
+
+    Path attach(Path file) {
+        HostPaths.check("backing file", file);
+        if (!Files.isRegularFile(file)) {
+            throw new NotFound("backing file " + file + " does not exist or is not a regular file",
+                    "create the volume first");
+        }
+        Path real = realPath(file);
+        synchronized (lock) {
+            Optional<Path> existing = find(real);
+            if (existing.isPresent()) {
+                return existing.get();
+            }
+            // --nooverlap makes losetup itself hand back an existing device for this file (it
+            // compares inodes under its own lock), which covers another process attaching
+            // between our lookup and this call.
+            String out = runner.run(List.of("losetup", "--nooverlap", "--find", "--show", real.toString()), TIMEOUT)
+                    .stdout().strip();
+            try {
+                return HostPaths.loopDevice(Path.of(out));
+            } catch (RuntimeException e) {
+                throw new BackendFailure("losetup printed '" + CommandLine.tail(out, 200)
+                        + "' instead of a loop device for " + real, "run losetup --list to see what happened", e);
+            }
+        }
+    }
+
+    /**
+     * The device backed by {@code file}, matched by the kernel's path and the file's inode, so a
+     * device still holding a deleted file of the same name ("... (deleted)") never matches.
+     */
+    Optional<Path> find(Path file) {
+        HostPaths.check("backing file", file);
+        if (!Files.isRegularFile(file)) {
+            return Optional.empty();
+        }
+        Path real = realPath(file);
+        long inode = inode(real);
+        return entries().stream()
+                .filter(e -> e.backingFile().equals(real.toString()))
+                .filter(e -> e.inode() < 0 || inode < 0 || e.inode() == inode)
+                .map(LosetupListing.Entry::device)
+                .findFirst();
+    }
+
+    void detach(Path device) {
+        HostPaths.loopDevice(device);
+        synchronized (lock) {
+            if (!bound(device)) {
+                return;
+            }
+            try {
+                runner.run(List.of("losetup", "--detach", device.toString()), TIMEOUT);
+            } catch (BackendFailure e) {
+                if (!bound(device)) {
+                    return; // someone else detached it between our look and losetup: the goal is met
+                }
+                throw e;
+            }
+            awaitRelease(device);
+        }
+    }
+
+    private void awaitRelease(Path device) {
+        long deadline = System.nanoTime() + RELEASE_WAIT.toNanos();
+        while (bound(device)) {
+            if (System.nanoTime() - deadline > 0) {
+                throw new Busy("loop device " + device + " is still in use after losetup --detach: it is mounted "
+                        + "or held open (perhaps in another mount namespace), so the kernel will only free it "
+                        + "when its last user lets go",
+                        "unmount it everywhere (grep " + device + " /proc/*/mountinfo) and retry");
+            }
+            try {
+                Thread.sleep(POLL_MILLIS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new Busy("interrupted while waiting for " + device + " to be released", "retry");
+            }
+        }
+    }
+
+    private boolean bound(Path device) {
+        return entries().stream().anyMatch(e -> e.device().equals(device));
+    }
+
+    private static Path realPath(Path file) {
+        try {
+            return file.toRealPath();
+        } catch (IOException e) {
+            throw new BackendFailure("cannot resolve " + file + ": " + e.getMessage(), "check that the file exists", e);
+        }
+    }
+
+    private static long inode(Path file) {
+        try {
+            return ((Number) Files.getAttribute(file, "unix:ino")).longValue();
+        } catch (IOException | UnsupportedOperationException | IllegalArgumentException e) {
+            return -1; // no inode to compare: the path match alone decides
+        }
+    }
+}

@@ -1,0 +1,219 @@
+package dev.berth.host;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.berth.core.error.BackendFailure;
+import dev.berth.core.error.Busy;
+import dev.berth.core.error.NotFound;
+import dev.berth.core.model.FsType;
+import dev.berth.core.spi.HostOps.LoopDevice;
+import dev.berth.core.spi.HostOps.MountEntry;
+import java.io.IOException;
+import java.io.RandomAccessFile;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Real loop devices, real filesystems, real mounts, all inside a temp folder. Needs root. */
+class LinuxHostOpsRootTest {
+    private static final long MIB = 1L << 20;
+
+    @TempDir
+    Path dir;
+    private final LinuxHostOps host = new LinuxHostOps();
+
+    @BeforeEach
+    void needsRoot() {
+        Root.assume();
+    }
+
+    /** Unmounts and detaches whatever a test left under the temp folder, even after a failure. */
+    @AfterEach
+    void cleanUp() throws IOException {
+        if (!Root.isRoot()) {
+            return;
+        }
+        Path real = dir.toRealPath();
+        List<MountEntry> mounts = new ArrayList<>(host.mounts());
+        for (int i = mounts.size() - 1; i >= 0; i--) {
+            if (mounts.get(i).target().startsWith(real)) {
+                try {
+                    host.unmount(mounts.get(i).target());
+                } catch (RuntimeException e) {
+                    System.err.println("cleanup: " + e.getMessage());
+                }
+            }
+        }
+        for (LoopDevice loop : host.loops()) {
+            if (loop.backingFile().startsWith(real)) {
+                try {
+                    host.loopDetach(loop.device());
+                } catch (RuntimeException e) {
+                    System.err.println("cleanup: " + e.getMessage());
+                }
+            }
+        }
+    }
+
+    private Path sparse(String name, long size) throws IOException {
+        Path f = dir.resolve(name);
+        try (RandomAccessFile raf = new RandomAccessFile(f.toFile(), "rw")) {
+            raf.setLength(size);
+        }
+        return f;
+    }
+
+    @Test
+    void attachIsIdempotent() throws IOException {
+        Path f = sparse("a.img", 64 * MIB);
+        Path dev = host.loopAttach(f);
+        assertTrue(dev.toString().startsWith("/dev/loop"), dev.toString());
+        assertEquals(dev, host.loopAttach(f));
+        assertEquals(1, host.loops().stream().filter(l -> l.backingFile().equals(f)).count());
+        assertTrue(host.loops().contains(new LoopDevice(dev, f)));
+    }
+
+    @Test
+    void findWorksFromANewInstance() throws IOException {
+        Path f = sparse("b.img", 64 * MIB);
+        Path dev = host.loopAttach(f);
+        assertEquals(Optional.of(dev), new LinuxHostOps().loopFind(f));
+        assertEquals(Optional.empty(), host.loopFind(sparse("other.img", 64 * MIB)));
+        assertEquals(Optional.empty(), host.loopFind(dir.resolve("missing.img")));
+    }
+
+    @Test
+    void pathsWithSpacesAndUnicodeWork() throws IOException {
+        Path f = sparse("my vol ü.img", 64 * MIB);
+        Path dev = host.loopAttach(f);
+        assertEquals(Optional.of(dev), host.loopFind(f));
+        assertTrue(host.loops().contains(new LoopDevice(dev, f)));
+    }
+
+    @Test
+    void detachIsIdempotent() throws IOException {
+        Path f = sparse("c.img", 64 * MIB);
+        Path dev = host.loopAttach(f);
+        host.loopDetach(dev);
+        assertEquals(Optional.empty(), host.loopFind(f));
+        host.loopDetach(dev);
+        host.loopDetach(Path.of("/dev/loop999"));
+    }
+
+    @Test
+    void aDeviceOfADeletedFileIsNotFoundForANewFileOfTheSameName() throws IOException {
+        Path f = sparse("d.img", 64 * MIB);
+        Path dev = host.loopAttach(f);
+        Files.delete(f);
+        sparse("d.img", 64 * MIB);
+        assertEquals(Optional.empty(), host.loopFind(f));
+        assertTrue(host.loops().contains(new LoopDevice(dev, Path.of(f + " (deleted)"))), host.loops().toString());
+        Path fresh = host.loopAttach(f);
+        assertNotEquals(dev, fresh);
+        host.loopDetach(dev); // the cleanup cannot see it: its backing path no longer lies in the temp folder
+    }
+
+    @Test
+    void attachOfAMissingFileIsNotFound() {
+        assertThrows(NotFound.class, () -> host.loopAttach(dir.resolve("nope.img")));
+    }
+
+    @Test
+    void blankDeviceProbesEmpty() throws IOException {
+        Path dev = host.loopAttach(sparse("e.img", 64 * MIB));
+        assertEquals(Optional.empty(), host.probeFilesystem(dev));
+        assertThrows(NotFound.class, () -> host.probeFilesystem(Path.of("/dev/loop999")));
+    }
+
+    @Test
+    void dataWithoutASignatureIsNotBlank() throws IOException {
+        Path f = sparse("junk.img", 64 * MIB);
+        try (RandomAccessFile raf = new RandomAccessFile(f.toFile(), "rw")) {
+            raf.seek(48 * MIB + 100); // not at the start, where blkid looks, but in a sampled region
+            raf.write(new byte[] {1, 2, 3});
+        }
+        Path dev = host.loopAttach(f);
+        assertTrue(host.probeFilesystem(dev).orElseThrow().startsWith("unrecognized data"));
+    }
+
+    @Test
+    void ext4RoundTrip() throws IOException {
+        roundTrip(FsType.EXT4, 64 * MIB);
+    }
+
+    @Test
+    void xfsRoundTrip() throws IOException {
+        roundTrip(FsType.XFS, 320 * MIB); // mkfs.xfs needs at least 300 MiB
+    }
+
+    private void roundTrip(FsType type, long size) throws IOException {
+        Path f = sparse(type.id() + ".img", size);
+        Path dev = host.loopAttach(f);
+        host.makeFilesystem(dev, type);
+        assertEquals(Optional.of(type.id()), host.probeFilesystem(dev));
+
+        Path mnt = Files.createDirectory(dir.resolve("mnt " + type.id()));
+        host.mount(dev, mnt, type.id(), List.of());
+        assertEquals(Optional.of(new MountEntry(dev.toString(), mnt.toRealPath(), type.id())), host.mountAt(mnt));
+        Files.writeString(mnt.resolve("hello.txt"), "kept across mounts");
+        host.unmount(mnt);
+        assertEquals(Optional.empty(), host.mountAt(mnt));
+        assertFalse(Files.exists(mnt.resolve("hello.txt")));
+        host.unmount(mnt); // not mounted: fine
+
+        host.mount(dev, mnt, type.id(), List.of("noatime"));
+        assertEquals("kept across mounts", Files.readString(mnt.resolve("hello.txt"), StandardCharsets.UTF_8));
+        host.unmount(mnt);
+        host.loopDetach(dev);
+    }
+
+    @Test
+    void mkfsXfsRefusesToOverwriteAnotherFilesystem() throws IOException {
+        Path f = sparse("guard.img", 320 * MIB);
+        Path dev = host.loopAttach(f);
+        host.makeFilesystem(dev, FsType.EXT4);
+        BackendFailure e = assertThrows(BackendFailure.class, () -> host.makeFilesystem(dev, FsType.XFS));
+        assertTrue(e.getMessage().startsWith("mkfs.xfs failed (exit 1): "), e.getMessage());
+        assertTrue(e.getMessage().contains("existing filesystem"), e.getMessage());
+        assertEquals(Optional.of("ext4"), host.probeFilesystem(dev));
+    }
+
+    @Test
+    void unmountOfAPlainFolderIsFine() throws IOException {
+        host.unmount(Files.createDirectory(dir.resolve("plain")));
+        host.unmount(dir.resolve("does-not-exist"));
+    }
+
+    @Test
+    void mountFailuresCarryTheToolsMessage() throws IOException {
+        Path f = sparse("blank.img", 64 * MIB);
+        Path dev = host.loopAttach(f);
+        Path mnt = Files.createDirectory(dir.resolve("m"));
+        BackendFailure e = assertThrows(BackendFailure.class, () -> host.mount(dev, mnt, "ext4", List.of()));
+        assertTrue(e.getMessage().startsWith("mount failed (exit 32): "), e.getMessage());
+    }
+
+    @Test
+    void detachOfAMountedDeviceIsBusyNotSilentSuccess() throws IOException {
+        Path f = sparse("busy.img", 64 * MIB);
+        Path dev = host.loopAttach(f);
+        host.makeFilesystem(dev, FsType.EXT4);
+        Path mnt = Files.createDirectory(dir.resolve("busy"));
+        host.mount(dev, mnt, "ext4", List.of());
+        assertThrows(Busy.class, () -> host.loopDetach(dev));
+        host.unmount(mnt);
+        // losetup --detach left AUTOCLEAR set, so the kernel frees the device with its last user.
+        assertEquals(Optional.empty(), host.loopFind(f));
+    }
+}

@@ -1,0 +1,49 @@
+package dev.berth.protocols.http;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
+import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
+import dev.berth.core.error.InvalidArgument;
+
+/** The JSON mapper of the wire protocols: strict on input (unknown fields are errors), ISO dates out. */
+public final class Json {
+    public static final ObjectMapper MAPPER = new ObjectMapper()
+            .registerModule(new JavaTimeModule())
+            .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
+            .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+            .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES);
+
+    private Json() {
+    }
+
+    /** Parses a request body; any problem is an InvalidArgument that names it. */
+    public static <T> T read(String body, Class<T> type, String example) {
+        if (body == null || body.isBlank()) {
+            throw new InvalidArgument("the request body is empty", "send a JSON object like " + example);
+        }
+        try {
+            T value = MAPPER.readValue(body, type);
+            if (value == null) {
+                throw new InvalidArgument("the request body is null", "send a JSON object like " + example);
+            }
+            return value;
+        } catch (UnrecognizedPropertyException e) {
+            throw new InvalidArgument("unknown field '" + e.getPropertyName() + "' in the request body",
+                    "valid fields: " + e.getKnownPropertyIds() + "; e.g. " + example);
+        } catch (JsonProcessingException e) {
+            throw new InvalidArgument("the request body is not valid JSON for this call: " + e.getOriginalMessage(),
+                    "send a JSON object like " + example);
+        }
+    }
+
+    public static String write(Object value) {
+        try {
+            return MAPPER.writeValueAsString(value);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("cannot serialize " + value.getClass(), e);
+        }
+    }
+}

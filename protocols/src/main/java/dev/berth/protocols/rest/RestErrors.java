@@ -1,0 +1,63 @@
+package dev.berth.protocols.rest;
+
+import dev.berth.core.error.AlreadyExists;
+import dev.berth.core.error.AttachedElsewhere;
+import dev.berth.core.error.BackendFailure;
+import dev.berth.core.error.BerthException;
+import dev.berth.core.error.Busy;
+import dev.berth.core.error.Forbidden;
+import dev.berth.core.error.InvalidArgument;
+import dev.berth.core.error.NotFound;
+import dev.berth.core.error.OutOfCapacity;
+import dev.berth.core.error.Unauthenticated;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/** The one mapping of core errors to REST: HTTP status and the {@code {"error": {...}}} body. */
+public final class RestErrors {
+    private RestErrors() {
+    }
+
+    public static int status(BerthException e) {
+        return switch (e) {
+            case NotFound x -> 404;
+            case AlreadyExists x -> 409;
+            case InvalidArgument x -> 400;
+            case AttachedElsewhere x -> 409;
+            case Busy x -> 409;
+            case OutOfCapacity x -> 507;
+            case Unauthenticated x -> 401;
+            case Forbidden x -> 403;
+            case BackendFailure x -> 500;
+        };
+    }
+
+    public static Map<String, Object> body(BerthException e) {
+        Map<String, Object> error = new LinkedHashMap<>();
+        error.put("code", e.code());
+        error.put("message", e.getMessage());
+        error.put("hint", e.hint());
+        if (e instanceof AttachedElsewhere ae) {
+            error.put("holder", ae.holder());
+            if (ae.leaseLeft() != null) {
+                error.put("leaseLeftMs", ae.leaseLeft().toMillis());
+            }
+        }
+        return Map.of("error", error);
+    }
+
+    /** Rebuilds the core error a server sent, so that clients handle remote and local errors alike. */
+    public static BerthException fromWire(int status, String code, String message, String hint) {
+        String m = message == null || message.isBlank() ? "request failed with HTTP " + status : message;
+        return switch (code == null ? "" : code) {
+            case "not_found" -> new NotFound(m, hint);
+            case "already_exists" -> new AlreadyExists(m, hint);
+            case "invalid_argument" -> new InvalidArgument(m, hint);
+            case "busy", "attached_elsewhere" -> new Busy(m, hint);
+            case "out_of_capacity" -> new OutOfCapacity(m, hint);
+            case "unauthenticated" -> new Unauthenticated(m, hint);
+            case "forbidden" -> new Forbidden(m, hint);
+            default -> new BackendFailure(m, hint);
+        };
+    }
+}
