@@ -46,6 +46,7 @@ import org.junit.jupiter.api.Timeout;
  * rounded up by the store; time is only ever waited for by polling with a generous limit, and no
  * test asserts how quickly something happens beyond "within seconds".
  */
+@SuppressWarnings("try") // watches opened in try-with-resources only to be closed
 public abstract class StateStoreContract {
     /** How long anything asynchronous (lease expiry, watch delivery) may take before a test fails. */
     protected static final Duration PATIENCE = Duration.ofSeconds(10);
@@ -723,6 +724,9 @@ public abstract class StateStoreContract {
     /** Collects watch events; thread-safe. */
     protected static final class Recorder implements java.util.function.Consumer<WatchEvent> {
         private final List<WatchEvent> events = new CopyOnWriteArrayList<>();
+
+        public Recorder() {
+        }
 
         @Override
         public void accept(WatchEvent event) {

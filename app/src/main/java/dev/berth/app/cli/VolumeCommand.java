@@ -1,6 +1,7 @@
 package dev.berth.app.cli;
 
 import com.fasterxml.jackson.core.type.TypeReference;
+import dev.berth.core.model.Names;
 import dev.berth.core.service.VolumeView;
 import dev.berth.protocols.rest.CreateVolumeBody;
 import dev.berth.protocols.rest.MountBody;
@@ -52,6 +53,8 @@ public final class VolumeCommand {
         abstract void run(RestClient c);
 
         static String uri(String name, String service, String action, boolean force) {
+            // Checked here too so a name like "a/b" gets the name rule, not a routing error.
+            Names.volume(name);
             StringBuilder u = new StringBuilder("/v1/volumes/").append(RestClient.enc(name));
             if (action != null) {
                 u.append('/').append(action);

@@ -166,8 +166,11 @@ final class SqliteTables implements AutoCloseable {
 
     /** For tests and diagnostics: a pragma's value on this connection. */
     String pragma(String name) {
-        try (Statement st = connection.createStatement(); ResultSet rs = st.executeQuery("PRAGMA " + name)) {
-            String value = rs.next() ? rs.getString(1) : "";
+        try (Statement st = connection.createStatement()) {
+            String value;
+            try (ResultSet rs = st.executeQuery("PRAGMA " + name)) {
+                value = rs.next() ? rs.getString(1) : "";
+            }
             connection.commit();
             return value;
         } catch (SQLException e) {

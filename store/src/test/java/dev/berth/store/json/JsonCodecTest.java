@@ -26,7 +26,7 @@ class JsonCodecTest {
 
     @Test
     void roundTripsACoreRecordWithInstantAsIsoText() {
-        Claim claim = new Claim("v-1", "node-a", 3, Instant.parse("2025-01-02T03:04:05.123456789Z"));
+        Claim claim = new Claim("v-1", "node-a", 3, true, Instant.parse("2025-01-02T03:04:05.123456789Z"));
         byte[] json = codec.encode(claim);
         String text = new String(json, UTF_8);
         assertTrue(text.contains("\"since\":\"2025-01-02T03:04:05.123456789Z\""), text);
@@ -63,10 +63,10 @@ class JsonCodecTest {
     @Test
     void unknownPropertiesAreIgnoredSoFieldsCanBeAddedLater() {
         String newer = """
-                {"volumeId":"v-1","node":"node-a","epoch":2,"since":"2025-01-01T00:00:00Z",
+                {"volumeId":"v-1","node":"node-a","epoch":2,"explicit":false,"since":"2025-01-01T00:00:00Z",
                  "mode":"rw","fencedBy":{"driver":"rbd"}}""";
         Claim claim = codec.decode(newer.getBytes(UTF_8), Claim.class);
-        assertEquals(new Claim("v-1", "node-a", 2, Instant.parse("2025-01-01T00:00:00Z")), claim);
+        assertEquals(new Claim("v-1", "node-a", 2, false, Instant.parse("2025-01-01T00:00:00Z")), claim);
     }
 
     @Test

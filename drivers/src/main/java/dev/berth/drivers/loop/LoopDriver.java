@@ -1,0 +1,174 @@
+package dev.berth.drivers.loop;
+
+import dev.berth.core.error.AlreadyExists;
+import dev.berth.core.error.BackendFailure;
+import dev.berth.core.error.OutOfCapacity;
+import dev.berth.core.model.Capacity;
+import dev.berth.core.model.Size;
+import dev.berth.core.model.VolumeSpec;
+import dev.berth.core.spi.HostOps;
+import dev.berth.core.spi.NodeDriver;
+import dev.berth.core.spi.StorageDriver;
+import dev.berth.drivers.FileStores;
+import java.io.IOException;
+import java.io.RandomAccessFile;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * Volumes as sparse files in a pool folder, attached through loop devices. Sparse files can
+ * over-commit the pool: each create only checks that its own size fits the free space now.
+ */
+public final class LoopDriver implements StorageDriver {
+    /** A volume file held by more loop devices than this was not attached by Berth; stop, do not loop forever. */
+    private static final int MAX_DETACH_ROUNDS = 8;
+
+    private final LoopPool pool;
+    private final HostOps host;
+    private final LoopNodeDriver node;
+
+    public LoopDriver(Path pool, HostOps host) {
+        this.pool = new LoopPool(pool);
+        this.host = Objects.requireNonNull(host, "host");
+        this.node = new LoopNodeDriver(this.pool, host);
+    }
+
+    @Override
+    public String kind() {
+        return LoopDriverFactory.KIND;
+    }
+
+    @Override
+    public boolean blockDevices() {
+        return true;
+    }
+
+    @Override
+    public synchronized String create(String volumeId, VolumeSpec spec) {
+        String backendId = LoopPool.backendId(volumeId);
+        Path file = pool.file(backendId);
+        long size = spec.sizeBytes();
+        pool.ensureDir();
+        if (alreadyThere(file, size)) {
+            return backendId;
+        }
+        Capacity free = capacity();
+        if (size > free.available()) {
+            throw new OutOfCapacity("a " + FileStores.human(size) + " volume does not fit in the loop pool "
+                    + pool.dir() + ": its filesystem has " + FileStores.human(free.available()) + " free",
+                    "ask for at most " + FileStores.human(free.available()) + ", free space there, or point the "
+                            + "loop driver's pool option at a folder on a bigger filesystem");
+        }
+        try {
+            // Sized under a temporary name, then linked into place: a crash never leaves a
+            // half-made <id>.img, and link(2) never replaces a file that appeared meanwhile.
+            Path tmp = Files.createTempFile(pool.dir(), "." + backendId + ".", ".tmp",
+                    PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+            try {
+                try (RandomAccessFile raf = new RandomAccessFile(tmp.toFile(), "rw")) {
+                    raf.setLength(size); // sparse: no block is allocated until written
+                }
+                Files.createLink(file, tmp);
+            } catch (FileAlreadyExistsException e) {
+                if (!alreadyThere(file, size)) {
+                    throw e;
+                }
+            } finally {
+                Files.deleteIfExists(tmp);
+            }
+        } catch (IOException e) {
+            throw new BackendFailure("cannot create " + file + ": " + e, "check the loop pool folder " + pool.dir(), e);
+        }
+        return backendId;
+    }
+
+    /** Idempotent create: the same file and size is the same volume; a different one is a conflict. */
+    private static boolean alreadyThere(Path file, long size) {
+        if (!Files.exists(file, LinkOption.NOFOLLOW_LINKS)) {
+            return false;
+        }
+        if (!LoopPool.isImage(file)) {
+            throw new AlreadyExists(file + " exists but is not a regular file", "move it out of the loop pool");
+        }
+        long existing;
+        try {
+            existing = Files.size(file);
+        } catch (IOException e) {
+            throw new BackendFailure("cannot read the size of " + file + ": " + e, "", e);
+        }
+        if (existing != size) {
+            throw new AlreadyExists(file + " already exists with " + Size.format(existing) + ", not "
+                    + Size.format(size), "remove that volume first, or ask for " + Size.format(existing));
+        }
+        return true;
+    }
+
+    /** Detaches the file from every loop device first: deleting it would leave the device holding it. */
+    @Override
+    public synchronized void remove(String backendId) {
+        Path file = pool.file(backendId);
+        if (!Files.exists(file, LinkOption.NOFOLLOW_LINKS)) {
+            return;
+        }
+        if (LoopPool.isImage(file)) {
+            for (int round = 0; ; round++) {
+                Optional<Path> device = host.loopFind(file);
+                if (device.isEmpty()) {
+                    break;
+                }
+                if (round == MAX_DETACH_ROUNDS) {
+                    throw new BackendFailure(file + " is still attached to " + device.get() + " after "
+                            + MAX_DETACH_ROUNDS + " detaches", "losetup --list shows who holds it");
+                }
+                host.loopDetach(device.get());
+            }
+        }
+        try {
+            Files.deleteIfExists(file);
+        } catch (IOException e) {
+            throw new BackendFailure("cannot delete " + file + ": " + e, "check the loop pool folder " + pool.dir(), e);
+        }
+    }
+
+    @Override
+    public boolean exists(String backendId) {
+        return LoopPool.isImage(pool.file(backendId));
+    }
+
+    @Override
+    public Capacity capacity() {
+        return FileStores.capacity(pool.dir());
+    }
+
+    @Override
+    public Map<String, String> describe(String backendId) {
+        Path file = pool.file(backendId);
+        Map<String, String> facts = new LinkedHashMap<>();
+        facts.put("file", file.toString());
+        if (!LoopPool.isImage(file)) {
+            facts.put("missing", "the backing file does not exist");
+            return facts;
+        }
+        try {
+            facts.put("size", Size.format(Files.size(file)));
+        } catch (IOException e) {
+            facts.put("size", "unreadable: " + e.getMessage());
+        }
+        // The JDK exposes no st_blocks ("unix:blocks" is not an attribute), so the allocated
+        // size is not shown rather than run a tool for it.
+        facts.put("allocation", "sparse: disk space is used as data is written");
+        return facts;
+    }
+
+    @Override
+    public NodeDriver node() {
+        return node;
+    }
+}

@@ -1,0 +1,136 @@
+package dev.berth.drivers.loop;
+
+import static dev.berth.drivers.loop.LoopDriverTest.GIB;
+import static dev.berth.drivers.loop.LoopDriverTest.spec;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.berth.core.error.NotFound;
+import dev.berth.core.error.OutOfCapacity;
+import dev.berth.core.model.Device;
+import dev.berth.core.spi.HostOps.LoopDevice;
+import dev.berth.core.spi.HostOps.MountEntry;
+import dev.berth.core.spi.NodeDriver;
+import dev.berth.drivers.Root;
+import dev.berth.host.LinuxHostOps;
+import dev.berth.host.ProcessRunner;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Host side of the loop driver on real loop devices. Needs root. */
+class LoopDriverRootTest {
+    private static final String A = "0a0a0a0a-0000-4000-8000-00000000000a";
+    private static final String B = "0b0b0b0b-0000-4000-8000-00000000000b";
+
+    @TempDir
+    Path tmp;
+    private final LinuxHostOps host = new LinuxHostOps();
+    private LoopDriver driver;
+    private NodeDriver node;
+
+    @BeforeEach
+    void setUp() {
+        Root.assume();
+        driver = new LoopDriver(tmp.resolve("pool"), host);
+        node = driver.node();
+    }
+
+    /** Unmounts and detaches whatever a test left under the temp folder, even after a failure. */
+    @AfterEach
+    void cleanUp() throws IOException {
+        if (!Root.isRoot()) {
+            return;
+        }
+        Path real = tmp.toRealPath();
+        List<MountEntry> mounts = new ArrayList<>(host.mounts());
+        for (int i = mounts.size() - 1; i >= 0; i--) {
+            if (mounts.get(i).target().startsWith(real)) {
+                try {
+                    host.unmount(mounts.get(i).target());
+                } catch (RuntimeException e) {
+                    System.err.println("cleanup: " + e.getMessage());
+                }
+            }
+        }
+        for (LoopDevice loop : host.loops()) {
+            if (loop.backingFile().startsWith(real)) {
+                try {
+                    host.loopDetach(loop.device());
+                } catch (RuntimeException e) {
+                    System.err.println("cleanup: " + e.getMessage());
+                }
+            }
+        }
+    }
+
+    @Test
+    void attachAttachedDetach() {
+        String id = driver.create(A, spec(GIB));
+        assertEquals(Optional.empty(), node.attached(id));
+        Device d = node.attach(id);
+        assertTrue(d.block());
+        assertTrue(d.path().toString().startsWith("/dev/loop"), d.toString());
+        assertEquals(d, node.attach(id));
+        assertEquals(Optional.of(d), node.attached(id));
+        assertEquals(Optional.of(d), new LoopDriver(tmp.resolve("pool"), new LinuxHostOps()).node().attached(id));
+        node.detach(id);
+        assertEquals(Optional.empty(), node.attached(id));
+        node.detach(id);
+    }
+
+    @Test
+    void attachedBackendsListsOnlyThisPool() throws IOException {
+        String a = driver.create(A, spec(GIB));
+        String b = driver.create(B, spec(GIB));
+        LoopDriver other = new LoopDriver(tmp.resolve("other-pool"), host);
+        String c = other.create(A, spec(GIB));
+        assertEquals(Set.of(), node.attachedBackends());
+        node.attach(a);
+        node.attach(b);
+        other.node().attach(c);
+        assertEquals(Set.of(a, b), node.attachedBackends());
+        assertEquals(Set.of(c), other.node().attachedBackends());
+        node.detach(b);
+        assertEquals(Set.of(a), node.attachedBackends());
+    }
+
+    @Test
+    void removeWhileAttachedDetachesFirst() {
+        String id = driver.create(A, spec(GIB));
+        Path device = node.attach(id).path();
+        driver.remove(id);
+        assertFalse(driver.exists(id));
+        assertTrue(host.loops().stream().noneMatch(l -> l.device().equals(device)
+                && l.backingFile().toString().contains(id)), host.loops().toString());
+    }
+
+    @Test
+    void attachOfAMissingVolumeIsNotFound() {
+        assertThrows(NotFound.class, () -> node.attach(A + ".img"));
+        assertEquals(Optional.empty(), node.attached(A + ".img"));
+        node.detach(A + ".img");
+    }
+
+    @Test
+    void aFullPoolFilesystemRefusesBigVolumes() throws IOException {
+        Path small = Files.createDirectory(tmp.resolve("small"));
+        new ProcessRunner().run(List.of("mount", "-t", "tmpfs", "-o", "size=64m", "tmpfs", small.toString()),
+                Duration.ofSeconds(30));
+        LoopDriver tiny = new LoopDriver(small.resolve("pool"), host);
+        OutOfCapacity e = assertThrows(OutOfCapacity.class, () -> tiny.create(A, spec(GIB)));
+        assertTrue(e.getMessage().contains("64.0 MiB free"), e.getMessage());
+        assertEquals(32L << 20, Files.size(small.resolve("pool").resolve(tiny.create(B, spec(32L << 20)))));
+    }
+}

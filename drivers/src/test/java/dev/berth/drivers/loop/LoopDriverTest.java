@@ -1,0 +1,138 @@
+package dev.berth.drivers.loop;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.berth.core.error.AlreadyExists;
+import dev.berth.core.error.InvalidArgument;
+import dev.berth.core.error.OutOfCapacity;
+import dev.berth.core.model.Capacity;
+import dev.berth.core.model.FsType;
+import dev.berth.core.model.VolumeSpec;
+import dev.berth.host.LinuxHostOps;
+import dev.berth.host.ProcessRunner;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Controller side of the loop driver: files in the pool. No loop device is attached here. */
+class LoopDriverTest {
+    static final long GIB = 1L << 30;
+    static final String ID = "3f2a9c1e-77b0-4d6e-9a51-0c2f4e8d9b10";
+
+    @TempDir
+    Path tmp;
+    Path pool;
+    LoopDriver driver;
+
+    @BeforeEach
+    void setUp() {
+        pool = tmp.resolve("state/pool");
+        driver = new LoopDriver(pool, new LinuxHostOps());
+    }
+
+    static VolumeSpec spec(long size) {
+        return new VolumeSpec("data", "default", size, FsType.EXT4, Map.of());
+    }
+
+    @Test
+    void createMakesASparseFileOfTheRequestedSize() throws IOException {
+        assertEquals(ID + ".img", driver.create(ID, spec(10 * GIB)));
+        Path file = pool.resolve(ID + ".img");
+        assertEquals(10 * GIB, Files.size(file));
+        long blocks = Long.parseLong(new ProcessRunner()
+                .run(List.of("/usr/bin/stat", "-c", "%b", file.toString()), Duration.ofSeconds(10)).stdout().strip());
+        assertTrue(blocks < 64, "allocated " + blocks + " blocks: not sparse");
+        assertEquals(PosixFilePermissions.fromString("rw-------"), Files.getPosixFilePermissions(file));
+        assertEquals(PosixFilePermissions.fromString("rwx------"), Files.getPosixFilePermissions(pool));
+        try (var names = Files.list(pool)) {
+            assertEquals(List.of(file), names.toList()); // no temporary file left behind
+        }
+        assertTrue(driver.exists(ID + ".img"));
+        assertTrue(driver.blockDevices());
+        assertEquals("loop", driver.kind());
+    }
+
+    @Test
+    void createIsIdempotent() throws IOException {
+        String first = driver.create(ID, spec(GIB));
+        Files.writeString(pool.resolve(first), "data that must survive");
+        assertEquals(first, driver.create(ID, spec(GIB)));
+        assertTrue(Files.readString(pool.resolve(first)).startsWith("data that must survive"));
+    }
+
+    @Test
+    void createWithAnotherSizeIsAConflict() {
+        driver.create(ID, spec(GIB));
+        AlreadyExists e = assertThrows(AlreadyExists.class, () -> driver.create(ID, spec(2 * GIB)));
+        assertTrue(e.getMessage().contains("already exists with 1G, not 2G"), e.getMessage());
+    }
+
+    @Test
+    void createRefusesWhatDoesNotFitThePoolFilesystem() {
+        long free = Files.exists(tmp) ? driver.capacity().available() : 0;
+        OutOfCapacity e = assertThrows(OutOfCapacity.class, () -> driver.create(ID, spec(free + 1024 * GIB)));
+        assertTrue(e.getMessage().contains("does not fit in the loop pool " + pool), e.getMessage());
+        assertTrue(e.getMessage().contains(" free"), e.getMessage());
+        assertTrue(e.hint().contains("pool option"), e.hint());
+        assertFalse(Files.exists(pool.resolve(ID + ".img")));
+    }
+
+    @Test
+    void aSymlinkInThePoolIsNotAVolume() throws IOException {
+        Files.createDirectories(pool);
+        Files.createSymbolicLink(pool.resolve(ID + ".img"), Path.of("/etc/passwd"));
+        assertFalse(driver.exists(ID + ".img"));
+        assertThrows(AlreadyExists.class, () -> driver.create(ID, spec(GIB)));
+        driver.remove(ID + ".img");
+        assertFalse(Files.exists(pool.resolve(ID + ".img"), LinkOption.NOFOLLOW_LINKS));
+        assertTrue(Files.exists(Path.of("/etc/passwd")));
+    }
+
+    @Test
+    void removeDeletesAndAMissingVolumeIsFine() {
+        String id = driver.create(ID, spec(GIB));
+        driver.remove(id);
+        assertFalse(driver.exists(id));
+        driver.remove(id);
+        driver.remove("0000.img");
+    }
+
+    @Test
+    void capacityIsThePoolFilesystems() throws IOException {
+        Capacity c = driver.capacity(); // the pool does not exist yet: its nearest parent answers
+        assertTrue(c.total() > 0 && c.available() > 0 && c.available() <= c.total(), c.toString());
+        assertEquals(Files.getFileStore(tmp).getTotalSpace(), c.total());
+    }
+
+    @Test
+    void describeShowsTheFile() {
+        String id = driver.create(ID, spec(GIB));
+        Map<String, String> facts = driver.describe(id);
+        assertEquals(pool.resolve(id).toString(), facts.get("file"));
+        assertEquals("1G", facts.get("size"));
+        assertTrue(facts.get("allocation").startsWith("sparse"));
+        assertEquals("the backing file does not exist", driver.describe("00ff.img").get("missing"));
+    }
+
+    @Test
+    void backendIdsAndVolumeIdsAreChecked() {
+        for (String bad : new String[] {"../x", "ABC", "-rf", "a/b", "a.b", ""}) {
+            assertThrows(InvalidArgument.class, () -> driver.create(bad, spec(GIB)), bad);
+        }
+        for (String bad : new String[] {ID, "../" + ID + ".img", ID + ".img.tmp", "/etc/passwd", "x.img"}) {
+            assertThrows(InvalidArgument.class, () -> driver.remove(bad), bad);
+            assertThrows(InvalidArgument.class, () -> driver.node().attach(bad), bad);
+        }
+    }
+}
