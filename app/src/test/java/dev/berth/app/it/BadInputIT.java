@@ -81,7 +81,7 @@ class BadInputIT {
         assertTrue(dash.err().contains("starts with '-'"), dash.toString());
         Cli.Result longName = cli.run("volume", "create", "--", "n".repeat(300));
         assertEquals(2, longName.code());
-        assertTrue(longName.err().contains("300 characters, the limit is 128"), longName.toString());
+        assertTrue(longName.err().contains("is 300 characters long, the limit is 128"), longName.toString());
         assertNothingCreated();
     }
 

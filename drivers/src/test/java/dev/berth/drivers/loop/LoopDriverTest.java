@@ -14,9 +14,11 @@ import dev.berth.core.model.VolumeSpec;
 import dev.berth.host.LinuxHostOps;
 import dev.berth.host.ProcessRunner;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.List;
@@ -66,9 +68,11 @@ class LoopDriverTest {
     @Test
     void createIsIdempotent() throws IOException {
         String first = driver.create(ID, spec(GIB));
-        Files.writeString(pool.resolve(first), "data that must survive");
+        Files.writeString(pool.resolve(first), "data that must survive", StandardOpenOption.WRITE); // no truncation
         assertEquals(first, driver.create(ID, spec(GIB)));
-        assertTrue(Files.readString(pool.resolve(first)).startsWith("data that must survive"));
+        try (var in = Files.newInputStream(pool.resolve(first))) {
+            assertEquals("data that must survive", new String(in.readNBytes(22), StandardCharsets.UTF_8));
+        }
     }
 
     @Test

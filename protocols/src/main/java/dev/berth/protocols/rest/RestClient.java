@@ -48,7 +48,7 @@ public final class RestClient implements AutoCloseable {
     }
 
     public Response call(HttpMethod method, String uri, Object body) {
-        RequestOptions opts = new RequestOptions().setMethod(method).setServer(server).setHost("localhost")
+        RequestOptions opts = new RequestOptions().setMethod(method).setServer(server).setHost("localhost").setPort(80)
                 .setURI(uri).setIdleTimeout(TIMEOUT_MS);
         Buffer payload = body == null ? Buffer.buffer() : Buffer.buffer(Json.write(body));
         try {

@@ -50,18 +50,19 @@ public final class JsonCodec implements Codec {
         if (bytes == null || bytes.length == 0) {
             throw failure(type, "the stored value is empty", null);
         }
+        T value;
         try {
-            T value = mapper.readValue(bytes, type);
-            if (value == null) {
-                throw failure(type, "the stored value is JSON null", null);
-            }
-            return value;
+            value = mapper.readValue(bytes, type);
         } catch (JsonProcessingException e) {
             // getOriginalMessage leaves out Jackson's source dump; the snippet says what was stored.
             throw failure(type, e.getOriginalMessage() + " in " + snippet(bytes), e);
         } catch (IOException | RuntimeException e) {
             throw failure(type, e.getMessage() + " in " + snippet(bytes), e);
         }
+        if (value == null) {
+            throw failure(type, "the stored value is JSON null", null);
+        }
+        return value;
     }
 
     private static BackendFailure failure(Class<?> type, String why, Throwable cause) {

@@ -250,8 +250,8 @@ class SqliteStateStoreTest extends StateStoreContract {
         try (BufferedReader out = child.inputReader(StandardCharsets.UTF_8)) {
             line = out.readLine();
         }
-        assertEquals(137, waitFor(child), "the child halts without closing the store");
-        assertNotNull(line, "the child printed nothing; see its stderr above");
+        assertEquals(137, waitFor(child), this::childErrors);
+        assertNotNull(line, this::childErrors);
         String[] parts = line.split(" ");
         assertEquals("written", parts[0], line);
         long revision = Long.parseLong(parts[1]);
@@ -287,7 +287,7 @@ class SqliteStateStoreTest extends StateStoreContract {
             child.destroyForcibly(); // SIGKILL, most likely in the middle of a commit
             assertEquals(137, waitFor(child));
         }
-        assertTrue(lastIndex >= 300, "the child stopped early; see its stderr above");
+        assertTrue(lastIndex >= 300, this::childErrors);
 
         store = open();
         long revision = store.revision();
@@ -315,18 +315,32 @@ class SqliteStateStoreTest extends StateStoreContract {
         try (BufferedReader out = child.inputReader(StandardCharsets.UTF_8)) {
             line = out.readLine();
         }
-        assertEquals(0, waitFor(child), "child " + String.join(" ", args) + " failed; see its stderr above");
+        assertEquals(0, waitFor(child), () -> "child " + String.join(" ", args) + " failed: " + childErrors());
+        assertNotNull(line, this::childErrors);
         return line;
     }
 
+    /**
+     * Starts {@link CrashChild} in a new JVM: the same java binary, the test class path. Its stderr
+     * goes to a file (writing to the inherited stream would garble surefire's channel).
+     */
     private Process startChild(String... args) throws IOException {
         String java = ProcessHandle.current().info().command().orElseThrow();
         List<String> command = new ArrayList<>(List.of(java, "--enable-native-access=ALL-UNNAMED",
                 "-cp", System.getProperty("java.class.path"), CrashChild.class.getName()));
         command.addAll(List.of(args));
         return new ProcessBuilder(command)
-                .redirectError(ProcessBuilder.Redirect.INHERIT)
+                .redirectError(ProcessBuilder.Redirect.appendTo(tmp.resolve("child.err").toFile()))
                 .start();
+    }
+
+    private String childErrors() {
+        try {
+            Path err = tmp.resolve("child.err");
+            return Files.exists(err) ? "child stderr:\n" + Files.readString(err) : "child wrote nothing to stderr";
+        } catch (IOException e) {
+            return "child stderr unreadable: " + e;
+        }
     }
 
     private static int waitFor(Process child) throws InterruptedException {

@@ -110,7 +110,8 @@ class JsonCodecTest {
     void emptyOrNullStoredValueIsABackendFailure() {
         assertThrows(BackendFailure.class, () -> codec.decode(new byte[0], Claim.class));
         assertThrows(BackendFailure.class, () -> codec.decode(null, Claim.class));
-        assertThrows(BackendFailure.class, () -> codec.decode("null".getBytes(UTF_8), Claim.class));
+        BackendFailure jsonNull = assertThrows(BackendFailure.class, () -> codec.decode("null".getBytes(UTF_8), Claim.class));
+        assertEquals("stored Claim cannot be decoded: the stored value is JSON null", jsonNull.getMessage());
         assertThrows(BackendFailure.class, () -> codec.decode("{} trailing".getBytes(UTF_8), Sample.class));
     }
 }
