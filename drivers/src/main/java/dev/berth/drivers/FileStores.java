@@ -34,15 +34,4 @@ public final class FileStores {
         }
     }
 
-    /** "3.2 GiB": for messages, where exact byte counts would only be noise. */
-    public static String human(long bytes) {
-        String[] units = {"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
-        double v = bytes;
-        int i = 0;
-        while (v >= 1024 && i < units.length - 1) {
-            v /= 1024;
-            i++;
-        }
-        return i == 0 ? bytes + " B" : String.format(java.util.Locale.ROOT, "%.1f %s", v, units[i]);
-    }
 }

@@ -25,7 +25,7 @@ public final class ServiceCommand {
                 List<List<String>> rows = new ArrayList<>();
                 for (ServiceInfo s : all) {
                     rows.add(List.of(s.name() + (s.isDefault() ? " (default)" : ""), s.driver(),
-                            Size.format(s.totalBytes()), Size.format(s.availableBytes())));
+                            Size.human(s.totalBytes()), Size.human(s.availableBytes())));
                 }
                 Output.table(out(), List.of("SERVICE", "DRIVER", "TOTAL", "AVAILABLE"), rows);
             }

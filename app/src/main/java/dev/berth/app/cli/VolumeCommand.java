@@ -130,7 +130,13 @@ public final class VolumeCommand {
 
         @Override
         void run(RestClient c) {
-            printVolume(c.call(HttpMethod.POST, "/v1/volumes", new CreateVolumeBody(name, service, size, fsType, labels), VIEW));
+            VolumeView v = c.call(HttpMethod.POST, "/v1/volumes", new CreateVolumeBody(name, service, size, fsType, labels), VIEW);
+            if (output.structured()) {
+                output.data(out(), v);
+            } else {
+                out().println(v.name());
+                out().flush();
+            }
         }
     }
 

@@ -70,4 +70,16 @@ public final class Size {
         }
         return v + units[i];
     }
+
+    /** A rounded, readable form for people: 1073741824 -> "1.0 GiB", 512 -> "512 B". */
+    public static String human(long bytes) {
+        String[] units = {"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+        double v = bytes;
+        int i = 0;
+        while (v >= 1024 && i < units.length - 1) {
+            v /= 1024;
+            i++;
+        }
+        return i == 0 ? bytes + " B" : String.format(java.util.Locale.ROOT, "%.1f %s", v, units[i]);
+    }
 }

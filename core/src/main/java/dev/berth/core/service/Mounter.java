@@ -24,24 +24,51 @@ final class Mounter {
         this.host = host;
     }
 
-    /** Makes sure {@code device} is mounted at {@code mountPoint} with a data folder; idempotent. */
-    void mount(Volume v, Device device, Path mountPoint) {
+    /**
+     * Makes sure {@code device} is mounted at {@code mountPoint} with a data folder; idempotent.
+     * Returns the filesystem mounted (null for directories, or when it was mounted already).
+     */
+    String mount(Volume v, Device device, Path mountPoint) {
         if (!device.block()) {
             ensureDir(MountLayout.containerPath(device.path()));
-            return;
+            return null;
         }
         Optional<HostOps.MountEntry> existing = host.mountAt(mountPoint);
+        String fs = null;
         if (existing.isPresent()) {
             if (!existing.get().source().equals(device.path().toString())) {
                 throw new BackendFailure(mountPoint + " is already a mount point of " + existing.get().source()
                         + ", not of " + device.path(), "unmount it by hand (umount " + mountPoint + ") and retry");
             }
         } else {
-            String fs = ensureFilesystem(v, device.path());
             ensureDir(mountPoint);
-            host.mount(device.path(), mountPoint, fs, List.of());
+            fs = mountKnown(v, device.path(), mountPoint);
+            if (fs == null) {
+                fs = ensureFilesystem(v, device.path());
+                host.mount(device.path(), mountPoint, fs, List.of());
+            }
         }
         ensureDir(MountLayout.containerPath(mountPoint));
+        return fs;
+    }
+
+    /**
+     * A volume Berth has mounted before is mounted with the filesystem it had then, without a
+     * probe. If that fails (the device changed behind Berth's back), the caller probes as for a
+     * new volume; nothing is ever formatted on this path.
+     */
+    private String mountKnown(Volume v, Path device, Path mountPoint) {
+        if (v.filesystem() == null) {
+            return null;
+        }
+        try {
+            host.mount(device, mountPoint, v.filesystem(), List.of());
+            return v.filesystem();
+        } catch (BackendFailure e) {
+            LOG.warning("volume " + v.name() + " did not mount as " + v.filesystem() + " (" + e.getMessage()
+                    + "); probing it");
+            return null;
+        }
     }
 
     private String ensureFilesystem(Volume v, Path device) {

@@ -2,6 +2,7 @@ package dev.berth.core.service;
 
 import dev.berth.core.model.Attachment;
 import dev.berth.core.model.MountRef;
+import dev.berth.core.model.Volume;
 import dev.berth.core.spi.Codec;
 import dev.berth.core.spi.StateStore;
 import java.time.Clock;
@@ -67,6 +68,21 @@ final class NodeRecords {
 
     void addRef(String volumeId, String ref) {
         store.put(StateKeys.mount(node, volumeId, ref), codec.encode(new MountRef(volumeId, node, ref, clock.instant())));
+    }
+
+    /**
+     * Writes what a completed mount established in one transaction: the attachment, the first
+     * mount reference and, when it changed, the volume's recorded filesystem.
+     */
+    void recordMount(Attachment a, String ref, Volume updated) {
+        List<StateStore.Op> ops = new java.util.ArrayList<>(List.of(
+                new StateStore.Op.Put(StateKeys.attachment(node, a.volumeId()), codec.encode(a), StateStore.NO_LEASE),
+                new StateStore.Op.Put(StateKeys.mount(node, a.volumeId(), ref),
+                        codec.encode(new MountRef(a.volumeId(), node, ref, clock.instant())), StateStore.NO_LEASE)));
+        if (updated != null) {
+            ops.add(new StateStore.Op.Put(StateKeys.volume(updated.id()), codec.encode(updated), StateStore.NO_LEASE));
+        }
+        store.txn(List.of(), ops);
     }
 
     void removeRef(String volumeId, String ref) {

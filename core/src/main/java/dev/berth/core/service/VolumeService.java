@@ -98,7 +98,7 @@ public final class VolumeService implements Volumes {
             }
             String id = UUID.randomUUID().toString().replace("-", "");
             String backendId = driver.create(id, spec);
-            Volume v = new Volume(id, name, service, driver.kind(), backendId, size, fs, spec.labels(), clock.instant());
+            Volume v = new Volume(id, name, service, driver.kind(), backendId, size, fs, spec.labels(), clock.instant(), null);
             if (!catalog.insert(v)) {
                 driver.remove(backendId);
                 return sameOrConflict(catalog.byName(service, name).orElseThrow(), spec);
@@ -210,8 +210,9 @@ public final class VolumeService implements Volumes {
                 dev = driver.node().attach(v.backendId());
                 checkpoints.reached("after-attach");
                 mountPoint = dev.block() ? layout.mountPoint(v) : dev.path();
+                String fs;
                 try {
-                    mounter.mount(v, dev, mountPoint);
+                    fs = mounter.mount(v, dev, mountPoint);
                 } catch (BerthException e) {
                     if (!claim.explicit() && records.refs(v.id()).isEmpty()) {
                         driver.node().detach(v.backendId());
@@ -220,7 +221,9 @@ public final class VolumeService implements Volumes {
                     throw e;
                 }
                 checkpoints.reached("after-mount");
-                records.putAttachment(new Attachment(v.id(), dev.path().toString(), dev.block(), mountPoint.toString()));
+                records.recordMount(new Attachment(v.id(), dev.path().toString(), dev.block(), mountPoint.toString()),
+                        mountRef, fs == null || fs.equals(v.filesystem()) ? null : v.withFilesystem(fs));
+                return MountLayout.containerPath(mountPoint).toString();
             }
             records.addRef(v.id(), mountRef);
             return MountLayout.containerPath(mountPoint).toString();

@@ -29,8 +29,8 @@ class StateKeysTest {
     @Test
     void mountLayoutKeepsServicesApart() {
         MountLayout layout = new MountLayout(Path.of("/var/lib/berth/volumes"), "local");
-        Volume local = new Volume("1", "db", "local", "loop", "1.img", 1L << 30, FsType.EXT4, Map.of(), Instant.EPOCH);
-        Volume other = new Volume("2", "db", "fast", "loop", "2.img", 1L << 30, FsType.EXT4, Map.of(), Instant.EPOCH);
+        Volume local = new Volume("1", "db", "local", "loop", "1.img", 1L << 30, FsType.EXT4, Map.of(), Instant.EPOCH, null);
+        Volume other = new Volume("2", "db", "fast", "loop", "2.img", 1L << 30, FsType.EXT4, Map.of(), Instant.EPOCH, null);
         assertEquals(Path.of("/var/lib/berth/volumes/db"), layout.mountPoint(local));
         assertEquals(Path.of("/var/lib/berth/volumes/fast@db"), layout.mountPoint(other));
         assertEquals(Path.of("/var/lib/berth/volumes/db/data"), MountLayout.containerPath(layout.mountPoint(local)));

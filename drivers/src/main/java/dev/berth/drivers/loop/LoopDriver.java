@@ -61,9 +61,9 @@ public final class LoopDriver implements StorageDriver {
         }
         Capacity free = capacity();
         if (size > free.available()) {
-            throw new OutOfCapacity("a " + FileStores.human(size) + " volume does not fit in the loop pool "
-                    + pool.dir() + ": its filesystem has " + FileStores.human(free.available()) + " free",
-                    "ask for at most " + FileStores.human(free.available()) + ", free space there, or point the "
+            throw new OutOfCapacity("a " + Size.human(size) + " volume does not fit in the loop pool "
+                    + pool.dir() + ": its filesystem has " + Size.human(free.available()) + " free",
+                    "ask for at most " + Size.human(free.available()) + ", free space there, or point the "
                             + "loop driver's pool option at a folder on a bigger filesystem");
         }
         try {

@@ -36,7 +36,7 @@ class JsonCodecTest {
     @Test
     void roundTripsAVolumeWithLabels() {
         Volume volume = new Volume("id-1", "data", "docker", "loop", "id-1.img", 1L << 30, FsType.XFS,
-                Map.of("team", "storage", "env", "prod"), Instant.parse("2025-06-01T00:00:00Z"));
+                Map.of("team", "storage", "env", "prod"), Instant.parse("2025-06-01T00:00:00Z"), "xfs");
         assertEquals(volume, codec.decode(codec.encode(volume), Volume.class));
     }
 
