@@ -6,7 +6,7 @@ import picocli.CommandLine.IVersionProvider;
 
 @Command(name = "berth", mixinStandardHelpOptions = true, versionProvider = BerthCommand.V.class,
         description = "Persistent volumes for containers, on pluggable storage.",
-        subcommands = {ServeCommand.class, VolumeCommand.class, ServiceCommand.class, VersionCommand.class,
+        subcommands = {ServeCommand.class, VolumeCommand.class, ServiceCommand.class, NodeCommand.class, TokenCommand.class, VersionCommand.class,
                 EnvCommand.class},
         footerHeading = "%nExit codes:%n",
         footer = {"  0 ok, 1 failure in Berth or the host, 2 bad input or usage, 3 not found,",

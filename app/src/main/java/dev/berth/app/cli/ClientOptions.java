@@ -9,20 +9,56 @@ import java.util.HashMap;
 import java.util.Map;
 import picocli.CommandLine.Option;
 
-/** How a CLI command finds the server: --socket > BERTH_SOCKET > config file > default. */
+/**
+ * How a CLI command finds the server: a remote controller with --host (or BERTH_HOST), over TLS
+ * with a token; else the local unix socket: --socket > BERTH_SOCKET > config file > default.
+ */
 public final class ClientOptions {
-    @Option(names = "--socket", paramLabel = "PATH", description = "Berth API socket (default: ${DEFAULT-VALUE} or config)")
+    @Option(names = "--host", paramLabel = "URL", description = "Remote Berth, e.g. https://controller:7979 (env BERTH_HOST)")
+    String host;
+
+    @Option(names = "--token", paramLabel = "JWT", description = "Bearer token for --host (env BERTH_TOKEN)")
+    String token;
+
+    @Option(names = "--ca", paramLabel = "FILE", description = "CA/certificate PEM to trust for --host (env BERTH_CA)")
+    Path ca;
+
+    @Option(names = "--fingerprint", paramLabel = "SHA256",
+            description = "Pinned certificate fingerprint for --host (env BERTH_FINGERPRINT); "
+                    + "without --ca or this, the first certificate seen is trusted and recorded in ~/.berth/known_hosts")
+    String fingerprint;
+
+    @Option(names = "--known-hosts", paramLabel = "FILE",
+            description = "Trust-on-first-use file for --host (env BERTH_KNOWN_HOSTS; default ~/.berth/known_hosts)")
+    Path knownHosts;
+
+    @Option(names = "--socket", paramLabel = "PATH", description = "Local Berth API socket (default: /run/berth/berth.sock or config)")
     Path socket;
 
     @Option(names = "--config", paramLabel = "FILE", description = "Config file (default: /etc/berth/config.yml)")
     Path config;
 
     RestClient connect() {
+        Map<String, String> env = System.getenv();
+        String remote = first(host, env.get("BERTH_HOST"));
+        if (remote != null) {
+            return Wiring.client(Config.controllerUri(remote), ca != null ? ca.toString() : orEmpty(env.get("BERTH_CA")),
+                    orEmpty(first(fingerprint, env.get("BERTH_FINGERPRINT"))), knownHosts != null ? knownHosts.toString() : orEmpty(env.get("BERTH_KNOWN_HOSTS")),
+                    orEmpty(first(token, env.get("BERTH_TOKEN"))));
+        }
         Map<String, String> flags = new HashMap<>();
         if (socket != null) {
             flags.put(Keys.SOCKET.name(), socket.toString());
         }
-        Config c = Wiring.configLoader().load(config, System.getenv(), flags);
+        Config c = Wiring.configLoader().load(config, env, flags);
         return RestClient.unix(c.path(Keys.SOCKET));
+    }
+
+    private static String first(String a, String b) {
+        return a != null && !a.isEmpty() ? a : b != null && !b.isEmpty() ? b : null;
+    }
+
+    private static String orEmpty(String s) {
+        return s == null ? "" : s;
     }
 }

@@ -34,11 +34,18 @@ public final class EnvCommand implements Callable<Integer> {
         Config cfg = Wiring.configLoader().load(config, System.getenv(), set);
         List<Setting> rows = new ArrayList<>();
         for (Key k : Keys.ALL) {
-            rows.add(cfg.settings().get(k.name()));
+            Setting s = cfg.settings().get(k.name());
+            rows.add(Keys.SECRET.contains(k) && !s.value().isEmpty() ? new Setting(s.key(), "(set, not shown)", s.source()) : s);
         }
         for (ServiceConfig s : cfg.services()) {
             rows.add(new Setting("services." + s.name() + ".driver", s.driver(), s.source()));
             s.options().forEach((o, v) -> rows.add(new Setting("services." + s.name() + ".options." + o, v, s.source())));
+            if (!s.allow().isEmpty()) {
+                rows.add(new Setting("services." + s.name() + ".allow", String.join(",", s.allow()), s.source()));
+            }
+            if (!s.deny().isEmpty()) {
+                rows.add(new Setting("services." + s.name() + ".deny", String.join(",", s.deny()), s.source()));
+            }
         }
         var out = spec.commandLine().getOut();
         if (output.structured()) {

@@ -7,7 +7,6 @@ import dev.berth.app.config.ServiceConfig;
 import dev.berth.app.daemon.Daemon;
 import dev.berth.app.daemon.Wiring;
 import dev.berth.core.error.Forbidden;
-import dev.berth.core.error.InvalidArgument;
 import dev.berth.core.service.Checkpoints;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -25,8 +24,18 @@ import picocli.CommandLine.Model.CommandSpec;
 public final class ServeCommand implements Callable<Integer> {
     @Option(names = "--config", paramLabel = "FILE", description = "Config file (default: /etc/berth/config.yml if present)")
     Path config;
-    @Option(names = "--role", paramLabel = "ROLE", description = "Role to run; this version has: ${DEFAULT-VALUE}")
-    String role = "all-in-one";
+    @Option(names = "--role", paramLabel = "ROLE", description = "all-in-one (default), controller or agent (key: role)")
+    String role;
+    @Option(names = "--controller", paramLabel = "URL", description = "Agent: the controller, https://HOST:7979 (key: controller.url)")
+    String controller;
+    @Option(names = "--token", paramLabel = "JWT", description = "Agent: token for the controller (key: controller.token)")
+    String token;
+    @Option(names = "--ca", paramLabel = "FILE", description = "Agent: CA/certificate PEM to trust (key: controller.ca)")
+    String ca;
+    @Option(names = "--fingerprint", paramLabel = "SHA256", description = "Agent: pinned controller certificate (key: controller.fingerprint)")
+    String fingerprint;
+    @Option(names = "--listen", paramLabel = "HOST:PORT", description = "TCP API address (key: api.listen)")
+    String listen;
     @Option(names = "--node", paramLabel = "ID", description = "Node id (key: node)")
     String node;
     @Option(names = "--socket", paramLabel = "PATH", description = "Local API socket (key: socket)")
@@ -44,10 +53,13 @@ public final class ServeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws InterruptedException {
-        if (!role.equals("all-in-one")) {
-            throw new InvalidArgument("role '" + role + "' is not available in this version", "use --role all-in-one");
-        }
         Map<String, String> flags = new LinkedHashMap<>(set);
+        putIf(flags, Keys.ROLE.name(), role);
+        putIf(flags, Keys.CONTROLLER.name(), controller);
+        putIf(flags, Keys.CONTROLLER_TOKEN.name(), token);
+        putIf(flags, Keys.CONTROLLER_CA.name(), ca);
+        putIf(flags, Keys.CONTROLLER_FINGERPRINT.name(), fingerprint);
+        putIf(flags, Keys.API_LISTEN.name(), listen);
         putIf(flags, Keys.NODE.name(), node);
         putIf(flags, Keys.SOCKET.name(), socket);
         putIf(flags, Keys.STATE_DIR.name(), stateDir);
@@ -62,8 +74,10 @@ public final class ServeCommand implements Callable<Integer> {
             stopped.countDown();
         }, "berth-shutdown"));
         var out = spec.commandLine().getOut();
-        out.println("Berth " + Version.get() + " serving on " + cfg.get(Keys.SOCKET) + " (node "
-                + Wiring.nodeId(cfg) + ", state " + cfg.get(Keys.STATE_DIR) + ")");
+        out.println("Berth " + Version.get() + " (" + daemon.role() + ") serving on " + cfg.get(Keys.SOCKET)
+                + (daemon.role().equals("agent") ? " for controller " + cfg.get(Keys.CONTROLLER)
+                : " (state " + cfg.get(Keys.STATE_DIR) + ")") + ", node " + Wiring.nodeId(cfg));
+        daemon.notes().forEach(out::println);
         daemon.reconcileReport().forEach(line -> out.println("reconcile: " + line));
         out.flush();
         stopped.await();
@@ -77,7 +91,7 @@ public final class ServeCommand implements Callable<Integer> {
     }
 
     private static void requireRootForBlockDrivers(Config cfg) {
-        if (isRoot()) {
+        if (isRoot() || cfg.get(Keys.ROLE).equals("controller")) {
             return;
         }
         for (ServiceConfig s : cfg.services()) {

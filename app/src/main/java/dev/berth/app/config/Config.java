@@ -12,7 +12,7 @@ import java.util.regex.Pattern;
 
 /** The effective configuration: every key with its value and source, plus the services. */
 public record Config(Map<String, Setting> settings, List<ServiceConfig> services, Path file) {
-    private static final Pattern DURATION = Pattern.compile("(\\d{1,9})(ms|s|m)");
+    private static final Pattern DURATION = Pattern.compile("(\\d{1,9})(ms|s|m|h)");
 
     public Config {
         settings = Map.copyOf(settings);
@@ -43,6 +43,44 @@ public record Config(Map<String, Setting> settings, List<ServiceConfig> services
         return parseDuration(key.name(), get(key));
     }
 
+    /** Comma-separated values, trimmed, empties dropped. */
+    public List<String> list(Key key) {
+        return list(get(key));
+    }
+
+    static List<String> list(String text) {
+        return java.util.Arrays.stream(text.split(",")).map(String::strip).filter(s -> !s.isEmpty()).toList();
+    }
+
+    /** {@code host:port} as a socket address; the host may be empty or 0.0.0.0 (all addresses). */
+    public static java.net.InetSocketAddress hostPort(String key, String text) {
+        int colon = text.lastIndexOf(':');
+        try {
+            int port = Integer.parseInt(text.substring(colon + 1));
+            if (colon < 0 || port < 0 || port > 65535) {
+                throw new NumberFormatException();
+            }
+            String host = text.substring(0, colon);
+            return java.net.InetSocketAddress.createUnresolved(host.isEmpty() ? "0.0.0.0" : host, port);
+        } catch (RuntimeException e) {
+            throw new InvalidArgument(key + " = '" + text + "' is not host:port", "write it like 0.0.0.0:7979 or 127.0.0.1:7979");
+        }
+    }
+
+    /** The controller's URL: https (or http when TLS is knowingly off), with a host. */
+    public static java.net.URI controllerUri(String text) {
+        try {
+            java.net.URI u = new java.net.URI(text);
+            if (!("https".equals(u.getScheme()) || "http".equals(u.getScheme())) || u.getHost() == null) {
+                throw new java.net.URISyntaxException(text, "not an http(s) URL with a host");
+            }
+            return u;
+        } catch (java.net.URISyntaxException e) {
+            throw new InvalidArgument("controller URL '" + text + "' is not valid: " + e.getReason(),
+                    "write it like https://controller.example:7979");
+        }
+    }
+
     static Duration parseDuration(String key, String text) {
         Matcher m = DURATION.matcher(text.strip());
         if (!m.matches()) {
@@ -52,7 +90,8 @@ public record Config(Map<String, Setting> settings, List<ServiceConfig> services
         return switch (m.group(2)) {
             case "ms" -> Duration.ofMillis(n);
             case "s" -> Duration.ofSeconds(n);
-            default -> Duration.ofMinutes(n);
+            case "m" -> Duration.ofMinutes(n);
+            default -> Duration.ofHours(n);
         };
     }
 }

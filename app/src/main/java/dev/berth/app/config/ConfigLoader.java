@@ -74,7 +74,7 @@ public final class ConfigLoader {
             settings.put(k.name(), s);
         }
         if (services.isEmpty()) {
-            services.add(new ServiceConfig("local", "loop", Map.of("pool", Keys.DEFAULT_POOL), "default"));
+            services.add(new ServiceConfig("local", "loop", Map.of("pool", Keys.DEFAULT_POOL), List.of(), List.of(), "default"));
         }
         Config config = new Config(settings, services, haveFile ? file : null);
         validate(config);
@@ -144,9 +144,9 @@ public final class ConfigLoader {
             JsonNode svc = e.getValue();
             for (Iterator<String> f = svc.fieldNames(); f.hasNext(); ) {
                 String field = f.next();
-                if (!field.equals("driver") && !field.equals("options")) {
+                if (!SERVICE_FIELDS.contains(field)) {
                     throw new InvalidArgument("unknown key '" + field + "' in service " + name + " in " + file,
-                            "did you mean '" + Suggest.closest(field, List.of("driver", "options")) + "'?");
+                            "did you mean '" + Suggest.closest(field, SERVICE_FIELDS) + "'?");
                 }
             }
             Map<String, String> options = new TreeMap<>();
@@ -157,11 +157,48 @@ public final class ConfigLoader {
                 }
                 opts.fields().forEachRemaining(o -> options.put(o.getKey(), o.getValue().asText()));
             }
-            services.add(new ServiceConfig(name, svc.path("driver").asText(""), options, "file " + file));
+            services.add(new ServiceConfig(name, svc.path("driver").asText(""), options, subjects(svc.path("allow")),
+                    subjects(svc.path("deny")), "file " + file));
         }
     }
 
+    private static final List<String> SERVICE_FIELDS = List.of("driver", "options", "allow", "deny");
+    private static final List<String> ROLES = List.of("all-in-one", "controller", "agent");
+
+    /** A YAML list of subjects, or one comma-separated string. */
+    private static List<String> subjects(JsonNode node) {
+        List<String> out = new ArrayList<>();
+        if (node.isArray()) {
+            node.forEach(n -> out.add(n.asText().strip()));
+        } else if (!node.isMissingNode() && !node.isNull()) {
+            out.addAll(Config.list(node.asText()));
+        }
+        return out;
+    }
+
     private void validate(Config c) {
+        if (!ROLES.contains(c.get(Keys.ROLE))) {
+            throw new InvalidArgument("role '" + c.get(Keys.ROLE) + "' is not a role", "use one of: " + ROLES);
+        }
+        for (Key k : List.of(Keys.API_CERT, Keys.API_KEY, Keys.AUTH_KEY, Keys.AUTH_PUBLIC_KEY, Keys.CONTROLLER_CA,
+                Keys.KNOWN_HOSTS)) {
+            String v = c.get(k);
+            if (!v.isEmpty() && (!Path.of(v).isAbsolute() || v.contains(".."))) {
+                throw new InvalidArgument(k.name() + " = '" + v + "' must be an absolute path", "use an absolute path");
+            }
+        }
+        if (!c.get(Keys.API_LISTEN).isEmpty()) {
+            Config.hostPort(Keys.API_LISTEN.name(), c.get(Keys.API_LISTEN));
+        }
+        Config.parseDuration(Keys.API_TASK_WAIT.name(), c.get(Keys.API_TASK_WAIT));
+        if (c.get(Keys.ROLE).equals("agent")) {
+            String url = c.get(Keys.CONTROLLER);
+            if (url.isEmpty()) {
+                throw new InvalidArgument("an agent needs the controller's address",
+                        "pass --controller https://HOST:7979 (key controller.url)");
+            }
+            Config.controllerUri(url);
+        }
         for (Key k : List.of(Keys.STATE_DIR, Keys.SOCKET, Keys.MOUNT_ROOT, Keys.DOCKER_SOCKET)) {
             String v = c.get(k);
             Path p = Path.of(v);
@@ -179,7 +216,7 @@ public final class ConfigLoader {
         if (c.duration(Keys.LEASE_TTL).toMillis() < 1000) {
             throw new InvalidArgument("leaseTtl must be at least 1s", "use e.g. 5s");
         }
-        for (Key k : List.of(Keys.DOCKER_ENABLED)) {
+        for (Key k : List.of(Keys.DOCKER_ENABLED, Keys.API_TLS, Keys.AUTH_ENABLED)) {
             String v = c.get(k);
             if (!v.equals("true") && !v.equals("false")) {
                 throw new InvalidArgument(k.name() + " = '" + v + "' is not true or false", "use true or false");

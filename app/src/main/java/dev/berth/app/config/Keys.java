@@ -6,6 +6,7 @@ import java.util.Map;
 
 /** Every scalar configuration key Berth knows (services are a structured section of their own). */
 public final class Keys {
+    public static final Key ROLE = new Key("role", "all-in-one", "all-in-one, controller or agent");
     public static final Key NODE = new Key("node", "", "node id; empty means the host name");
     public static final Key STATE_DIR = new Key("stateDir", "/var/lib/berth/state", "embedded state store folder");
     public static final Key SOCKET = new Key("socket", "/run/berth/berth.sock", "local API socket (mode 0600)");
@@ -14,12 +15,35 @@ public final class Keys {
     public static final Key DEFAULT_SIZE = new Key("volumes.defaultSize", "16G", "size of a volume created without one");
     public static final Key DEFAULT_FS = new Key("volumes.defaultFsType", "ext4", "filesystem of a volume created without one");
     public static final Key DEFAULT_SERVICE = new Key("volumes.defaultService", "local", "service used when none is named");
+    public static final Key API_LISTEN = new Key("api.listen", "",
+            "TCP address of the REST API (host:port); empty: off for all-in-one, 0.0.0.0:7979 for a controller");
+    public static final Key API_TLS = new Key("api.tls", "true", "TLS on the TCP API (false only with a warning)");
+    public static final Key API_CERT = new Key("api.cert", "", "PEM certificate; empty: generated in <stateDir>/tls");
+    public static final Key API_KEY = new Key("api.key", "", "PEM private key of api.cert");
+    public static final Key API_TASK_WAIT = new Key("api.taskWait", "30s",
+            "how long a change may run before the API answers 202 with a task id");
+    public static final Key AUTH_ENABLED = new Key("auth.enabled", "true", "require tokens on the TCP API");
+    public static final Key AUTH_KEY = new Key("auth.key", "", "HS256 key file; empty: <stateDir>/auth/hs256.key");
+    public static final Key AUTH_PUBLIC_KEY = new Key("auth.publicKey", "", "PEM public key for RS256/ES256 tokens instead");
+    public static final Key AUTH_ALLOW = new Key("auth.allow", "", "subjects allowed (comma-separated, * globs); empty: all");
+    public static final Key AUTH_DENY = new Key("auth.deny", "", "subjects denied (comma-separated, * globs)");
+    public static final Key CONTROLLER = new Key("controller.url", "", "the controller an agent uses (https://HOST:7979)");
+    public static final Key CONTROLLER_TOKEN = new Key("controller.token", "", "token an agent sends to the controller");
+    public static final Key CONTROLLER_CA = new Key("controller.ca", "", "CA/certificate PEM the agent trusts");
+    public static final Key CONTROLLER_FINGERPRINT = new Key("controller.fingerprint", "",
+            "pinned certificate fingerprint (sha256:…) the agent trusts");
+    public static final Key KNOWN_HOSTS = new Key("knownHosts", "", "trust-on-first-use file; empty: ~/.berth/known_hosts");
     public static final Key DOCKER_ENABLED = new Key("docker.enabled", "true", "serve Docker's volume plugin protocol");
     public static final Key DOCKER_SOCKET = new Key("docker.socket", "/run/docker/plugins/berth.sock", "Docker plugin socket");
     public static final Key DOCKER_GROUP = new Key("docker.group", "docker", "group owning the Docker plugin socket, if it exists");
 
-    public static final List<Key> ALL = List.of(NODE, STATE_DIR, SOCKET, MOUNT_ROOT, LEASE_TTL, DEFAULT_SIZE,
-            DEFAULT_FS, DEFAULT_SERVICE, DOCKER_ENABLED, DOCKER_SOCKET, DOCKER_GROUP);
+    public static final List<Key> ALL = List.of(ROLE, NODE, STATE_DIR, SOCKET, MOUNT_ROOT, LEASE_TTL, DEFAULT_SIZE,
+            DEFAULT_FS, DEFAULT_SERVICE, API_LISTEN, API_TLS, API_CERT, API_KEY, API_TASK_WAIT, AUTH_ENABLED, AUTH_KEY,
+            AUTH_PUBLIC_KEY, AUTH_ALLOW, AUTH_DENY, CONTROLLER, CONTROLLER_TOKEN, CONTROLLER_CA, CONTROLLER_FINGERPRINT,
+            KNOWN_HOSTS, DOCKER_ENABLED, DOCKER_SOCKET, DOCKER_GROUP);
+
+    /** Keys whose values are secrets: `berth env` does not print them. */
+    public static final List<Key> SECRET = List.of(CONTROLLER_TOKEN);
 
     /** The default service when the file has no {@code services} section. */
     public static final String DEFAULT_POOL = "/var/lib/berth/pool";

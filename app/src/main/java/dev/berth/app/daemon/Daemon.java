@@ -3,68 +3,106 @@ package dev.berth.app.daemon;
 import dev.berth.app.Version;
 import dev.berth.app.config.Config;
 import dev.berth.app.config.Keys;
+import dev.berth.core.controller.ControllerService;
 import dev.berth.core.model.Node;
+import dev.berth.core.node.NodeService;
+import dev.berth.core.node.NodeSession;
 import dev.berth.core.service.Checkpoints;
+import dev.berth.core.service.CombinedVolumes;
 import dev.berth.core.service.MountLayout;
-import dev.berth.core.service.NodeLease;
 import dev.berth.core.service.ServiceRegistry;
+import dev.berth.core.service.VolumeAdmin;
 import dev.berth.core.service.VolumeDefaults;
-import dev.berth.core.service.VolumeService;
-import dev.berth.core.spi.Codec;
+import dev.berth.core.spi.ControlPlane;
 import dev.berth.core.spi.HostOps;
 import dev.berth.core.spi.StateStore;
 import dev.berth.protocols.http.Blocking;
 import dev.berth.protocols.http.UnixSocketServer;
+import dev.berth.protocols.rest.Access;
+import dev.berth.protocols.rest.RemoteController;
 import dev.berth.protocols.rest.RestApi;
 import dev.berth.protocols.rest.ServerInfo;
+import dev.berth.protocols.rest.Tasks;
 import dev.berth.store.embedded.SqliteStateStore;
 import dev.berth.store.json.JsonCodec;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.logging.Logger;
 
 /**
- * {@code berth serve} in the all-in-one role: store, services, reconciliation, then the local API.
- * Stopping it closes sockets and the store but never unmounts volumes: containers keep running and
- * the next start re-adopts their mounts.
+ * {@code berth serve} in one of three roles. all-in-one: controller and node in one process.
+ * controller: store, drivers' backend side and the TCP API, no host work. agent: host work on this
+ * node, talking to a remote controller. Stopping closes sockets and the store but never unmounts
+ * volumes: containers keep running and the next start re-adopts their mounts.
  */
 public final class Daemon implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(Daemon.class.getName());
     private final List<AutoCloseable> closeables = new ArrayList<>();
-    private final VolumeService volumes;
+    private final List<String> notes = new ArrayList<>();
+    private final CombinedVolumes volumes;
     private final List<String> reconcileReport;
+    private final String role;
 
     private Daemon(Config config, Checkpoints checkpoints) {
         try {
+            role = config.get(Keys.ROLE);
+            boolean isController = !role.equals("agent");
+            boolean isNode = !role.equals("controller");
             HostOps host = Wiring.hostOps();
-            StateStore store = SqliteStateStore.open(config.path(Keys.STATE_DIR));
-            closeables.add(store);
-            Codec codec = new JsonCodec();
             ServiceRegistry services = new ServiceRegistry(Wiring.drivers(config, host), config.get(Keys.DEFAULT_SERVICE));
             String nodeId = Wiring.nodeId(config);
-            NodeLease lease = new NodeLease(store, codec, new Node(nodeId, "", Version.get()), config.duration(Keys.LEASE_TTL));
-            closeables.add(lease);
-            volumes = new VolumeService(store, codec, services,
-                    new VolumeDefaults(config.size(Keys.DEFAULT_SIZE), config.fsType(Keys.DEFAULT_FS)), host,
-                    new MountLayout(config.path(Keys.MOUNT_ROOT), config.get(Keys.DEFAULT_SERVICE)), lease,
-                    Clock.systemUTC(), checkpoints);
-            lease.onNewLease(id -> volumes.reclaim());
-            lease.start();
-            reconcileReport = volumes.reconciler(host).run();
+            ControllerService controller = null;
+            VolumeAdmin admin;
+            ControlPlane control;
+            if (isController) {
+                StateStore store = SqliteStateStore.open(config.path(Keys.STATE_DIR));
+                closeables.add(store);
+                controller = new ControllerService(store, new JsonCodec(), services,
+                        new VolumeDefaults(config.size(Keys.DEFAULT_SIZE), config.fsType(Keys.DEFAULT_FS)),
+                        config.duration(Keys.LEASE_TTL), Clock.systemUTC());
+                admin = controller;
+                control = controller;
+            } else {
+                RemoteController remote = new RemoteController(Wiring.controllerClient(config));
+                closeables.add(remote);
+                admin = remote;
+                control = remote;
+            }
+            NodeService node = null;
+            List<String> report = List.of();
+            if (isNode) {
+                NodeSession session = new NodeSession(control, new Node(nodeId, Wiring.hostName(), Version.get()));
+                closeables.add(session);
+                node = new NodeService(control, nodeId, services, host,
+                        new MountLayout(config.path(Keys.MOUNT_ROOT), config.get(Keys.DEFAULT_SERVICE)), checkpoints);
+                session.onReRegistered(node::reclaim);
+                session.start();
+                report = node.reconciler().run();
+            }
+            reconcileReport = report;
+            volumes = new CombinedVolumes(admin, node);
 
             Vertx vertx = Vertx.vertx(new VertxOptions().setPreferNativeTransport(true));
             closeables.add(() -> vertx.close().toCompletionStage().toCompletableFuture().get());
             Blocking blocking = new Blocking();
             closeables.add(blocking);
-            ServerInfo info = new ServerInfo(Version.get(), "all-in-one", nodeId, "v1");
-            var api = UnixSocketServer.start(vertx, config.path(Keys.SOCKET),
-                    PosixFilePermissions.fromString("rw-------"), null, new RestApi(volumes, info, blocking).router(vertx));
-            closeables.add(api);
+            Tasks tasks = new Tasks(config.duration(Keys.API_TASK_WAIT), Duration.ofMinutes(10), Clock.systemUTC());
+            ServerInfo info = new ServerInfo(Version.get(), role, nodeId, "v1");
+            TcpApi tcp = isController ? TcpApi.prepare(config) : null;
+            if (tcp != null) {
+                closeables.add(tcp.start(vertx, new RestApi(volumes, controller, info, blocking, tasks, tcp.access())));
+                notes.addAll(tcp.notes());
+            }
+            // The local socket comes last: once it answers, everything else is up.
+            RestApi local = new RestApi(volumes, controller, info, blocking, tasks, Access.OPEN);
+            closeables.add(UnixSocketServer.start(vertx, config.path(Keys.SOCKET),
+                    PosixFilePermissions.fromString("rw-------"), null, local.router(vertx, null)));
         } catch (RuntimeException e) {
             close();
             throw e;
@@ -75,12 +113,21 @@ public final class Daemon implements AutoCloseable {
         return new Daemon(config, checkpoints);
     }
 
-    public VolumeService volumes() {
+    public CombinedVolumes volumes() {
         return volumes;
+    }
+
+    public String role() {
+        return role;
     }
 
     public List<String> reconcileReport() {
         return reconcileReport;
+    }
+
+    /** Lines worth printing at start (TCP address, certificate fingerprint, warnings). */
+    public List<String> notes() {
+        return notes;
     }
 
     @Override

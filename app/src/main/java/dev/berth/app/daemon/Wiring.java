@@ -11,7 +11,11 @@ import dev.berth.drivers.dir.DirDriverFactory;
 import dev.berth.drivers.loop.LoopDriverFactory;
 import dev.berth.host.LinuxHostOps;
 import dev.berth.host.ProcessRunner;
+import dev.berth.protocols.rest.RestClient;
+import dev.berth.protocols.rest.security.ClientTrust;
 import java.net.InetAddress;
+import java.net.URI;
+import java.nio.file.Path;
 import java.net.UnknownHostException;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -43,6 +47,31 @@ public final class Wiring {
             out.put(s.name(), f.create(s.name(), s.options(), host));
         }
         return out;
+    }
+
+    /** The agent's client of its controller: TLS trust (CA, pinned or first use) and token from the config. */
+    public static RestClient controllerClient(Config c) {
+        URI uri = Config.controllerUri(c.get(Keys.CONTROLLER));
+        return client(uri, c.get(Keys.CONTROLLER_CA), c.get(Keys.CONTROLLER_FINGERPRINT), c.get(Keys.KNOWN_HOSTS),
+                c.get(Keys.CONTROLLER_TOKEN));
+    }
+
+    /**
+     * A TCP client: https with the given trust (CA file, else pinned fingerprint, else trust on
+     * first use in knownHosts); plain http only when the URL says so (the server knowingly has TLS off).
+     */
+    public static RestClient client(URI uri, String ca, String fingerprint, String knownHosts, String token) {
+        ClientTrust trust = ClientTrust.choose(ca.isEmpty() ? null : Path.of(ca), fingerprint,
+                knownHosts.isEmpty() ? null : Path.of(knownHosts));
+        return RestClient.tcp(uri, trust.clientOptions(uri, "http".equals(uri.getScheme())), token.isEmpty() ? null : token);
+    }
+
+    public static String hostName() {
+        try {
+            return InetAddress.getLocalHost().getHostName();
+        } catch (UnknownHostException e) {
+            return "localhost";
+        }
     }
 
     /** The node id: configured, else the host name (cut to a valid name). */

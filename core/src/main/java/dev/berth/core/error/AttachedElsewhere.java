@@ -4,6 +4,7 @@ import java.time.Duration;
 
 /** The volume is claimed by another node whose lease is still alive. */
 public final class AttachedElsewhere extends BerthException {
+    private final String volume;
     private final String holder;
     private final Duration leaseLeft;
 
@@ -11,8 +12,13 @@ public final class AttachedElsewhere extends BerthException {
         super("volume " + volume + " is attached to node " + holder
                         + " (its lease has " + describe(leaseLeft) + " left)",
                 "unmount it on " + holder + " first, or wait until that node's lease expires", null);
+        this.volume = volume;
         this.holder = holder;
         this.leaseLeft = leaseLeft;
+    }
+
+    public String volume() {
+        return volume;
     }
 
     private static String describe(Duration left) {

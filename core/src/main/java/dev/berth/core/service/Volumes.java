@@ -18,7 +18,8 @@ public interface Volumes {
 
     /**
      * Removes a volume and its data. A volume mounted or attached anywhere is refused with
-     * {@link dev.berth.core.error.Busy} unless {@code force}, which unmounts and detaches it here first.
+     * {@link dev.berth.core.error.Busy} unless {@code force}, which unmounts and detaches it on this
+     * node first (a volume held by another node is still refused).
      */
     void remove(VolumeRef ref, boolean force);
 
@@ -49,4 +50,7 @@ public interface Volumes {
     Optional<String> path(VolumeRef ref);
 
     List<ServiceInfo> services();
+
+    /** Registered nodes with their lease state. */
+    List<NodeInfo> nodes();
 }

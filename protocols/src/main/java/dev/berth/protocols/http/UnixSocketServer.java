@@ -47,7 +47,7 @@ public final class UnixSocketServer implements AutoCloseable {
         try {
             Files.createDirectories(path.getParent());
             removeStale(path);
-            HttpServer server = vertx.createHttpServer(new HttpServerOptions().setIdleTimeout(0))
+            HttpServer server = vertx.createHttpServer(new HttpServerOptions().setIdleTimeout(0).setMaxInitialLineLength(dev.berth.protocols.rest.RestApi.MAX_LINE))
                     .requestHandler(handler);
             Futures.get(server.listen(SocketAddress.domainSocketAddress(path.toString())));
             Files.setPosixFilePermissions(path, mode);

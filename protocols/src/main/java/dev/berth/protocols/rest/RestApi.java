@@ -2,79 +2,248 @@ package dev.berth.protocols.rest;
 
 import dev.berth.core.error.BerthException;
 import dev.berth.core.error.InvalidArgument;
+import dev.berth.core.error.NotFound;
+import dev.berth.core.model.Attachment;
+import dev.berth.core.model.Names;
+import dev.berth.core.model.Node;
 import dev.berth.core.service.CreateVolume;
+import dev.berth.core.service.ServiceInfo;
 import dev.berth.core.service.VolumeRef;
+import dev.berth.core.service.VolumeView;
 import dev.berth.core.service.Volumes;
+import dev.berth.core.spi.ControlPlane;
 import dev.berth.protocols.http.Blocking;
 import dev.berth.protocols.http.Json;
+import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
 import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
 
 /**
- * REST API v1 (docs/api.md): volumes and services over JSON. Routes only translate HTTP to core
- * calls and core errors to HTTP; all rules live in the core.
+ * REST API v1 (docs/api.md): volumes, services, nodes and tasks for users, and the node-to-
+ * controller routes under {@code /v1/control} for agents. Routes only translate HTTP to core calls
+ * and core errors to HTTP; all rules live in the core.
  */
 public final class RestApi {
     /** Request bodies beyond this are refused before parsing. */
     public static final int MAX_BODY = 64 * 1024;
+    /**
+     * Request lines up to this length reach the routes, so an over-long id gets the id rule's
+     * 400 with its hint rather than the HTTP layer's bare refusal.
+     */
+    public static final int MAX_LINE = 16 * 1024;
     private final Volumes volumes;
+    private final ControlPlane control;
     private final ServerInfo info;
     private final Blocking blocking;
+    private final Tasks tasks;
+    private final Access access;
 
-    public RestApi(Volumes volumes, ServerInfo info, Blocking blocking) {
+    /**
+     * @param control the controller's node-facing side, or null where this server is not the
+     *                controller (an agent's local socket)
+     */
+    public RestApi(Volumes volumes, ControlPlane control, ServerInfo info, Blocking blocking, Tasks tasks, Access access) {
         this.volumes = volumes;
+        this.control = control;
         this.info = info;
         this.blocking = blocking;
+        this.tasks = tasks;
+        this.access = access;
     }
 
-    public Router router(Vertx vertx) {
+    /** @param guard runs before every route except health and version (authentication); may be null */
+    public Router router(Vertx vertx, Handler<RoutingContext> guard) {
         Router r = Router.router(vertx);
         r.route().handler(BodyHandler.create(false).setBodyLimit(MAX_BODY));
         r.get("/v1/version").handler(ctx -> reply(ctx, 200, info));
         r.get("/v1/health").handler(ctx -> reply(ctx, 200, Map.of("status", "ok", "node", info.node())));
-        r.get("/v1/services").handler(ctx -> call(ctx, 200, c -> volumes.services()));
-        r.get("/v1/volumes").handler(ctx -> call(ctx, 200, c -> volumes.list(service(c))));
-        r.post("/v1/volumes").handler(ctx -> call(ctx, 201, c -> {
-            CreateVolumeBody b = Json.read(c.body().asString(), CreateVolumeBody.class, CreateVolumeBody.EXAMPLE);
-            return volumes.create(new CreateVolume(b.name(), b.service(), b.size(), b.fsType(), b.labels()));
-        }));
-        r.get("/v1/volumes/:name").handler(ctx -> call(ctx, 200, c -> volumes.inspect(ref(c))));
-        r.delete("/v1/volumes/:name").handler(ctx -> call(ctx, 204, c -> {
-            volumes.remove(ref(c), flag(c, "force"));
-            return null;
-        }));
-        r.post("/v1/volumes/:name/attach").handler(ctx -> call(ctx, 200, c -> volumes.attach(ref(c))));
-        r.post("/v1/volumes/:name/detach").handler(ctx -> call(ctx, 200, c -> volumes.detach(ref(c), flag(c, "force"))));
-        r.post("/v1/volumes/:name/mount").handler(ctx -> call(ctx, 200, c -> {
-            VolumeRef ref = ref(c);
-            MountBody b = Json.read(c.body().asString(), MountBody.class, MountBody.EXAMPLE);
-            return Map.of("path", volumes.mount(ref, b.ref()));
-        }));
-        r.post("/v1/volumes/:name/unmount").handler(ctx -> call(ctx, 204, c -> {
-            VolumeRef ref = ref(c);
-            MountBody b = Json.read(c.body().asString(), MountBody.class, MountBody.EXAMPLE);
-            volumes.unmount(ref, b.ref());
-            return null;
-        }));
-        r.get("/v1/volumes/:name/path").handler(ctx -> call(ctx, 200, c -> Map.of("path",
-                volumes.path(ref(c)).orElseThrow(() -> new InvalidArgument("volume " + c.pathParam("name")
-                        + " is not mounted on this node", "mount it first: berth volume mount " + c.pathParam("name"))))));
-        r.route().last().handler(ctx -> error(ctx, new dev.berth.core.error.NotFound(
+        if (guard != null) {
+            r.route("/v1/*").handler(guard);
+        }
+        r.get("/v1/services").handler(ctx -> read(ctx, c -> volumes.services().stream()
+                .filter(s -> access.allows(c, s.name())).toList()));
+        r.get("/v1/nodes").handler(ctx -> read(ctx, c -> volumes.nodes()));
+        r.get("/v1/tasks/:id").handler(ctx -> read(ctx, c -> tasks.get(c.pathParam("id")).orElseThrow(() ->
+                new NotFound("no such task: " + c.pathParam("id"), "tasks are kept for a while after they finish"))));
+        volumeRoutes(r);
+        if (control != null) {
+            controlRoutes(r);
+        }
+        r.route().last().handler(ctx -> error(ctx, new NotFound(
                 "no route " + ctx.request().method() + " " + ctx.request().path(), "see docs/api.md for the routes")));
         r.errorHandler(413, ctx -> error(ctx, new InvalidArgument("the request body is larger than "
                 + MAX_BODY + " bytes", "send a smaller body")));
         r.errorHandler(405, ctx -> error(ctx, new InvalidArgument("method " + ctx.request().method()
                 + " is not allowed on " + ctx.request().path(), "see docs/api.md for the routes")));
+        r.errorHandler(400, ctx -> error(ctx, new InvalidArgument("bad request: "
+                + (ctx.failure() == null ? "malformed" : ctx.failure().getMessage()), "see docs/api.md")));
         return r;
+    }
+
+    private void volumeRoutes(Router r) {
+        r.get("/v1/volumes").handler(ctx -> read(ctx, c -> {
+            String service = service(c);
+            if (service != null) {
+                access.check(c, service);
+            }
+            return volumes.list(service).stream().filter(v -> access.allows(c, v.service())).toList();
+        }));
+        r.post("/v1/volumes").handler(ctx -> write(ctx, "create", 201, c -> {
+            CreateVolumeBody b = Json.read(c.body().asString(), CreateVolumeBody.class, CreateVolumeBody.EXAMPLE);
+            access.check(c, b.service() != null ? b.service() : defaultService());
+            return volumes.create(new CreateVolume(b.name(), b.service(), b.size(), b.fsType(), b.labels()));
+        }));
+        r.get("/v1/volumes/:name").handler(ctx -> read(ctx, c -> checked(c, ref(c))));
+        r.delete("/v1/volumes/:name").handler(ctx -> write(ctx, "remove", 204, c -> {
+            VolumeRef ref = ref(c);
+            checked(c, ref);
+            volumes.remove(ref, flag(c, "force"));
+            return null;
+        }));
+        r.post("/v1/volumes/:name/attach").handler(ctx -> write(ctx, "attach", 200, c -> {
+            VolumeRef ref = ref(c);
+            checked(c, ref);
+            return volumes.attach(ref);
+        }));
+        r.post("/v1/volumes/:name/detach").handler(ctx -> write(ctx, "detach", 200, c -> {
+            VolumeRef ref = ref(c);
+            checked(c, ref);
+            return volumes.detach(ref, flag(c, "force"));
+        }));
+        r.post("/v1/volumes/:name/mount").handler(ctx -> write(ctx, "mount", 200, c -> {
+            VolumeRef ref = ref(c);
+            MountBody b = Json.read(c.body().asString(), MountBody.class, MountBody.EXAMPLE);
+            checked(c, ref);
+            return Map.of("path", volumes.mount(ref, b.ref()));
+        }));
+        r.post("/v1/volumes/:name/unmount").handler(ctx -> write(ctx, "unmount", 204, c -> {
+            VolumeRef ref = ref(c);
+            MountBody b = Json.read(c.body().asString(), MountBody.class, MountBody.EXAMPLE);
+            checked(c, ref);
+            volumes.unmount(ref, b.ref());
+            return null;
+        }));
+        r.get("/v1/volumes/:name/path").handler(ctx -> read(ctx, c -> {
+            VolumeRef ref = ref(c);
+            checked(c, ref);
+            return Map.of("path", volumes.path(ref).orElseThrow(() -> new InvalidArgument("volume " + ref.name()
+                    + " is not mounted on this node", "mount it first: berth volume mount " + ref.name())));
+        }));
+    }
+
+    /** The routes agents use to reach the controller (ControlPlane over HTTP; see RemoteController). */
+    private void controlRoutes(Router r) {
+        String c = "/v1/control";
+        r.post(c + "/nodes/:node/register").handler(ctx -> write(ctx, "register", 200, x -> {
+            Node n = Json.read(x.body().asString(), Node.class, "{\"id\":\"host1\",\"address\":\"\",\"version\":\"\"}");
+            if (!n.id().equals(node(x))) {
+                throw new InvalidArgument("node id in the body (" + n.id() + ") is not the one in the path", "send the same id");
+            }
+            return new ControlBodies.Registered(control.register(n).toMillis());
+        }));
+        r.post(c + "/nodes/:node/heartbeat").handler(ctx -> write(ctx, "heartbeat", 204, x -> {
+            control.heartbeat(node(x));
+            return null;
+        }));
+        r.get(c + "/nodes/:node/state").handler(ctx -> read(ctx, x -> control.nodeState(node(x))));
+        r.post(c + "/resolve").handler(ctx -> read(ctx, x -> {
+            ControlBodies.Resolve b = Json.read(x.body().asString(), ControlBodies.Resolve.class, ControlBodies.Resolve.EXAMPLE);
+            var v = control.resolve(new VolumeRef(b.name(), b.service()));
+            access.check(x, v.service());
+            return v;
+        }));
+        r.get(c + "/volumes").handler(ctx -> read(ctx, x -> control.volumes().stream()
+                .filter(v -> access.allows(x, v.service())).toList()));
+        r.get(c + "/volumes/:id").handler(ctx -> read(ctx, x -> optional(control.volume(volumeId(x)))));
+        r.get(c + "/volumes/:id/claim").handler(ctx -> read(ctx, x -> optional(control.claimOf(volumeId(x)))));
+        r.post(c + "/volumes/:id/claim").handler(ctx -> write(ctx, "claim", 200, x -> {
+            ControlBodies.ClaimRequest b = Json.read(x.body().asString(), ControlBodies.ClaimRequest.class,
+                    ControlBodies.ClaimRequest.EXAMPLE);
+            checkVolume(x, volumeId(x));
+            return control.claim(volumeId(x), Names.node(b.node()), b.explicit());
+        }));
+        r.post(c + "/volumes/:id/release").handler(ctx -> write(ctx, "release", 204, x -> {
+            ControlBodies.NodeOnly b = Json.read(x.body().asString(), ControlBodies.NodeOnly.class, ControlBodies.NodeOnly.EXAMPLE);
+            control.release(volumeId(x), Names.node(b.node()));
+            return null;
+        }));
+        String nv = c + "/nodes/:node/volumes/:id";
+        r.get(nv + "/attachment").handler(ctx -> read(ctx, x -> optional(control.attachment(node(x), volumeId(x)))));
+        r.put(nv + "/attachment").handler(ctx -> write(ctx, "attachment", 204, x -> {
+            Attachment a = Json.read(x.body().asString(), Attachment.class, "{\"volumeId\":\"…\",\"device\":\"/dev/loop0\",\"block\":true}");
+            if (!a.volumeId().equals(volumeId(x))) {
+                throw new InvalidArgument("volumeId in the body is not the one in the path", "send the same id");
+            }
+            control.putAttachment(node(x), a);
+            return null;
+        }));
+        r.delete(nv + "/attachment").handler(ctx -> write(ctx, "attachment", 204, x -> {
+            control.deleteAttachment(node(x), volumeId(x));
+            return null;
+        }));
+        r.get(nv + "/refs").handler(ctx -> read(ctx, x -> control.refs(node(x), volumeId(x))));
+        r.post(nv + "/refs").handler(ctx -> write(ctx, "ref", 204, x -> {
+            ControlBodies.Ref b = Json.read(x.body().asString(), ControlBodies.Ref.class, ControlBodies.Ref.EXAMPLE);
+            control.addRef(node(x), volumeId(x), dev.berth.core.model.MountRefs.check(b.ref()));
+            return null;
+        }));
+        r.post(nv + "/refs/remove").handler(ctx -> write(ctx, "ref", 200, x -> {
+            ControlBodies.Ref b = Json.read(x.body().asString(), ControlBodies.Ref.class, ControlBodies.Ref.EXAMPLE);
+            return new ControlBodies.Remaining(control.removeRef(node(x), volumeId(x),
+                    dev.berth.core.model.MountRefs.check(b.ref())));
+        }));
+        r.delete(nv + "/refs").handler(ctx -> write(ctx, "ref", 204, x -> {
+            control.removeAllRefs(node(x), volumeId(x));
+            return null;
+        }));
+        r.post(nv + "/mounted").handler(ctx -> write(ctx, "mounted", 204, x -> {
+            ControlBodies.RecordMount b = Json.read(x.body().asString(), ControlBodies.RecordMount.class,
+                    ControlBodies.RecordMount.EXAMPLE);
+            if (b.attachment() == null || !b.attachment().volumeId().equals(volumeId(x))) {
+                throw new InvalidArgument("attachment.volumeId is missing or not the one in the path", "send the same id");
+            }
+            control.recordMount(node(x), b.attachment(), dev.berth.core.model.MountRefs.check(b.ref()), b.filesystem());
+            return null;
+        }));
+    }
+
+    private String defaultService() {
+        return volumes.services().stream().filter(ServiceInfo::isDefault).map(ServiceInfo::name).findFirst().orElse("");
+    }
+
+    /** Inspects the named volume and checks the caller may use its service. */
+    private VolumeView checked(RoutingContext c, VolumeRef ref) {
+        VolumeView v = volumes.inspect(ref);
+        access.check(c, v.service());
+        return v;
+    }
+
+    private void checkVolume(RoutingContext c, String id) {
+        control.volume(id).ifPresent(v -> access.check(c, v.service()));
+    }
+
+    private static Object optional(Optional<?> value) {
+        return value.orElse(null);
+    }
+
+    private static String node(RoutingContext c) {
+        return Names.node(c.pathParam("node"));
+    }
+
+    private static String volumeId(RoutingContext c) {
+        return Ids.volumeId(c.pathParam("id"));
     }
 
     private static String service(RoutingContext c) {
         String s = c.request().getParam("service");
-        return s == null || s.isEmpty() ? null : s;
+        return s == null || s.isEmpty() ? null : Names.service(s);
     }
 
     private static VolumeRef ref(RoutingContext c) {
@@ -92,12 +261,60 @@ public final class RestApi {
         throw new InvalidArgument("query parameter " + name + "=" + v + " is not true or false", "use " + name + "=true");
     }
 
-    private void call(RoutingContext ctx, int okStatus, Function<RoutingContext, Object> work) {
+    /** A read: answered when done (reads never become tasks); null means 204. */
+    private void read(RoutingContext ctx, Function<RoutingContext, Object> work) {
         blocking.run(() -> work.apply(ctx),
-                result -> reply(ctx, result == null ? 204 : okStatus, result),
+                result -> reply(ctx, result == null ? 204 : 200, result),
                 e -> error(ctx, e),
-                bug -> reply(ctx, 500, Map.of("error", Map.of("code", "internal", "message",
-                        "internal error: " + bug, "hint", "see the server log"))));
+                bug -> internal(ctx, bug));
+    }
+
+    /**
+     * A change: answered when done, or with 202 and a task id once it has run longer than the
+     * configured wait; the task then holds the answer.
+     */
+    private void write(RoutingContext ctx, String operation, int okStatus, Function<RoutingContext, Object> work) {
+        AtomicBoolean answered = new AtomicBoolean();
+        AtomicReference<String> task = new AtomicReference<>();
+        long timer = ctx.vertx().setTimer(Math.max(1, tasks.waitFor().toMillis()), t -> {
+            if (answered.compareAndSet(false, true)) {
+                String id = tasks.start(operation);
+                task.set(id);
+                reply(ctx, 202, Map.of("task", id, "state", "running", "href", "/v1/tasks/" + id));
+            }
+        });
+        blocking.run(() -> work.apply(ctx),
+                result -> {
+                    ctx.vertx().cancelTimer(timer);
+                    int status = result == null ? 204 : okStatus;
+                    if (answered.compareAndSet(false, true)) {
+                        reply(ctx, status, result);
+                    } else {
+                        tasks.succeeded(task.get(), status, result);
+                    }
+                },
+                e -> {
+                    ctx.vertx().cancelTimer(timer);
+                    if (answered.compareAndSet(false, true)) {
+                        error(ctx, e);
+                    } else {
+                        tasks.failed(task.get(), e);
+                    }
+                },
+                bug -> {
+                    ctx.vertx().cancelTimer(timer);
+                    if (answered.compareAndSet(false, true)) {
+                        internal(ctx, bug);
+                    } else {
+                        tasks.failed(task.get(), new dev.berth.core.error.BackendFailure("internal error: " + bug,
+                                "see the server log"));
+                    }
+                });
+    }
+
+    private static void internal(RoutingContext ctx, RuntimeException bug) {
+        reply(ctx, 500, Map.of("error", Map.of("code", "internal", "message", "internal error: " + bug,
+                "hint", "see the server log")));
     }
 
     static void error(RoutingContext ctx, BerthException e) {
@@ -105,7 +322,13 @@ public final class RestApi {
     }
 
     static void reply(RoutingContext ctx, int status, Object body) {
+        if (ctx.response().ended()) {
+            return;
+        }
         var resp = ctx.response().setStatusCode(status);
+        if (status == 401) {
+            resp.putHeader("WWW-Authenticate", "Bearer");
+        }
         if (status == 204 || body == null) {
             resp.end();
             return;

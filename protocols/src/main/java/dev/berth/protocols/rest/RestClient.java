@@ -3,7 +3,6 @@ package dev.berth.protocols.rest;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.berth.core.error.BackendFailure;
-import dev.berth.core.error.BerthException;
 import dev.berth.protocols.http.Futures;
 import dev.berth.protocols.http.Json;
 import io.vertx.core.Vertx;
@@ -12,44 +11,80 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClientAgent;
 import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.PoolOptions;
 import io.vertx.core.http.RequestOptions;
 import io.vertx.core.net.SocketAddress;
+import java.net.URI;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A client of the REST API on the local unix socket (remote TCP/TLS comes with the controller
- * role). Server errors come back as the same core exceptions the server threw, message and hint
- * intact.
+ * A client of the REST API, on the local unix socket or over TCP (TLS and a bearer token). Server
+ * errors come back as the same core exceptions the server threw, message and hint intact; a 202
+ * (long operation) is followed until its task ends.
  */
 public final class RestClient implements AutoCloseable {
     /** Mounts format new volumes; the server's own tool timeouts are the real bound. */
     private static final long TIMEOUT_MS = TimeUnit.MINUTES.toMillis(15);
+    private static final Duration TASK_POLL = Duration.ofMillis(100);
     private final Vertx vertx;
     private final HttpClientAgent http;
     private final SocketAddress server;
+    private final String host;
+    private final int port;
     private final String where;
+    private final String token;
 
-    private RestClient(Vertx vertx, SocketAddress server, String where) {
+    private RestClient(Vertx vertx, HttpClientOptions options, SocketAddress server, String host, int port,
+                       String where, String token) {
         this.vertx = vertx;
-        this.http = vertx.createHttpClient(new HttpClientOptions(), new io.vertx.core.http.PoolOptions().setHttp1MaxSize(16));
+        this.http = vertx.createHttpClient(options, new PoolOptions().setHttp1MaxSize(16));
         this.server = server;
+        this.host = host;
+        this.port = port;
         this.where = where;
+        this.token = token;
     }
 
     public static RestClient unix(Path socket) {
         Vertx vertx = Vertx.vertx(new VertxOptions().setPreferNativeTransport(true));
-        return new RestClient(vertx, SocketAddress.domainSocketAddress(socket.toString()), socket.toString());
+        return new RestClient(vertx, new HttpClientOptions(), SocketAddress.domainSocketAddress(socket.toString()),
+                "localhost", 80, socket.toString(), null);
+    }
+
+    /**
+     * @param options TLS trust etc. (see ClientTrust); SSL is switched on for https URIs
+     * @param token   bearer token, or null
+     */
+    public static RestClient tcp(URI base, HttpClientOptions options, String token) {
+        Vertx vertx = Vertx.vertx(new VertxOptions().setPreferNativeTransport(true));
+        boolean tls = "https".equals(base.getScheme());
+        int port = base.getPort() > 0 ? base.getPort() : 7979;
+        options.setSsl(tls);
+        return new RestClient(vertx, options, SocketAddress.inetSocketAddress(port, base.getHost()), base.getHost(), port,
+                base.toString(), token);
     }
 
     public record Response(int status, String body) {
     }
 
     public Response call(HttpMethod method, String uri, Object body) {
-        RequestOptions opts = new RequestOptions().setMethod(method).setServer(server).setHost("localhost").setPort(80)
+        Response r = once(method, uri, body);
+        while (r.status() == 202) {
+            r = followTask(r);
+        }
+        return r;
+    }
+
+    private Response once(HttpMethod method, String uri, Object body) {
+        RequestOptions opts = new RequestOptions().setMethod(method).setServer(server).setHost(host).setPort(port)
                 .setURI(uri).setIdleTimeout(TIMEOUT_MS);
+        if (token != null) {
+            opts.putHeader("Authorization", "Bearer " + token);
+        }
         Buffer payload = body == null ? Buffer.buffer() : Buffer.buffer(Json.write(body));
         try {
             return Futures.get(http.request(opts)
@@ -61,12 +96,48 @@ public final class RestClient implements AutoCloseable {
                     })
                     .compose(resp -> resp.body().map(b -> new Response(resp.statusCode(), b.toString()))));
         } catch (BackendFailure e) {
+            var trust = dev.berth.protocols.rest.security.ClientTrust.explain(e.getCause());
+            if (trust.isPresent()) {
+                throw trust.get();
+            }
             throw new BackendFailure("cannot reach Berth at " + where + ": " + e.getMessage(),
-                    "is `berth serve` running? Start it with `bin/berth serve`, or point --socket at it");
+                    "is `berth serve` running there? Check --socket / --host (and TLS trust: --ca or --fingerprint)");
         }
     }
 
-    /** Calls and decodes a 2xx answer into {@code type}; anything else becomes the server's error. */
+    /** Polls the task named by a 202 answer; returns the answer the call finally had. */
+    private Response followTask(Response accepted) {
+        String href;
+        try {
+            href = Json.MAPPER.readTree(accepted.body()).path("href").asText();
+        } catch (java.io.IOException e) {
+            throw new BackendFailure("unreadable 202 answer from Berth: " + accepted.body(), "");
+        }
+        while (true) {
+            try {
+                Thread.sleep(TASK_POLL);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new BackendFailure("interrupted while waiting for " + href, "the task goes on; GET " + href);
+            }
+            Response r = once(HttpMethod.GET, href, null);
+            check(r);
+            JsonNode task;
+            try {
+                task = Json.MAPPER.readTree(r.body());
+            } catch (java.io.IOException e) {
+                throw new BackendFailure("unreadable task from Berth: " + r.body(), "");
+            }
+            if (!task.path("state").asText().equals("running")) {
+                int status = task.path("status").asInt(500);
+                JsonNode payload = task.path("state").asText().equals("succeeded") ? task.path("result")
+                        : Json.MAPPER.createObjectNode().set("error", task.path("error"));
+                return new Response(status, payload.isMissingNode() || payload.isNull() ? "" : payload.toString());
+            }
+        }
+    }
+
+    /** Calls and decodes a 2xx answer into {@code type} (null for an empty answer); errors are thrown. */
     public <T> T call(HttpMethod method, String uri, Object body, TypeReference<T> type) {
         Response r = call(method, uri, body);
         check(r);
@@ -93,9 +164,7 @@ public final class RestClient implements AutoCloseable {
         if (err == null || err.isMissingNode()) {
             throw new BackendFailure("Berth answered HTTP " + r.status() + ": " + r.body(), "");
         }
-        BerthException e = RestErrors.fromWire(r.status(), err.path("code").asText(null),
-                err.path("message").asText(null), err.path("hint").asText(""));
-        throw e;
+        throw RestErrors.fromWire(r.status(), err);
     }
 
     public static String enc(String s) {

@@ -38,6 +38,7 @@ public final class RestErrors {
         error.put("message", e.getMessage());
         error.put("hint", e.hint());
         if (e instanceof AttachedElsewhere ae) {
+            error.put("volume", ae.volume());
             error.put("holder", ae.holder());
             if (ae.leaseLeft() != null) {
                 error.put("leaseLeftMs", ae.leaseLeft().toMillis());
@@ -47,13 +48,19 @@ public final class RestErrors {
     }
 
     /** Rebuilds the core error a server sent, so that clients handle remote and local errors alike. */
-    public static BerthException fromWire(int status, String code, String message, String hint) {
-        String m = message == null || message.isBlank() ? "request failed with HTTP " + status : message;
-        return switch (code == null ? "" : code) {
+    public static BerthException fromWire(int status, com.fasterxml.jackson.databind.JsonNode error) {
+        String code = error.path("code").asText("");
+        String message = error.path("message").asText("");
+        String hint = error.path("hint").asText("");
+        String m = message.isBlank() ? "request failed with HTTP " + status : message;
+        return switch (code) {
             case "not_found" -> new NotFound(m, hint);
             case "already_exists" -> new AlreadyExists(m, hint);
             case "invalid_argument" -> new InvalidArgument(m, hint);
-            case "busy", "attached_elsewhere" -> new Busy(m, hint);
+            case "attached_elsewhere" -> new AttachedElsewhere(error.path("volume").asText("?"),
+                    error.path("holder").asText("?"), error.has("leaseLeftMs")
+                            ? java.time.Duration.ofMillis(error.path("leaseLeftMs").asLong()) : null);
+            case "busy" -> new Busy(m, hint);
             case "out_of_capacity" -> new OutOfCapacity(m, hint);
             case "unauthenticated" -> new Unauthenticated(m, hint);
             case "forbidden" -> new Forbidden(m, hint);

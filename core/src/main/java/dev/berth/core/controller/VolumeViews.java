@@ -1,9 +1,13 @@
-package dev.berth.core.service;
+package dev.berth.core.controller;
 
 import dev.berth.core.model.Attachment;
 import dev.berth.core.model.Claim;
 import dev.berth.core.model.Size;
 import dev.berth.core.model.Volume;
+import dev.berth.core.service.MountLayout;
+import dev.berth.core.service.ServiceRegistry;
+import dev.berth.core.service.StateKeys;
+import dev.berth.core.service.VolumeView;
 import dev.berth.core.spi.Codec;
 import dev.berth.core.spi.StateStore;
 import java.nio.charset.StandardCharsets;

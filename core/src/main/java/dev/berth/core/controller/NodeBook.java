@@ -1,48 +1,43 @@
-package dev.berth.core.service;
+package dev.berth.core.controller;
 
 import dev.berth.core.model.Attachment;
 import dev.berth.core.model.MountRef;
 import dev.berth.core.model.Volume;
+import dev.berth.core.service.StateKeys;
 import dev.berth.core.spi.Codec;
 import dev.berth.core.spi.StateStore;
 import java.time.Clock;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
-/** This node's attachments and mount references in the state store. */
-final class NodeRecords {
+/** Per-node attachments and mount references in the state store. */
+final class NodeBook {
     private final StateStore store;
     private final Codec codec;
     private final Clock clock;
-    private final String node;
 
-    NodeRecords(StateStore store, Codec codec, Clock clock, String node) {
+    NodeBook(StateStore store, Codec codec, Clock clock) {
         this.store = store;
         this.codec = codec;
         this.clock = clock;
-        this.node = node;
     }
 
-    String node() {
-        return node;
-    }
-
-    Optional<Attachment> attachment(String volumeId) {
+    Optional<Attachment> attachment(String node, String volumeId) {
         return store.get(StateKeys.attachment(node, volumeId)).map(kv -> codec.decode(kv.value(), Attachment.class));
     }
 
-    void putAttachment(Attachment a) {
+    void putAttachment(String node, Attachment a) {
         store.put(StateKeys.attachment(node, a.volumeId()), codec.encode(a));
     }
 
-    void deleteAttachment(String volumeId) {
+    void deleteAttachment(String node, String volumeId) {
         store.delete(StateKeys.attachment(node, volumeId));
     }
 
-    /** Every attachment of this node, by volume id. */
-    Map<String, Attachment> attachments() {
+    Map<String, Attachment> attachments(String node) {
         Map<String, Attachment> out = new HashMap<>();
         for (var kv : store.list(StateKeys.attachmentsOf(node))) {
             Attachment a = codec.decode(kv.value(), Attachment.class);
@@ -51,22 +46,35 @@ final class NodeRecords {
         return out;
     }
 
-    List<String> refs(String volumeId) {
+    List<String> refs(String node, String volumeId) {
         return store.list(StateKeys.mountsOf(node, volumeId)).stream().map(kv -> StateKeys.refOf(kv.key())).toList();
     }
 
-    /** Every mount reference of this node, by volume id. */
-    Map<String, List<String>> allRefs() {
+    Map<String, List<String>> allRefs(String node) {
         Map<String, List<String>> out = new HashMap<>();
         String prefix = StateKeys.mountsOf(node);
         for (var kv : store.list(prefix)) {
-            out.computeIfAbsent(StateKeys.volumeIdOf(kv.key(), prefix), k -> new java.util.ArrayList<>())
+            out.computeIfAbsent(StateKeys.volumeIdOf(kv.key(), prefix), k -> new ArrayList<>())
                     .add(StateKeys.refOf(kv.key()));
         }
         return out;
     }
 
-    void addRef(String volumeId, String ref) {
+    /** Mount references of a volume on every node, by node. */
+    Map<String, List<String>> refsEverywhere(String volumeId) {
+        Map<String, List<String>> out = new HashMap<>();
+        for (var kv : store.list(StateKeys.MOUNTS)) {
+            String rest = kv.key().substring(StateKeys.MOUNTS.length());
+            int slash = rest.indexOf('/');
+            String node = rest.substring(0, slash);
+            if (StateKeys.volumeIdOf(kv.key(), StateKeys.mountsOf(node)).equals(volumeId)) {
+                out.computeIfAbsent(node, k -> new ArrayList<>()).add(StateKeys.refOf(kv.key()));
+            }
+        }
+        return out;
+    }
+
+    void addRef(String node, String volumeId, String ref) {
         store.put(StateKeys.mount(node, volumeId, ref), codec.encode(new MountRef(volumeId, node, ref, clock.instant())));
     }
 
@@ -74,8 +82,8 @@ final class NodeRecords {
      * Writes what a completed mount established in one transaction: the attachment, the first
      * mount reference and, when it changed, the volume's recorded filesystem.
      */
-    void recordMount(Attachment a, String ref, Volume updated) {
-        List<StateStore.Op> ops = new java.util.ArrayList<>(List.of(
+    void recordMount(String node, Attachment a, String ref, Volume updated) {
+        List<StateStore.Op> ops = new ArrayList<>(List.of(
                 new StateStore.Op.Put(StateKeys.attachment(node, a.volumeId()), codec.encode(a), StateStore.NO_LEASE),
                 new StateStore.Op.Put(StateKeys.mount(node, a.volumeId(), ref),
                         codec.encode(new MountRef(a.volumeId(), node, ref, clock.instant())), StateStore.NO_LEASE)));
@@ -85,11 +93,11 @@ final class NodeRecords {
         store.txn(List.of(), ops);
     }
 
-    void removeRef(String volumeId, String ref) {
+    void removeRef(String node, String volumeId, String ref) {
         store.delete(StateKeys.mount(node, volumeId, ref));
     }
 
-    void removeAllRefs(String volumeId) {
+    void removeAllRefs(String node, String volumeId) {
         var ops = store.list(StateKeys.mountsOf(node, volumeId)).stream()
                 .<StateStore.Op>map(kv -> new StateStore.Op.Delete(kv.key())).toList();
         if (!ops.isEmpty()) {

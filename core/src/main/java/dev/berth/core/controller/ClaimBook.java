@@ -1,9 +1,10 @@
-package dev.berth.core.service;
+package dev.berth.core.controller;
 
 import dev.berth.core.error.AttachedElsewhere;
 import dev.berth.core.error.Busy;
 import dev.berth.core.model.Claim;
 import dev.berth.core.model.Volume;
+import dev.berth.core.service.StateKeys;
 import dev.berth.core.spi.Codec;
 import dev.berth.core.spi.StateStore;
 import dev.berth.core.spi.StateStore.Compare;

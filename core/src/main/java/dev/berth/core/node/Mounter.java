@@ -1,9 +1,10 @@
-package dev.berth.core.service;
+package dev.berth.core.node;
 
 import dev.berth.core.error.BackendFailure;
 import dev.berth.core.model.Device;
 import dev.berth.core.model.FsType;
 import dev.berth.core.model.Volume;
+import dev.berth.core.service.MountLayout;
 import dev.berth.core.spi.HostOps;
 import java.io.IOException;
 import java.nio.file.Files;

@@ -1,9 +1,12 @@
-package dev.berth.core.service;
+package dev.berth.core.controller;
 
 import dev.berth.core.error.AlreadyExists;
 import dev.berth.core.error.InvalidArgument;
 import dev.berth.core.error.NotFound;
 import dev.berth.core.model.Volume;
+import dev.berth.core.service.ServiceRegistry;
+import dev.berth.core.service.StateKeys;
+import dev.berth.core.service.VolumeRef;
 import dev.berth.core.spi.Codec;
 import dev.berth.core.spi.StateStore;
 import dev.berth.core.spi.StateStore.Compare;

@@ -1,10 +1,13 @@
-package dev.berth.core.service;
+package dev.berth.core.node;
 
 import dev.berth.core.error.BerthException;
 import dev.berth.core.model.Attachment;
 import dev.berth.core.model.Claim;
 import dev.berth.core.model.Device;
 import dev.berth.core.model.Volume;
+import dev.berth.core.service.MountLayout;
+import dev.berth.core.service.ServiceRegistry;
+import dev.berth.core.spi.ControlPlane;
 import dev.berth.core.spi.HostOps;
 import dev.berth.core.spi.StorageDriver;
 import java.nio.file.Path;
@@ -18,53 +21,51 @@ import java.util.Set;
 import java.util.logging.Logger;
 
 /**
- * Brings this host in line with the state store at start, after a crash or a restart:
- * volumes with mount references are re-adopted (claim re-bound to the new lease, attached and
+ * Brings this host in line with the controller's records at start, after a crash or a restart:
+ * volumes with mount references are re-adopted (claim re-bound to the live lease, attached and
  * mounted again if the host lost that); volumes left half-way (attached or mounted but with no
  * reference, e.g. killed between attach and the state write) are unmounted, detached and released;
  * devices and mounts that belong to no volume are cleaned up. Every action is reported.
  */
 public final class Reconciler {
     private static final Logger LOG = Logger.getLogger(Reconciler.class.getName());
-    private final VolumeCatalog catalog;
-    private final ClaimBook claims;
-    private final NodeRecords records;
+    private final ControlPlane control;
+    private final String me;
     private final Mounter mounter;
     private final ServiceRegistry services;
     private final MountLayout layout;
     private final HostOps host;
-    private final NodeLease lease;
 
-    Reconciler(VolumeCatalog catalog, ClaimBook claims, NodeRecords records, Mounter mounter,
-               ServiceRegistry services, MountLayout layout, HostOps host, NodeLease lease) {
-        this.catalog = catalog;
-        this.claims = claims;
-        this.records = records;
+    Reconciler(ControlPlane control, String me, Mounter mounter, ServiceRegistry services, MountLayout layout,
+               HostOps host) {
+        this.control = control;
+        this.me = me;
         this.mounter = mounter;
         this.services = services;
         this.layout = layout;
         this.host = host;
-        this.lease = lease;
     }
 
     /** Runs once; returns one line per action taken (empty when everything was in order). */
     public List<String> run() {
         List<String> report = new ArrayList<>();
-        String me = records.node();
-        Map<String, List<String>> refs = records.allRefs();
-        Map<String, Attachment> attachments = records.attachments();
+        ControlPlane.NodeState state = control.nodeState(me);
+        Map<String, List<Volume>> byService = new HashMap<>();
+        for (Volume v : control.volumes()) {
+            byService.computeIfAbsent(v.service(), k -> new ArrayList<>()).add(v);
+        }
         Set<Path> expectedMounts = new HashSet<>();
         Set<String> knownIds = new HashSet<>();
         for (String service : services.names()) {
             StorageDriver driver = services.require(service);
             Set<String> attachedHere = driver.blockDevices() ? driver.node().attachedBackends() : Set.of();
             Set<String> backendsInState = new HashSet<>();
-            for (Volume v : catalog.list(service)) {
+            for (Volume v : byService.getOrDefault(service, List.of())) {
                 knownIds.add(v.id());
                 backendsInState.add(v.backendId());
                 try {
-                    reconcile(v, driver, refs.getOrDefault(v.id(), List.of()), attachments.get(v.id()),
-                            attachedHere.contains(v.backendId()), me, report, expectedMounts);
+                    reconcile(v, driver, state.refs().getOrDefault(v.id(), List.of()), state.attachments().get(v.id()),
+                            attachedHere.contains(v.backendId()), report, expectedMounts);
                 } catch (BerthException e) {
                     report.add("volume " + v.name() + ": could not reconcile: " + e.fullMessage());
                 }
@@ -77,9 +78,9 @@ public final class Reconciler {
                 }
             }
         }
-        for (String id : attachments.keySet()) {
+        for (String id : state.attachments().keySet()) {
             if (!knownIds.contains(id)) {
-                records.deleteAttachment(id);
+                control.deleteAttachment(me, id);
                 report.add("dropped the attachment record of removed volume " + id);
             }
         }
@@ -95,18 +96,18 @@ public final class Reconciler {
     }
 
     private void reconcile(Volume v, StorageDriver driver, List<String> refs, Attachment att, boolean attached,
-                           String me, List<String> report, Set<Path> expectedMounts) {
-        Optional<Claim> claim = claims.current(v.id());
+                           List<String> report, Set<Path> expectedMounts) {
+        Optional<Claim> claim = control.claimOf(v.id());
         boolean mine = claim.isPresent() && claim.get().node().equals(me);
         boolean elsewhere = claim.isPresent() && !mine;
         Path mountPoint = driver.blockDevices() ? layout.mountPoint(v) : null;
         if (!refs.isEmpty() && !elsewhere) {
-            claims.take(v, me, lease.id(), claim.map(Claim::explicit).orElse(false));
+            control.claim(v.id(), me, claim.map(Claim::explicit).orElse(false));
             Device dev = driver.node().attach(v.backendId());
             Path mp = dev.block() ? mountPoint : dev.path();
             boolean wasMounted = !dev.block() || mounter.isMounted(mp);
             mounter.mount(v, dev, mp);
-            records.putAttachment(new Attachment(v.id(), dev.path().toString(), dev.block(), mp.toString()));
+            control.putAttachment(me, new Attachment(v.id(), dev.path().toString(), dev.block(), mp.toString()));
             if (dev.block()) {
                 expectedMounts.add(mp);
             }
@@ -114,28 +115,33 @@ public final class Reconciler {
                     + (refs.size() == 1 ? "" : "s") + (wasMounted ? ")" : "; mounted it again)"));
             return;
         }
-        if (elsewhere && (!refs.isEmpty() || att != null || attached)) {
+        if (elsewhere) {
+            if (refs.isEmpty() && att == null) {
+                // Held elsewhere and never ours: a device seen attached here belongs to the holder
+                // (hosts that share one kernel, as in tests, see each other's loop devices).
+                return;
+            }
             // Another node took the volume while this one was away: never touch its data again.
-            records.removeAllRefs(v.id());
-            cleanUp(v, driver, mountPoint, attached);
+            control.removeAllRefs(me, v.id());
+            cleanUp(v, driver, mountPoint, attached && att != null);
             report.add("volume " + v.name() + " is now held by " + claim.get().node() + " (epoch "
                     + claim.get().epoch() + "): dropped this node's references and detached it here");
             return;
         }
         if (mine && claim.get().explicit()) {
-            claims.take(v, me, lease.id(), true);
+            control.claim(v.id(), me, true);
             Device dev = driver.node().attach(v.backendId());
             if (mountPoint != null && mounter.isMounted(mountPoint)) {
                 mounter.unmount(dev, mountPoint);
                 report.add("unmounted volume " + v.name() + ": attached but no mount reference is left");
             }
-            records.putAttachment(new Attachment(v.id(), dev.path().toString(), dev.block(), null));
+            control.putAttachment(me, new Attachment(v.id(), dev.path().toString(), dev.block(), null));
             return;
         }
         boolean mounted = mountPoint != null && mounter.isMounted(mountPoint);
         if (mine || mounted || attached || att != null) {
             cleanUp(v, driver, mountPoint, attached);
-            claims.release(v.id(), me);
+            control.release(v.id(), me);
             report.add("cleaned up volume " + v.name() + " left half-way ("
                     + (mounted ? "mounted" : attached ? "attached" : "claimed") + " with no mount reference)");
         }
@@ -148,6 +154,6 @@ public final class Reconciler {
         if (attached) {
             driver.node().detach(v.backendId());
         }
-        records.deleteAttachment(v.id());
+        control.deleteAttachment(me, v.id());
     }
 }

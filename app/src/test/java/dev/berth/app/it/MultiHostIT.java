@@ -1,0 +1,112 @@
+package dev.berth.app.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.berth.app.testing.Cli;
+import dev.berth.app.testing.Cluster;
+import dev.berth.app.testing.Root;
+import dev.berth.app.testing.ServeProcess;
+import dev.berth.app.testing.Sys;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A controller and two agents as separate processes, TLS and tokens on: a volume mounted through
+ * agent A is refused on agent B with A named as the holder; after A lets go, B mounts it and sees
+ * A's data.
+ */
+class MultiHostIT {
+    @TempDir
+    Path dir;
+    Cluster cluster;
+
+    @BeforeEach
+    void up() throws Exception {
+        Root.require();
+        cluster = new Cluster(dir);
+        cluster.startController();
+    }
+
+    @AfterEach
+    void down() throws Exception {
+        cluster.close();
+        for (String mp : Sys.mountsUnder(dir)) {
+            Sys.run(List.of("/usr/bin/umount", "-l", mp));
+        }
+        for (String line : Sys.loopsUnder(dir)) {
+            Sys.run(List.of("/usr/sbin/losetup", "-d", line.split(" ")[0]));
+        }
+    }
+
+    @Test
+    void oneWriterAcrossAgents() throws Exception {
+        Cli.Result created = Cli.raw(cluster.admin("volume", "create", "shared", "--size", "64M"));
+        assertEquals(0, created.code(), created.toString());
+        try (ServeProcess a = cluster.startAgent("a", "fingerprint: " + cluster.fingerprint());
+             ServeProcess b = cluster.startAgent("b", "ca: " + cluster.certificate())) {
+            Cli.Result nodes = Cli.raw(cluster.admin("node", "ls"));
+            assertEquals(0, nodes.code(), nodes.toString());
+            assertTrue(nodes.out().contains("a ") && nodes.out().contains("b ") && nodes.out().contains("alive"), nodes.out());
+
+            Cli.Result onA = Cli.raw(cluster.onAgent("a", "volume", "mount", "shared", "--ref", "app-on-a"));
+            assertEquals(0, onA.code(), onA.toString() + "\n" + a.log());
+            Path dataA = Path.of(onA.out().strip());
+            assertEquals(dir.resolve("a/volumes/shared/data"), dataA);
+            Files.writeString(dataA.resolve("from-a.txt"), "written on host a");
+
+            Cli.Result inspect = Cli.raw(cluster.admin("volume", "inspect", "shared", "-o", "json"));
+            assertTrue(inspect.out().contains("\"node\" : \"a\"") && inspect.out().contains("app-on-a"), inspect.out());
+
+            Cli.Result onB = Cli.raw(cluster.onAgent("b", "volume", "mount", "shared", "--ref", "app-on-b"));
+            assertEquals(4, onB.code(), onB.toString());
+            assertTrue(onB.err().contains("attached to node a") && onB.err().contains("lease has"), onB.toString());
+            assertEquals(List.of(), Sys.mountsUnder(dir.resolve("b")), "nothing mounted on b");
+
+            assertEquals(0, Cli.raw(cluster.onAgent("a", "volume", "unmount", "shared", "--ref", "app-on-a")).code());
+            assertEquals(List.of(), Sys.mountsUnder(dir.resolve("a")));
+            Cli.Result onB2 = Cli.raw(cluster.onAgent("b", "volume", "mount", "shared", "--ref", "app-on-b"));
+            assertEquals(0, onB2.code(), onB2.toString() + "\n" + b.log());
+            assertEquals("written on host a", Files.readString(Path.of(onB2.out().strip()).resolve("from-a.txt")));
+            Cli.Result epoch = Cli.raw(cluster.admin("volume", "inspect", "shared", "-o", "json"));
+            assertTrue(epoch.out().contains("\"epoch\" : 2") && epoch.out().contains("\"node\" : \"b\""), epoch.out());
+
+            // The controller has no host: host work on its API is refused with a pointer to the agents.
+            Cli.Result onController = Cli.raw(cluster.admin("volume", "mount", "shared"));
+            assertEquals(2, onController.code(), onController.toString());
+            assertTrue(onController.err().contains("controller without one"), onController.toString());
+
+            // Agent restart re-registers and re-adopts its mount.
+            assertEquals(143, b.terminate());
+            try (ServeProcess b2 = cluster.startAgent("b", "ca: " + cluster.certificate())) {
+                assertTrue(b2.log().contains("re-adopted volume shared (1 mount reference)"), b2.log());
+                assertEquals(0, Cli.raw(cluster.onAgent("b", "volume", "unmount", "shared", "--ref", "app-on-b")).code());
+                assertEquals(List.of(), Sys.loopsUnder(dir));
+                Cli.Result rm = Cli.raw(cluster.onAgent("b", "volume", "rm", "shared"));
+                assertEquals(0, rm.code(), rm.toString());
+            }
+        }
+    }
+
+    @Test
+    void controllerRestartLosesNothing() throws Exception {
+        assertEquals(0, Cli.raw(cluster.admin("volume", "create", "kept", "--size", "64M")).code());
+        try (ServeProcess a = cluster.startAgent("a", "fingerprint: " + cluster.fingerprint())) {
+            assertEquals(0, Cli.raw(cluster.onAgent("a", "volume", "mount", "kept", "--ref", "r1")).code());
+            String fp = cluster.fingerprint();
+            assertEquals(143, cluster.controller.terminate());
+            cluster.startController();
+            assertEquals(fp, cluster.fingerprint(), "the certificate is kept across restarts");
+            Cli.Result insp = Cli.raw(cluster.admin("volume", "inspect", "kept", "-o", "json"));
+            assertEquals(0, insp.code(), insp.toString());
+            assertTrue(insp.out().contains("\"status\" : \"mounted\"") && insp.out().contains("r1"), insp.out());
+            assertEquals(0, Cli.raw(cluster.onAgent("a", "volume", "unmount", "kept", "--ref", "r1")).code(), a.log());
+            assertEquals(0, Cli.raw(cluster.admin("volume", "rm", "kept")).code());
+        }
+    }
+}

@@ -1,0 +1,94 @@
+package dev.berth.core.service;
+
+import dev.berth.core.error.InvalidArgument;
+import dev.berth.core.node.NodeService;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * {@link Volumes} as one node sees it: volume administration goes to the controller (in-process or
+ * remote), host work to this node's {@link NodeService}. A controller without a node of its own
+ * refuses the host operations with a pointer to the agents.
+ */
+public final class CombinedVolumes implements Volumes {
+    private final VolumeAdmin admin;
+    private final NodeService node;
+
+    /** @param node null for a controller that does no host work */
+    public CombinedVolumes(VolumeAdmin admin, NodeService node) {
+        this.admin = admin;
+        this.node = node;
+    }
+
+    public VolumeAdmin admin() {
+        return admin;
+    }
+
+    @Override
+    public VolumeView create(CreateVolume request) {
+        return admin.create(request);
+    }
+
+    @Override
+    public void remove(VolumeRef ref, boolean force) {
+        if (force && node != null) {
+            node.releaseForRemove(ref);
+        }
+        admin.remove(ref);
+    }
+
+    @Override
+    public VolumeView inspect(VolumeRef ref) {
+        return admin.inspect(ref);
+    }
+
+    @Override
+    public List<VolumeView> list(String service) {
+        return admin.list(service);
+    }
+
+    @Override
+    public VolumeView attach(VolumeRef ref) {
+        local("attach").attach(ref);
+        return admin.inspect(ref);
+    }
+
+    @Override
+    public VolumeView detach(VolumeRef ref, boolean force) {
+        local("detach").detach(ref, force);
+        return admin.inspect(ref);
+    }
+
+    @Override
+    public String mount(VolumeRef ref, String mountRef) {
+        return local("mount").mount(ref, mountRef);
+    }
+
+    @Override
+    public void unmount(VolumeRef ref, String mountRef) {
+        local("unmount").unmount(ref, mountRef);
+    }
+
+    @Override
+    public Optional<String> path(VolumeRef ref) {
+        return local("path").path(ref);
+    }
+
+    @Override
+    public List<ServiceInfo> services() {
+        return admin.services();
+    }
+
+    @Override
+    public List<NodeInfo> nodes() {
+        return admin.nodes();
+    }
+
+    private NodeService local(String what) {
+        if (node == null) {
+            throw new InvalidArgument(what + " runs on the host that uses the volume, and this is a controller without one",
+                    "run it against an agent's local socket (berth --socket /run/berth/berth.sock on that host)");
+        }
+        return node;
+    }
+}
