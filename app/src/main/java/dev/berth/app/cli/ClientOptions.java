@@ -10,8 +10,8 @@ import java.util.Map;
 import picocli.CommandLine.Option;
 
 /**
- * How a CLI command finds the server: a remote controller with --host (or BERTH_HOST), over TLS
- * with a token; else the local unix socket: --socket > BERTH_SOCKET > config file > default.
+ * How a CLI command finds the server: --host (a remote controller over TLS with a token), else
+ * --socket, else BERTH_HOST, else the local socket from BERTH_SOCKET, the config file or the default.
  */
 public final class ClientOptions {
     @Option(names = "--host", paramLabel = "URL", description = "Remote Berth, e.g. https://controller:7979 (env BERTH_HOST)")
@@ -40,7 +40,8 @@ public final class ClientOptions {
 
     RestClient connect() {
         Map<String, String> env = System.getenv();
-        String remote = first(host, env.get("BERTH_HOST"));
+        // Flags beat the environment: an explicit --socket wins over a BERTH_HOST left in the shell.
+        String remote = host != null ? host : socket != null ? null : first(null, env.get("BERTH_HOST"));
         if (remote != null) {
             return Wiring.client(Config.controllerUri(remote), ca != null ? ca.toString() : orEmpty(env.get("BERTH_CA")),
                     orEmpty(first(fingerprint, env.get("BERTH_FINGERPRINT"))), knownHosts != null ? knownHosts.toString() : orEmpty(env.get("BERTH_KNOWN_HOSTS")),

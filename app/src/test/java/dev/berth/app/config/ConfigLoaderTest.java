@@ -95,4 +95,31 @@ class ConfigLoaderTest {
                 () -> loader.load(file("services:\n  a:\n    driver: dir\n"), Map.of(), Map.of()));
         assertTrue(dflt.getMessage().contains("defaultService"), dflt.getMessage());
     }
+
+    @Test
+    void rolesAndControllerAreChecked() throws Exception {
+        InvalidArgument role = assertThrows(InvalidArgument.class, () -> loader.load(null, Map.of(), Map.of("role", "boss")));
+        assertTrue(role.hint().contains("controller"), role.hint());
+        InvalidArgument agent = assertThrows(InvalidArgument.class, () -> loader.load(null, Map.of(), Map.of("role", "agent")));
+        assertTrue(agent.hint().contains("--controller"), agent.hint());
+        assertThrows(InvalidArgument.class, () -> loader.load(null, Map.of(),
+                Map.of("role", "agent", "controller.url", "ftp://x")));
+        Config ok = loader.load(null, Map.of("BERTH_CONTROLLER_URL", "https://ctl:7979"), Map.of("role", "agent"));
+        assertEquals("env BERTH_CONTROLLER_URL", ok.settings().get("controller.url").source());
+        assertThrows(InvalidArgument.class, () -> loader.load(null, Map.of(), Map.of("api.listen", "nohostport")));
+        assertThrows(InvalidArgument.class, () -> loader.load(null, Map.of(), Map.of("api.tls", "maybe")));
+        assertEquals(java.time.Duration.ofHours(1),
+                loader.load(null, Map.of(), Map.of("api.taskWait", "1h")).duration(Keys.API_TASK_WAIT));
+    }
+
+    @Test
+    void serviceSubjectListsAreRead() throws Exception {
+        Config c = loader.load(file("services:\n  local:\n    driver: dir\n    allow: [admin, \"agent-*\"]\n"
+                + "    deny: mallory, eve\n"), Map.of(), Map.of());
+        assertEquals(java.util.List.of("admin", "agent-*"), c.services().getFirst().allow());
+        assertEquals(java.util.List.of("mallory", "eve"), c.services().getFirst().deny());
+        InvalidArgument typo = assertThrows(InvalidArgument.class,
+                () -> loader.load(file("services:\n  local:\n    driver: dir\n    alow: [a]\n"), Map.of(), Map.of()));
+        assertTrue(typo.hint().contains("'allow'"), typo.hint());
+    }
 }
