@@ -4,6 +4,7 @@ import dev.berth.protocols.http.Json;
 import dev.berth.protocols.rest.security.TokenIssuer;
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import dev.berth.core.model.Durations;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.LinkedHashMap;
@@ -84,27 +85,13 @@ public final class TokenCommand {
             if (expiresAt == null) {
                 out.println("expiry: none (no exp claim: Berth refuses this token)");
             } else if (now.isAfter(expiresAt)) {
-                out.println("expiry: EXPIRED at " + expiresAt + " (" + human(Duration.between(expiresAt, now)) + " ago)");
+                out.println("expiry: EXPIRED at " + expiresAt + " (" + Durations.human(Duration.between(expiresAt, now)) + " ago)");
             } else {
-                out.println("expiry: " + expiresAt + " (in " + human(Duration.between(now, expiresAt)) + ")");
+                out.println("expiry: " + expiresAt + " (in " + Durations.human(Duration.between(now, expiresAt)) + ")");
             }
             out.println("signature: not verified (only the controller can verify it)");
             out.flush();
             return ExitCodes.OK;
-        }
-
-        private static String human(Duration d) {
-            long s = d.getSeconds();
-            if (s < 120) {
-                return s + "s";
-            }
-            if (s < 7200) {
-                return s / 60 + "m";
-            }
-            if (s < 172800) {
-                return s / 3600 + "h";
-            }
-            return s / 86400 + "d";
         }
     }
 

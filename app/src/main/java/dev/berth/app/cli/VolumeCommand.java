@@ -69,6 +69,15 @@ public final class VolumeCommand {
             return q.isEmpty() ? u.toString() : u + "?" + String.join("&", q);
         }
 
+        void printPath(String path) {
+            if (output.structured()) {
+                output.data(out(), Map.of("path", path));
+            } else {
+                out().println(path);
+                out().flush();
+            }
+        }
+
         void printVolume(VolumeView v) {
             if (output.quiet) {
                 out().println(v.name());
@@ -189,17 +198,7 @@ public final class VolumeCommand {
 
         @Override
         void run(RestClient c) {
-            Map<String, String> r = c.call(HttpMethod.POST, uri(name, service, "mount", false), new MountBody(ref), PATH);
-            print(r.get("path"));
-        }
-
-        private void print(String path) {
-            if (output.structured()) {
-                output.data(out(), Map.of("path", path));
-            } else {
-                out().println(path);
-                out().flush();
-            }
+            printPath(c.call(HttpMethod.POST, uri(name, service, "mount", false), new MountBody(ref), PATH).get("path"));
         }
     }
 
@@ -218,13 +217,7 @@ public final class VolumeCommand {
     static final class Path extends OneVolume {
         @Override
         void run(RestClient c) {
-            String p = c.call(HttpMethod.GET, uri(name, service, "path", false), null, PATH).get("path");
-            if (output.structured()) {
-                output.data(out(), Map.of("path", p));
-            } else {
-                out().println(p);
-                out().flush();
-            }
+            printPath(c.call(HttpMethod.GET, uri(name, service, "path", false), null, PATH).get("path"));
         }
     }
 }

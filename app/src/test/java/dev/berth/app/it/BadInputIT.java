@@ -3,14 +3,9 @@ package dev.berth.app.it;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.berth.app.config.Config;
-import dev.berth.app.daemon.Daemon;
-import dev.berth.app.daemon.Wiring;
 import dev.berth.app.testing.Cli;
-import dev.berth.app.testing.Root;
+import dev.berth.app.testing.LocalBerth;
 import dev.berth.app.testing.Sys;
-import dev.berth.app.testing.TestConfig;
-import dev.berth.core.service.Checkpoints;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -26,22 +21,19 @@ import org.junit.jupiter.params.provider.CsvSource;
 class BadInputIT {
     @TempDir
     Path dir;
-    Daemon daemon;
+    LocalBerth berth;
     Cli cli;
 
     @BeforeEach
     void start() throws Exception {
-        Root.require();
-        Path file = TestConfig.write(dir, "bad-node");
-        Config cfg = Wiring.configLoader().load(file, Map.of(), Map.of());
-        daemon = Daemon.start(cfg, Checkpoints.NONE);
-        cli = new Cli(file);
+        berth = LocalBerth.start(dir, "bad-node", Map.of());
+        cli = berth.cli;
     }
 
     @AfterEach
     void stop() {
-        if (daemon != null) {
-            daemon.close();
+        if (berth != null) {
+            berth.close();
         }
     }
 

@@ -5,13 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.berth.app.config.Config;
-import dev.berth.app.daemon.Daemon;
-import dev.berth.app.daemon.Wiring;
 import dev.berth.app.testing.Cli;
-import dev.berth.app.testing.Root;
-import dev.berth.app.testing.TestConfig;
-import dev.berth.core.service.Checkpoints;
+import dev.berth.app.testing.LocalBerth;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.buffer.Buffer;
@@ -30,16 +25,14 @@ import org.junit.jupiter.api.io.TempDir;
 class TasksIT {
     @TempDir
     Path dir;
-    Daemon daemon;
+    LocalBerth berth;
     Vertx vertx;
     Path config;
 
     @BeforeEach
     void start() throws Exception {
-        Root.require();
-        config = TestConfig.write(dir, "task-node");
-        Config cfg = Wiring.configLoader().load(config, Map.of(), Map.of("api.taskWait", "1ms"));
-        daemon = Daemon.start(cfg, Checkpoints.NONE);
+        berth = LocalBerth.start(dir, "task-node", Map.of("api.taskWait", "1ms"));
+        config = berth.config;
         vertx = Vertx.vertx(new VertxOptions().setPreferNativeTransport(true));
     }
 
@@ -48,10 +41,8 @@ class TasksIT {
         if (vertx != null) {
             vertx.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
         }
-        if (daemon != null) {
-            daemon.volumes().list(null).forEach(v ->
-                    daemon.volumes().remove(new dev.berth.core.service.VolumeRef(v.name(), v.service()), true));
-            daemon.close();
+        if (berth != null) {
+            berth.close();
         }
     }
 

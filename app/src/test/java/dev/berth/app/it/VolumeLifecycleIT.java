@@ -4,16 +4,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.berth.app.config.Config;
 import dev.berth.app.daemon.Daemon;
-import dev.berth.app.daemon.Wiring;
 import dev.berth.app.testing.Cli;
-import dev.berth.app.testing.Root;
+import dev.berth.app.testing.LocalBerth;
 import dev.berth.app.testing.Sys;
-import dev.berth.app.testing.TestConfig;
-import dev.berth.core.service.Checkpoints;
 import dev.berth.core.service.VolumeRef;
-import dev.berth.core.service.VolumeView;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -31,25 +26,21 @@ import org.junit.jupiter.api.io.TempDir;
 class VolumeLifecycleIT {
     @TempDir
     Path dir;
+    LocalBerth berth;
     Daemon daemon;
     Cli cli;
 
     @BeforeEach
     void start() throws Exception {
-        Root.require();
-        Path file = TestConfig.write(dir, "it-node");
-        Config cfg = Wiring.configLoader().load(file, Map.of(), Map.of());
-        daemon = Daemon.start(cfg, Checkpoints.NONE);
-        cli = new Cli(file);
+        berth = LocalBerth.start(dir, "it-node", Map.of());
+        daemon = berth.daemon;
+        cli = berth.cli;
     }
 
     @AfterEach
     void stop() {
-        if (daemon != null) {
-            for (VolumeView v : daemon.volumes().list(null)) {
-                daemon.volumes().remove(new VolumeRef(v.name(), v.service()), true);
-            }
-            daemon.close();
+        if (berth != null) {
+            berth.close();
         }
         assertEquals(List.of(), Sys.mountsUnder(dir), "mounts leaked");
         assertEquals(List.of(), Sys.loopsUnder(dir), "loop devices leaked");

@@ -22,6 +22,7 @@ import java.security.interfaces.ECPublicKey;
 import java.security.interfaces.RSAPublicKey;
 import java.text.ParseException;
 import java.time.Clock;
+import dev.berth.core.model.Durations;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Date;
@@ -185,7 +186,7 @@ public final class TokenVerifier {
         Instant iat = instant(c.getIssueTime(), "iat", "issued-at");
         Instant now = clock.instant();
         if (now.isAfter(exp.plus(CLOCK_SKEW))) {
-            throw new Unauthenticated("the token expired at " + exp + " (" + human(Duration.between(exp, now)) + " ago)",
+            throw new Unauthenticated("the token expired at " + exp + " (" + Durations.human(Duration.between(exp, now)) + " ago)",
                     NEW_TOKEN);
         }
         if (iat.isAfter(now.plus(CLOCK_SKEW))) {
@@ -205,20 +206,6 @@ public final class TokenVerifier {
             throw new Unauthenticated("the token has no '" + claim + "' (" + what + ") claim", NEW_TOKEN);
         }
         return d.toInstant();
-    }
-
-    static String human(Duration d) {
-        long s = Math.max(0, d.getSeconds());
-        if (s < 120) {
-            return s + "s";
-        }
-        if (s < 7200) {
-            return s / 60 + "m";
-        }
-        if (s < 172800) {
-            return s / 3600 + "h";
-        }
-        return s / 86400 + "d";
     }
 
     private static JWSVerifier hmac(Path keyFile) {
