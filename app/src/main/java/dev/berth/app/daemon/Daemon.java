@@ -13,6 +13,7 @@ import dev.berth.core.service.VolumeService;
 import dev.berth.core.spi.Codec;
 import dev.berth.core.spi.HostOps;
 import dev.berth.core.spi.StateStore;
+import dev.berth.protocols.docker.DockerPluginApi;
 import dev.berth.protocols.http.Blocking;
 import dev.berth.protocols.http.UnixSocketServer;
 import dev.berth.protocols.rest.RestApi;
@@ -65,6 +66,10 @@ public final class Daemon implements AutoCloseable {
             var api = UnixSocketServer.start(vertx, config.path(Keys.SOCKET),
                     PosixFilePermissions.fromString("rw-------"), null, new RestApi(volumes, info, blocking).router(vertx));
             closeables.add(api);
+            if (config.bool(Keys.DOCKER_ENABLED)) {
+                closeables.add(new DockerPluginApi(volumes, nodeId, blocking)
+                        .serve(vertx, config.path(Keys.DOCKER_SOCKET), config.get(Keys.DOCKER_GROUP)));
+            }
         } catch (RuntimeException e) {
             close();
             throw e;
