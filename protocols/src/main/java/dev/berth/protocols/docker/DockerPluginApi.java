@@ -66,8 +66,9 @@ public final class DockerPluginApi {
 
     /** Serves the protocol on {@code socket} (mode 0660, group {@code group} when it exists). */
     public UnixSocketServer serve(Vertx vertx, Path socket, String group) {
+        // One server per core on the socket: HTTP handling spreads over event loops like the work does.
         UnixSocketServer server = UnixSocketServer.start(vertx, socket, PosixFilePermissions.fromString("rw-rw----"),
-                group == null || group.isBlank() ? null : group, router(vertx));
+                group == null || group.isBlank() ? null : group, router(vertx), Runtime.getRuntime().availableProcessors());
         // dockerd gives up looking for a plugin after ~30 s; the log says how close we are to that.
         LOG.info("Docker volume plugin ready on " + socket + " ("
                 + ManagementFactory.getRuntimeMXBean().getUptime() + " ms after the JVM started)");
