@@ -12,6 +12,7 @@ import dev.berth.app.testing.Root;
 import dev.berth.app.testing.Sys;
 import dev.berth.app.testing.TestConfig;
 import dev.berth.core.service.Checkpoints;
+import dev.berth.core.service.CreateVolume;
 import dev.berth.core.service.VolumeRef;
 import dev.berth.core.service.VolumeView;
 import dev.berth.protocols.docker.PluginClient;
@@ -301,6 +302,17 @@ class DockerProtocolIT {
         }
         assertEquals(before, list(), "refused creates change nothing");
         assertEquals(3, poolFiles(), "x1, x2 and plain have backing files, nothing else");
+    }
+
+    /** Docker has one name space, Berth one per service: a name in two services is listed once. */
+    @Test
+    void aNameInTwoServicesIsListedOnceAndGetSaysWhy() {
+        assertEquals(200, plugin.call("/VolumeDriver.Create", "{\"Name\":\"twin\",\"Opts\":{\"size\":\"64M\"}}").status());
+        daemon.volumes().create(new CreateVolume("twin", "scratch", null, null, null));
+        assertEquals(List.of("twin"), list().stream().map(v -> v.path("Name").asText()).toList());
+        Reply get = plugin.call("/VolumeDriver.Get", "{\"Name\":\"twin\"}");
+        assertEquals(400, get.status(), get.body());
+        assertTrue(get.err().contains("volume name twin exists in several services: [local, scratch]"), get.err());
     }
 
     // ---- malformed requests ---------------------------------------------------------------------

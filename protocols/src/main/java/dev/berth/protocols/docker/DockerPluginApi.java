@@ -1,5 +1,6 @@
 package dev.berth.protocols.docker;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import dev.berth.core.error.BerthException;
 import dev.berth.core.error.InvalidArgument;
 import dev.berth.core.error.NotFound;
@@ -11,14 +12,13 @@ import dev.berth.protocols.http.Json;
 import dev.berth.protocols.http.UnixSocketServer;
 import dev.berth.protocols.rest.RestErrors;
 import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -43,9 +43,9 @@ public final class DockerPluginApi {
     /** What dockerd asks for in Accept; dockerd itself ignores the reply's Content-Type. */
     static final String CONTENT_TYPE = "application/vnd.docker.plugins.v1.2+json";
     static final String CALLS = "/Plugin.Activate, /VolumeDriver.{Create,Remove,Mount,Unmount,Path,Get,List,Capabilities}";
-    private static final String ACTIVATE = Json.write(Map.of("Implements", List.of("VolumeDriver")));
+    private static final byte[] ACTIVATE = json(Map.of("Implements", List.of("VolumeDriver")));
     // "global": the volume is the same from every host (what REX-Ray and Trident answer).
-    private static final String CAPABILITIES = Json.write(Map.of("Capabilities", Map.of("Scope", "global")));
+    private static final byte[] CAPABILITIES = json(Map.of("Capabilities", Map.of("Scope", "global")));
     private static final Map<String, Object> OK = Map.of();
     private static final Set<String> PATHS = Set.of("/Plugin.Activate", "/VolumeDriver.Create", "/VolumeDriver.Remove",
             "/VolumeDriver.Mount", "/VolumeDriver.Unmount", "/VolumeDriver.Path", "/VolumeDriver.Get",
@@ -129,7 +129,7 @@ public final class DockerPluginApi {
         }));
         r.post("/VolumeDriver.List").handler(ctx -> call(ctx, "List", body -> {
             PluginBodies.any(body);
-            return Map.of("Volumes", listed(volumes.list(null)));
+            return ListReply.write(volumes.list(null), node);
         }));
         // Anything else: a known call with another method, or no such call. Both answer JSON.
         r.route().last().handler(ctx -> {
@@ -147,31 +147,28 @@ public final class DockerPluginApi {
     }
 
     /**
-     * Docker volume names are one namespace; a name that exists in several Berth services is listed
-     * once (Get on it says which services hold it).
-     */
-    private List<PluginVolume> listed(List<VolumeView> all) {
-        List<PluginVolume> out = new ArrayList<>(all.size());
-        Set<String> seen = new HashSet<>();
-        for (VolumeView v : all) {
-            if (seen.add(v.name())) {
-                out.add(PluginVolume.listed(v, node));
-            }
-        }
-        return out;
-    }
-
-    /**
      * Runs a call on a virtual thread (core calls may run host tools and write the store) and
      * writes its reply, serialized off the event loop so that a large List does not stall others.
      */
     private void call(RoutingContext ctx, String what, Function<String, Object> work) {
         String body = body(ctx);
-        blocking.run(() -> Json.write(work.apply(body)),
+        blocking.run(() -> json(work.apply(body)),
                 json -> send(ctx, 200, json),
                 e -> fail(ctx, what, e),
-                bug -> send(ctx, 500, Json.write(Map.of("Err", "internal error in Berth during " + what + ": " + bug
+                bug -> send(ctx, 500, json(Map.of("Err", "internal error in Berth during " + what + ": " + bug
                         + " (see the Berth log)"))));
+    }
+
+    /** A reply as UTF-8 JSON; a byte[] is a reply already written (List). */
+    private static byte[] json(Object reply) {
+        if (reply instanceof byte[] written) {
+            return written;
+        }
+        try {
+            return Json.MAPPER.writeValueAsBytes(reply);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("cannot serialize " + reply.getClass(), e);
+        }
     }
 
     private void fail(RoutingContext ctx, String what, BerthException e) {
@@ -182,16 +179,16 @@ public final class DockerPluginApi {
         // A Get of an unknown name is how dockerd asks before every create: not worth a log line.
         Level level = e instanceof NotFound && what.equals("Get") ? Level.FINE : Level.INFO;
         LOG.log(level, () -> "docker: " + what + " refused: " + e.fullMessage());
-        send(ctx, status, Json.write(Map.of("Err", e.fullMessage())));
+        send(ctx, status, json(Map.of("Err", e.fullMessage())));
     }
 
     private static String body(RoutingContext ctx) {
         return ctx.body() == null || ctx.body().buffer() == null ? "" : ctx.body().asString();
     }
 
-    private static void send(RoutingContext ctx, int status, String json) {
+    private static void send(RoutingContext ctx, int status, byte[] json) {
         if (!ctx.response().ended()) {
-            ctx.response().setStatusCode(status).putHeader("Content-Type", CONTENT_TYPE).end(json);
+            ctx.response().setStatusCode(status).putHeader("Content-Type", CONTENT_TYPE).end(Buffer.buffer(json));
         }
     }
 

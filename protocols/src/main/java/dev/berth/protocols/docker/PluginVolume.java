@@ -50,8 +50,8 @@ record PluginVolume(@JsonProperty("Name") String name,
     }
 
     private static String created(VolumeView v) {
-        // Instant.toString is ISO-8601 in UTC ("2026-11-27T14:50:12.123Z"), which is RFC 3339.
-        return v.created() == null ? null : v.created().toString();
+        // ISO-8601 in UTC ("2026-11-27T14:50:12.123Z"), which is RFC 3339.
+        return v.created() == null ? null : Rfc3339.format(v.created());
     }
 
     private static String orEmpty(String s) {
