@@ -28,8 +28,9 @@ final class VolumeCatalog {
     /**
      * Records already decoded, by key, with the modRevision they were decoded at. Decoding JSON was
      * most of the cost of listing (10,000 volumes: ~30 ms of ~40 ms), and records rarely change, so
-     * a list decodes only what changed since the last one. A stored record with the same key and
-     * modRevision has the same bytes, so a hit is never stale.
+     * a list (or a lookup by id) decodes only what changed since. A stored record with the same key
+     * and modRevision has the same bytes, so a hit is never stale. Entries of removed volumes are
+     * dropped on delete and by the next full listing.
      */
     private final ConcurrentHashMap<String, Decoded> decoded = new ConcurrentHashMap<>();
 
@@ -55,7 +56,7 @@ final class VolumeCatalog {
     }
 
     Optional<Volume> byId(String id) {
-        return store.get(StateKeys.volume(id)).map(kv -> codec.decode(kv.value(), Volume.class));
+        return store.get(StateKeys.volume(id)).map(this::decode);
     }
 
     /**
@@ -95,6 +96,7 @@ final class VolumeCatalog {
     }
 
     void delete(Volume v) {
+        decoded.remove(StateKeys.volume(v.id()));
         store.txn(List.of(), List.of(new Op.Delete(StateKeys.volume(v.id())),
                 new Op.Delete(StateKeys.name(v.service(), v.name())),
                 new Op.Delete(StateKeys.epoch(v.id()))));
