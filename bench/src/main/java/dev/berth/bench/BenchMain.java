@@ -12,8 +12,9 @@ public final class BenchMain {
         String[] rest = args.length == 0 ? new String[0] : Arrays.copyOfRange(args, 1, args.length);
         switch (which) {
             case "mount" -> MountBench.main(rest);
+            case "docker" -> DockerBench.main(rest);
             default -> {
-                System.err.println("unknown benchmark '" + which + "'; available: mount");
+                System.err.println("unknown benchmark '" + which + "'; available: mount, docker");
                 System.exit(2);
             }
         }

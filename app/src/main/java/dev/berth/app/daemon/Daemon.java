@@ -16,6 +16,7 @@ import dev.berth.core.service.VolumeDefaults;
 import dev.berth.core.spi.ControlPlane;
 import dev.berth.core.spi.HostOps;
 import dev.berth.core.spi.StateStore;
+import dev.berth.protocols.docker.DockerPluginApi;
 import dev.berth.protocols.http.Blocking;
 import dev.berth.protocols.http.UnixSocketServer;
 import dev.berth.protocols.rest.Access;
@@ -103,6 +104,10 @@ public final class Daemon implements AutoCloseable {
             RestApi local = new RestApi(volumes, controller, info, blocking, tasks, Access.OPEN);
             closeables.add(UnixSocketServer.start(vertx, config.path(Keys.SOCKET),
                     PosixFilePermissions.fromString("rw-------"), null, local.router(vertx, null)));
+            if (isNode && config.bool(Keys.DOCKER_ENABLED)) {
+                closeables.add(new DockerPluginApi(volumes, nodeId, blocking)
+                        .serve(vertx, config.path(Keys.DOCKER_SOCKET), config.get(Keys.DOCKER_GROUP)));
+            }
         } catch (RuntimeException e) {
             close();
             throw e;

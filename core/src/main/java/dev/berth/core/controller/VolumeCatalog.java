@@ -10,18 +10,41 @@ import dev.berth.core.service.VolumeRef;
 import dev.berth.core.spi.Codec;
 import dev.berth.core.spi.StateStore;
 import dev.berth.core.spi.StateStore.Compare;
+import dev.berth.core.spi.StateStore.KeyValue;
 import dev.berth.core.spi.StateStore.Op;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.Comparator;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 /** Volume records and the name index, kept consistent with each other by transactions. */
 final class VolumeCatalog {
+    private static final Comparator<Volume> BY_NAME = Comparator.comparing(Volume::name).thenComparing(Volume::service);
     private final StateStore store;
     private final Codec codec;
     private final ServiceRegistry services;
+    /**
+     * Records already decoded, by key, with the modRevision they were decoded at. Decoding JSON was
+     * most of the cost of listing (10,000 volumes: ~30 ms of ~40 ms), and records rarely change, so
+     * a list (or a lookup by id) decodes only what changed since. A stored record with the same key
+     * and modRevision has the same bytes, so a hit is never stale. Entries of removed volumes are
+     * dropped on delete and by the next full listing.
+     */
+    private final ConcurrentHashMap<String, Decoded> decoded = new ConcurrentHashMap<>();
+
+    private record Decoded(long modRevision, Volume volume) {
+    }
+
+    /** The last full listing and the store revision it was made at. */
+    private volatile Listing listing;
+
+    private record Listing(long revision, List<Volume> volumes) {
+    }
 
     VolumeCatalog(StateStore store, Codec codec, ServiceRegistry services) {
         this.store = store;
@@ -36,7 +59,7 @@ final class VolumeCatalog {
     }
 
     Optional<Volume> byId(String id) {
-        return store.get(StateKeys.volume(id)).map(kv -> codec.decode(kv.value(), Volume.class));
+        return store.get(StateKeys.volume(id)).map(this::decode);
     }
 
     /**
@@ -76,25 +99,70 @@ final class VolumeCatalog {
     }
 
     void delete(Volume v) {
+        decoded.remove(StateKeys.volume(v.id()));
         store.txn(List.of(), List.of(new Op.Delete(StateKeys.volume(v.id())),
                 new Op.Delete(StateKeys.name(v.service(), v.name())),
                 new Op.Delete(StateKeys.epoch(v.id()))));
     }
 
-    /** Volumes of one service (or all when null), by name. */
+    /** Volumes of one service (or all when null), by name; the list is read-only. */
     List<Volume> list(String service) {
         if (service != null) {
             services.require(service);
         }
+        List<Volume> all = sortedVolumes();
+        if (service == null) {
+            return all;
+        }
         List<Volume> out = new ArrayList<>();
-        for (var kv : store.list(StateKeys.VOLUMES)) {
-            Volume v = codec.decode(kv.value(), Volume.class);
-            if (service == null || service.equals(v.service())) {
+        for (Volume v : all) {
+            if (service.equals(v.service())) {
                 out.add(v);
             }
         }
-        out.sort(Comparator.comparing(Volume::name).thenComparing(Volume::service));
         return out;
+    }
+
+    /**
+     * Every volume by name, computed once per store revision: the revision is read first, so the
+     * listing kept for it is at least that new, and any write makes the next call compute afresh.
+     * Sorting 10,000 names was the largest cost of a list once decoding was cached.
+     */
+    private List<Volume> sortedVolumes() {
+        long revision = store.revision();
+        Listing last = listing;
+        if (last != null && last.revision() == revision) {
+            return last.volumes();
+        }
+        List<KeyValue> all = store.list(StateKeys.VOLUMES);
+        List<Volume> out = new ArrayList<>(all.size());
+        for (KeyValue kv : all) {
+            out.add(decode(kv));
+        }
+        forgetRemoved(all);
+        out.sort(BY_NAME);
+        List<Volume> sorted = Collections.unmodifiableList(out);
+        listing = new Listing(revision, sorted);
+        return sorted;
+    }
+
+    private Volume decode(KeyValue kv) {
+        Decoded d = decoded.get(kv.key());
+        if (d != null && d.modRevision() == kv.modRevision()) {
+            return d.volume();
+        }
+        Volume v = codec.decode(kv.value(), Volume.class);
+        decoded.put(kv.key(), new Decoded(kv.modRevision(), v));
+        return v;
+    }
+
+    /** Drops decoded records of removed volumes, so the cache never outgrows the store. */
+    private void forgetRemoved(List<KeyValue> listed) {
+        if (decoded.size() > listed.size()) {
+            Set<String> keys = new HashSet<>(listed.size() * 2);
+            listed.forEach(kv -> keys.add(kv.key()));
+            decoded.keySet().retainAll(keys);
+        }
     }
 
     static AlreadyExists conflict(Volume existing, String what) {

@@ -2,9 +2,11 @@ package dev.berth.protocols.http;
 
 import dev.berth.core.error.BackendFailure;
 import dev.berth.core.error.InvalidArgument;
+import io.vertx.core.DeploymentOptions;
+import io.vertx.core.Future;
 import io.vertx.core.Handler;
+import io.vertx.core.VerticleBase;
 import io.vertx.core.Vertx;
-import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.net.SocketAddress;
@@ -27,11 +29,13 @@ import java.util.logging.Logger;
  */
 public final class UnixSocketServer implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(UnixSocketServer.class.getName());
-    private final HttpServer server;
+    private final Vertx vertx;
+    private final String deployment;
     private final Path path;
 
-    private UnixSocketServer(HttpServer server, Path path) {
-        this.server = server;
+    private UnixSocketServer(Vertx vertx, String deployment, Path path) {
+        this.vertx = vertx;
+        this.deployment = deployment;
         this.path = path;
     }
 
@@ -41,21 +45,38 @@ public final class UnixSocketServer implements AutoCloseable {
      */
     public static UnixSocketServer start(Vertx vertx, Path path, Set<PosixFilePermission> mode, String group,
                                          Handler<HttpServerRequest> handler) {
+        return start(vertx, path, mode, group, handler, 1);
+    }
+
+    /**
+     * As above, with {@code instances} servers sharing the socket, each on its own event loop:
+     * connections are spread over them, so parsing and writing HTTP is not one queue on a machine
+     * with many cores (the request work itself runs on virtual threads anyway).
+     */
+    public static UnixSocketServer start(Vertx vertx, Path path, Set<PosixFilePermission> mode, String group,
+                                         Handler<HttpServerRequest> handler, int instances) {
         if (!path.isAbsolute()) {
             throw new InvalidArgument("socket path must be absolute: " + path, "configure an absolute path");
         }
         try {
             Files.createDirectories(path.getParent());
             removeStale(path);
-            HttpServer server = vertx.createHttpServer(new HttpServerOptions().setIdleTimeout(0).setMaxInitialLineLength(dev.berth.protocols.rest.RestApi.MAX_LINE))
-                    .requestHandler(handler);
-            Futures.get(server.listen(SocketAddress.domainSocketAddress(path.toString())));
+            SocketAddress address = SocketAddress.domainSocketAddress(path.toString());
+            // Each verticle instance gets its own event-loop context; Vert.x shares the one listening socket.
+            String deployment = Futures.get(vertx.deployVerticle(() -> new VerticleBase() {
+                @Override
+                public Future<?> start() {
+                    return vertx.createHttpServer(new HttpServerOptions().setIdleTimeout(0)
+                            .setMaxInitialLineLength(dev.berth.protocols.rest.RestApi.MAX_LINE)).requestHandler(handler)
+                            .listen(address);
+                }
+            }, new DeploymentOptions().setInstances(Math.max(1, instances))));
             Files.setPosixFilePermissions(path, mode);
             if (group != null) {
                 chgrpIfExists(path, group);
             }
             LOG.info("listening on " + path);
-            return new UnixSocketServer(server, path);
+            return new UnixSocketServer(vertx, deployment, path);
         } catch (IOException e) {
             throw new BackendFailure("cannot listen on " + path + ": " + e.getMessage(),
                     "check that " + path.getParent() + " is writable (Berth runs as root)", e);
@@ -92,7 +113,7 @@ public final class UnixSocketServer implements AutoCloseable {
     @Override
     public void close() {
         try {
-            Futures.get(server.close());
+            Futures.get(vertx.undeploy(deployment));
         } finally {
             try {
                 Files.deleteIfExists(path);
