@@ -8,6 +8,7 @@ import dev.berth.app.testing.Cluster;
 import dev.berth.app.testing.Root;
 import dev.berth.app.testing.ServeProcess;
 import dev.berth.app.testing.Sys;
+import dev.berth.protocols.docker.PluginClient;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -18,8 +19,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A controller and two agents as separate processes, TLS and tokens on: a volume mounted through
- * agent A is refused on agent B with A named as the holder; after A lets go, B mounts it and sees
- * A's data.
+ * agent A's Docker plugin socket is refused on agent B with A named as the holder; after A lets
+ * go, B mounts it and sees A's data.
  */
 class MultiHostIT {
     @TempDir
@@ -54,21 +55,27 @@ class MultiHostIT {
             assertEquals(0, nodes.code(), nodes.toString());
             assertTrue(nodes.out().contains("a ") && nodes.out().contains("b ") && nodes.out().contains("alive"), nodes.out());
 
-            Cli.Result onA = Cli.raw(cluster.onAgent("a", "volume", "mount", "shared", "--ref", "app-on-a"));
-            assertEquals(0, onA.code(), onA.toString() + "\n" + a.log());
-            Path dataA = Path.of(onA.out().strip());
+            // Mounted the way Docker on host a does it: through a's plugin socket.
+            String dockerId = "d".repeat(64);
+            Path dataA;
+            try (PluginClient docker = PluginClient.connect(cluster.dockerSocket("a"))) {
+                PluginClient.Reply onA = docker.call("/VolumeDriver.Mount", "{\"Name\":\"shared\",\"ID\":\"" + dockerId + "\"}");
+                assertEquals(200, onA.status(), onA.body() + "\n" + a.log());
+                dataA = Path.of(onA.json().path("Mountpoint").asText());
+            }
             assertEquals(dir.resolve("a/volumes/shared/data"), dataA);
             Files.writeString(dataA.resolve("from-a.txt"), "written on host a");
 
             Cli.Result inspect = Cli.raw(cluster.admin("volume", "inspect", "shared", "-o", "json"));
-            assertTrue(inspect.out().contains("\"node\" : \"a\"") && inspect.out().contains("app-on-a"), inspect.out());
+            assertTrue(inspect.out().contains("\"node\" : \"a\"") && inspect.out().contains(dockerId), inspect.out());
 
             Cli.Result onB = Cli.raw(cluster.onAgent("b", "volume", "mount", "shared", "--ref", "app-on-b"));
             assertEquals(4, onB.code(), onB.toString());
             assertTrue(onB.err().contains("attached to node a") && onB.err().contains("lease has"), onB.toString());
             assertEquals(List.of(), Sys.mountsUnder(dir.resolve("b")), "nothing mounted on b");
 
-            assertEquals(0, Cli.raw(cluster.onAgent("a", "volume", "unmount", "shared", "--ref", "app-on-a")).code());
+            Cli.Result offA = Cli.raw(cluster.onAgent("a", "volume", "unmount", "shared", "--ref", dockerId));
+            assertEquals(0, offA.code(), offA.toString());
             assertEquals(List.of(), Sys.mountsUnder(dir.resolve("a")));
             Cli.Result onB2 = Cli.raw(cluster.onAgent("b", "volume", "mount", "shared", "--ref", "app-on-b"));
             assertEquals(0, onB2.code(), onB2.toString() + "\n" + b.log());

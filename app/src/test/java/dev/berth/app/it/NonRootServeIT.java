@@ -75,6 +75,7 @@ class NonRootServeIT {
         Path log = dir.resolve("serve-" + System.nanoTime() + ".log");
         List<String> cmd = List.of("/usr/bin/setpriv", "--reuid=" + NOBODY, "--regid=" + NOBODY, "--clear-groups", "--",
                 ProcessHandle.current().info().command().orElseThrow(), "-XX:TieredStopAtLevel=1",
+                "--enable-native-access=ALL-UNNAMED",
                 "-Djava.io.tmpdir=" + dir.resolve("tmp"), "-cp", classpath, "dev.berth.app.Main", "serve",
                 "--config", config.toString());
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
@@ -84,10 +85,12 @@ class NonRootServeIT {
         }
         Path socket = dir.resolve("home/berth.sock");
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (!Files.exists(socket) && p.isAlive() && System.nanoTime() < deadline) {
+        // Up means: the socket exists and the start-up line is printed (it follows the socket).
+        while (!(Files.exists(socket) && Files.readString(log).contains("serving on")) && p.isAlive()
+                && System.nanoTime() < deadline) {
             Thread.sleep(50);
         }
-        boolean up = Files.exists(socket);
+        boolean up = Files.exists(socket) && Files.readString(log).contains("serving on");
         p.destroy();
         p.waitFor(30, TimeUnit.SECONDS);
         assertTrue(up, "serve as nobody with the dir driver did not come up:\n" + Files.readString(log));

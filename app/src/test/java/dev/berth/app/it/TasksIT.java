@@ -50,9 +50,10 @@ class TasksIT {
         var client = vertx.createHttpClient();
         RequestOptions o = new RequestOptions().setMethod(method).setURI(uri).setHost("localhost").setPort(80)
                 .setServer(SocketAddress.domainSocketAddress(dir.resolve("berth.sock").toString()));
-        var resp = client.request(o).compose(r -> r.send(body == null ? Buffer.buffer() : Buffer.buffer(body))
-                .compose(x -> x.body().map(b -> new Object[] {x.statusCode(), b.toString()})))
-                .toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+        // Composed on the event loop (Futures.onContext): composed from this thread, a late body handler loses the body.
+        Object[] resp = dev.berth.protocols.http.Futures.onContext(vertx.getOrCreateContext(), () -> client.request(o)
+                .compose(r -> r.send(body == null ? Buffer.buffer() : Buffer.buffer(body))
+                .compose(x -> x.body().map(b -> new Object[] {x.statusCode(), b.toString()}))));
         ObjectMapper m = new ObjectMapper();
         return new JsonNode[] {m.valueToTree(resp[0]), ((String) resp[1]).isEmpty() ? null : m.readTree((String) resp[1])};
     }

@@ -99,7 +99,7 @@ public final class Cluster implements AutoCloseable {
                   token: %4$s
                   %5$s
                 docker:
-                  enabled: false
+                  enabled: true
                   socket: %1$s/%2$s/docker.sock
                 %6$s
                 """.formatted(dir, node, url(), token("agent-" + node), trustLine, extra) + services());
@@ -113,6 +113,11 @@ public final class Cluster implements AutoCloseable {
     public ServeProcess startAgent(String node, String trustLine, String extra) throws Exception {
         return ServeProcess.start(agentConfig(node, trustLine, extra), dir.resolve(node + ".log"), Map.of())
                 .awaitReady(agentSocket(node), Duration.ofSeconds(60));
+    }
+
+    /** The agent's Docker plugin socket (what its dockerd would use). */
+    public Path dockerSocket(String node) {
+        return dir.resolve(node).resolve("docker.sock");
     }
 
     /** CLI arguments that point a command at the controller as the admin. */

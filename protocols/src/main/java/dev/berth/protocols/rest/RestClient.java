@@ -31,6 +31,7 @@ public final class RestClient implements AutoCloseable {
     private static final long TIMEOUT_MS = TimeUnit.MINUTES.toMillis(15);
     private static final Duration TASK_POLL = Duration.ofMillis(100);
     private final Vertx vertx;
+    private final io.vertx.core.Context context;
     private final HttpClientAgent http;
     private final SocketAddress server;
     private final String host;
@@ -41,6 +42,7 @@ public final class RestClient implements AutoCloseable {
     private RestClient(Vertx vertx, HttpClientOptions options, SocketAddress server, String host, int port,
                        String where, String token) {
         this.vertx = vertx;
+        this.context = vertx.getOrCreateContext();
         this.http = vertx.createHttpClient(options, new PoolOptions().setHttp1MaxSize(16));
         this.server = server;
         this.host = host;
@@ -87,7 +89,7 @@ public final class RestClient implements AutoCloseable {
         }
         Buffer payload = body == null ? Buffer.buffer() : Buffer.buffer(Json.write(body));
         try {
-            return Futures.get(http.request(opts)
+            return Futures.onContext(context, () -> http.request(opts)
                     .compose(req -> {
                         if (body != null) {
                             req.putHeader("Content-Type", "application/json");

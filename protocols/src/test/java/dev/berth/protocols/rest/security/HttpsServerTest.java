@@ -132,14 +132,18 @@ class HttpsServerTest {
     Reply get(HttpClientOptions options, String path, String authorization) throws Exception {
         HttpClientAgent client = vertx.createHttpClient(options);
         try {
-            return await(client.request(HttpMethod.GET, path)
+            // Composed on the event loop: composed from this thread, a late body handler can lose the body.
+            io.vertx.core.Promise<Reply> reply = io.vertx.core.Promise.promise();
+            vertx.getOrCreateContext().runOnContext(v -> client.request(HttpMethod.GET, path)
                     .compose(req -> {
                         if (authorization != null) {
                             req.putHeader("Authorization", authorization);
                         }
                         return req.send();
                     })
-                    .compose(resp -> resp.body().map(b -> new Reply(resp.statusCode(), b.toString(), resp.headers()))));
+                    .compose(resp -> resp.body().map(b -> new Reply(resp.statusCode(), b.toString(), resp.headers())))
+                    .onComplete(reply));
+            return await(reply.future());
         } finally {
             await(client.close());
         }
