@@ -12,13 +12,13 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * A real {@code berth serve} process started with the JVM flags bin/berth uses, so that the
- * benchmark measures the daemon users run (bin/berth serve: serial GC, full JIT), not one sharing the benchmark's JVM.
+ * benchmark measures the daemon users run (bin/berth serve: serial GC, C1 only), not one sharing the benchmark's JVM.
  * Also times how long after its start the Docker plugin socket accepts a connection.
  */
 final class BerthServe implements AutoCloseable {
-    /** bin/berth's flags for serve. */
+    /** bin/berth's flags. */
     static final List<String> LAUNCHER_FLAGS = List.of("--enable-native-access=ALL-UNNAMED",
-            "--sun-misc-unsafe-memory-access=allow", "-XX:+UseSerialGC");
+            "--sun-misc-unsafe-memory-access=allow", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1");
     private static final long TIMEOUT_NANOS = TimeUnit.SECONDS.toNanos(60);
     private final Process process;
     private final long readyNanos;

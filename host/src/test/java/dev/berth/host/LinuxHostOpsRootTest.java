@@ -1,5 +1,7 @@
 package dev.berth.host;
 
+import dev.berth.host.testing.HostCleanup;
+import dev.berth.host.testing.Root;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -35,35 +37,13 @@ class LinuxHostOpsRootTest {
 
     @BeforeEach
     void needsRoot() {
-        Root.assume();
+        Root.require();
     }
 
     /** Unmounts and detaches whatever a test left under the temp folder, even after a failure. */
     @AfterEach
     void cleanUp() throws IOException {
-        if (!Root.isRoot()) {
-            return;
-        }
-        Path real = dir.toRealPath();
-        List<MountEntry> mounts = new ArrayList<>(host.mounts());
-        for (int i = mounts.size() - 1; i >= 0; i--) {
-            if (mounts.get(i).target().startsWith(real)) {
-                try {
-                    host.unmount(mounts.get(i).target());
-                } catch (RuntimeException e) {
-                    System.err.println("cleanup: " + e.getMessage());
-                }
-            }
-        }
-        for (LoopDevice loop : host.loops()) {
-            if (loop.backingFile().startsWith(real)) {
-                try {
-                    host.loopDetach(loop.device());
-                } catch (RuntimeException e) {
-                    System.err.println("cleanup: " + e.getMessage());
-                }
-            }
-        }
+        HostCleanup.under(dir, host);
     }
 
     private Path sparse(String name, long size) throws IOException {

@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.berth.app.testing.Cli;
 import dev.berth.app.testing.DockerCli;
-import dev.berth.app.testing.Root;
+import dev.berth.host.testing.Root;
 import dev.berth.app.testing.ServeProcess;
 import dev.berth.app.testing.Sys;
 import dev.berth.app.testing.TestConfig;
@@ -99,12 +99,7 @@ class DockerE2EIT {
                 serve.terminate();
             }
             if (Root.isRoot()) {
-                for (String mp : Sys.mountsUnder(dir)) {
-                    Sys.run(List.of("/usr/bin/umount", "-l", mp));
-                }
-                for (String line : Sys.loopsUnder(dir)) {
-                    Sys.run(List.of("/usr/sbin/losetup", "-d", line.split(" ")[0]));
-                }
+                Sys.cleanUp(dir);
             }
         }
     }

@@ -8,7 +8,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.berth.app.config.Config;
 import dev.berth.app.daemon.Daemon;
 import dev.berth.app.daemon.Wiring;
-import dev.berth.app.testing.Root;
+import dev.berth.host.testing.Root;
 import dev.berth.app.testing.Sys;
 import dev.berth.app.testing.TestConfig;
 import dev.berth.core.service.Checkpoints;

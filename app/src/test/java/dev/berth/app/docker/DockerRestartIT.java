@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.berth.app.testing.Root;
+import dev.berth.host.testing.Root;
 import dev.berth.app.testing.ServeProcess;
 import dev.berth.app.testing.SocketReady;
 import dev.berth.app.testing.Sys;
@@ -56,13 +56,7 @@ class DockerRestartIT {
         if (!Root.isRoot()) {
             return;
         }
-        // Whatever happened, leave the host clean for the next test.
-        for (String mp : Sys.mountsUnder(dir)) {
-            Sys.run(List.of("/usr/bin/umount", "-l", mp));
-        }
-        for (String line : Sys.loopsUnder(dir)) {
-            Sys.run(List.of("/usr/sbin/losetup", "-d", line.split(" ")[0]));
-        }
+        Sys.cleanUp(dir);
     }
 
     @Test

@@ -11,7 +11,7 @@ import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.SignedJWT;
 import dev.berth.app.testing.Cli;
 import dev.berth.app.testing.Cluster;
-import dev.berth.app.testing.Root;
+import dev.berth.host.testing.Root;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.Socket;

@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.berth.app.testing.Cli;
-import dev.berth.app.testing.Root;
+import dev.berth.host.testing.Root;
 import dev.berth.app.testing.ServeProcess;
 import dev.berth.app.testing.Sys;
 import dev.berth.app.testing.TestConfig;
@@ -45,13 +45,7 @@ class CrashRecoveryIT {
         if (!Root.isRoot()) {
             return;
         }
-        // Whatever happened, leave the host clean for the next test.
-        for (String mp : Sys.mountsUnder(dir)) {
-            Sys.run(List.of("/usr/bin/umount", "-l", mp));
-        }
-        for (String line : Sys.loopsUnder(dir)) {
-            Sys.run(List.of("/usr/sbin/losetup", "-d", line.split(" ")[0]));
-        }
+        Sys.cleanUp(dir);
     }
 
     @ParameterizedTest

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.berth.app.testing.Cli;
 import dev.berth.app.testing.Cluster;
-import dev.berth.app.testing.Root;
+import dev.berth.host.testing.Root;
 import dev.berth.app.testing.ServeProcess;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.berth.app.testing.Cli;
 import dev.berth.app.testing.Cluster;
-import dev.berth.app.testing.Root;
+import dev.berth.host.testing.Root;
 import dev.berth.app.testing.ServeProcess;
 import dev.berth.app.testing.Sys;
 import dev.berth.protocols.docker.PluginClient;
@@ -37,12 +37,7 @@ class MultiHostIT {
     @AfterEach
     void down() throws Exception {
         cluster.close();
-        for (String mp : Sys.mountsUnder(dir)) {
-            Sys.run(List.of("/usr/bin/umount", "-l", mp));
-        }
-        for (String line : Sys.loopsUnder(dir)) {
-            Sys.run(List.of("/usr/sbin/losetup", "-d", line.split(" ")[0]));
-        }
+        Sys.cleanUp(dir);
     }
 
     @Test

@@ -3,7 +3,7 @@ package dev.berth.app.it;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.berth.app.testing.Root;
+import dev.berth.host.testing.Root;
 import java.io.File;
 import java.io.IOException;
 import java.nio.file.Files;

@@ -1,5 +1,6 @@
 package dev.berth.app.testing;
 
+import dev.berth.host.testing.Root;
 import dev.berth.app.config.Config;
 import dev.berth.app.daemon.Daemon;
 import dev.berth.app.daemon.Wiring;

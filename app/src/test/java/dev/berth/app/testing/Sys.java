@@ -34,6 +34,16 @@ public final class Sys {
         }
     }
 
+    /** After a test, even a failed one: lazily unmount and detach whatever it left under {@code dir}. */
+    public static void cleanUp(Path dir) {
+        for (String mp : mountsUnder(dir)) {
+            run(List.of("/usr/bin/umount", "-l", mp));
+        }
+        for (String line : loopsUnder(dir)) {
+            run(List.of("/usr/sbin/losetup", "-d", line.split(" ")[0]));
+        }
+    }
+
     /** Loop devices backed by files under {@code dir} ("losetup --list" as the tool itself says). */
     public static List<String> loopsUnder(Path dir) {
         Out o = run(List.of("/usr/sbin/losetup", "--list", "--noheadings", "--raw", "--output", "NAME,BACK-FILE"));

@@ -1,12 +1,12 @@
 package dev.berth.drivers.dir;
 
+import dev.berth.host.testing.Root;
 import static dev.berth.drivers.dir.DirDriverTest.ID;
 import static dev.berth.drivers.dir.DirDriverTest.SPEC;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.berth.core.error.Busy;
-import dev.berth.drivers.Root;
 import dev.berth.host.LinuxHostOps;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -26,7 +26,7 @@ class DirDriverRootTest {
 
     @BeforeEach
     void needsRoot() {
-        Root.assume();
+        Root.require();
     }
 
     @AfterEach

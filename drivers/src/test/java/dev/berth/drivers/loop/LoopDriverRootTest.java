@@ -1,5 +1,7 @@
 package dev.berth.drivers.loop;
 
+import dev.berth.host.testing.HostCleanup;
+import dev.berth.host.testing.Root;
 import static dev.berth.drivers.loop.LoopDriverTest.GIB;
 import static dev.berth.drivers.loop.LoopDriverTest.spec;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -13,7 +15,6 @@ import dev.berth.core.model.Device;
 import dev.berth.core.spi.HostOps.LoopDevice;
 import dev.berth.core.spi.HostOps.MountEntry;
 import dev.berth.core.spi.NodeDriver;
-import dev.berth.drivers.Root;
 import dev.berth.host.LinuxHostOps;
 import dev.berth.host.ProcessRunner;
 import java.io.IOException;
@@ -42,7 +43,7 @@ class LoopDriverRootTest {
 
     @BeforeEach
     void setUp() {
-        Root.assume();
+        Root.require();
         driver = new LoopDriver(tmp.resolve("pool"), host);
         node = driver.node();
     }
@@ -50,29 +51,7 @@ class LoopDriverRootTest {
     /** Unmounts and detaches whatever a test left under the temp folder, even after a failure. */
     @AfterEach
     void cleanUp() throws IOException {
-        if (!Root.isRoot()) {
-            return;
-        }
-        Path real = tmp.toRealPath();
-        List<MountEntry> mounts = new ArrayList<>(host.mounts());
-        for (int i = mounts.size() - 1; i >= 0; i--) {
-            if (mounts.get(i).target().startsWith(real)) {
-                try {
-                    host.unmount(mounts.get(i).target());
-                } catch (RuntimeException e) {
-                    System.err.println("cleanup: " + e.getMessage());
-                }
-            }
-        }
-        for (LoopDevice loop : host.loops()) {
-            if (loop.backingFile().startsWith(real)) {
-                try {
-                    host.loopDetach(loop.device());
-                } catch (RuntimeException e) {
-                    System.err.println("cleanup: " + e.getMessage());
-                }
-            }
-        }
+        HostCleanup.under(tmp, host);
     }
 
     @Test
