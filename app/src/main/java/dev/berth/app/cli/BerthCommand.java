@@ -2,9 +2,10 @@ package dev.berth.app.cli;
 
 import dev.berth.app.Version;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.ScopeType;
 import picocli.CommandLine.IVersionProvider;
 
-@Command(name = "berth", mixinStandardHelpOptions = true, versionProvider = BerthCommand.V.class,
+@Command(name = "berth", mixinStandardHelpOptions = true, scope = ScopeType.INHERIT, versionProvider = BerthCommand.V.class,
         description = "Persistent volumes for containers, on pluggable storage.",
         subcommands = {ServeCommand.class, VolumeCommand.class, ServiceCommand.class, NodeCommand.class, TokenCommand.class, VersionCommand.class,
                 EnvCommand.class},

@@ -20,7 +20,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
-@Command(name = "serve", description = "Run the Berth daemon (all-in-one: API, drivers, embedded store).")
+@Command(name = "serve", description = "Run the Berth daemon: all-in-one (default), controller or agent (--role).")
 public final class ServeCommand implements Callable<Integer> {
     @Option(names = "--config", paramLabel = "FILE", description = "Config file (default: /etc/berth/config.yml if present)")
     Path config;

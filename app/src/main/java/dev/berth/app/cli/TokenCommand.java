@@ -22,12 +22,12 @@ import picocli.CommandLine.Spec;
 import picocli.CommandLine.TypeConversionException;
 import picocli.CommandLine.Model.CommandSpec;
 
-@Command(name = "token", mixinStandardHelpOptions = true,
+@Command(name = "token",
         description = "Make and inspect API tokens (JWT bearer tokens for the TCP API).",
         subcommands = {TokenCommand.New.class, TokenCommand.Decode.class})
 public final class TokenCommand {
 
-    @Command(name = "new", mixinStandardHelpOptions = true,
+    @Command(name = "new",
             description = {"Print a new HS256 token signed with the controller's key.",
             "Send it as `Authorization: Bearer TOKEN` (the CLI: --token or BERTH_TOKEN)."})
     static final class New implements Callable<Integer> {
@@ -55,7 +55,7 @@ public final class TokenCommand {
         }
     }
 
-    @Command(name = "decode", mixinStandardHelpOptions = true,
+    @Command(name = "decode",
             description = {"Show a token's header and claims and whether it has expired.",
             "Does NOT check the signature: only the controller can."})
     static final class Decode implements Callable<Integer> {
