@@ -20,7 +20,9 @@ final class LoopDevices {
      * briefly probed by udev) for release when its last user lets go, and losetup exits 0 anyway.
      */
     private static final Duration RELEASE_WAIT = Duration.ofSeconds(3);
-    private static final long POLL_MILLIS = 50;
+    /** Polls start short (the kernel usually lets go within a millisecond or two) and back off. */
+    private static final long FIRST_POLL_MICROS = 500;
+    private static final long MAX_POLL_MILLIS = 50;
 
     private final ProcessRunner runner;
     private final SysfsLoops sysfs = new SysfsLoops(Path.of("/sys/block"));
@@ -106,6 +108,7 @@ final class LoopDevices {
 
     private void awaitRelease(Path device) {
         long deadline = System.nanoTime() + RELEASE_WAIT.toNanos();
+        long pollMicros = FIRST_POLL_MICROS;
         while (bound(device)) {
             if (System.nanoTime() - deadline > 0) {
                 throw new Busy("loop device " + device + " is still in use after losetup --detach: it is mounted "
@@ -114,7 +117,8 @@ final class LoopDevices {
                         "unmount it everywhere (grep " + device + " /proc/*/mountinfo) and retry");
             }
             try {
-                Thread.sleep(POLL_MILLIS);
+                Thread.sleep(java.time.Duration.ofNanos(pollMicros * 1000));
+                pollMicros = Math.min(pollMicros * 2, MAX_POLL_MILLIS * 1000);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw new Busy("interrupted while waiting for " + device + " to be released", "retry");

@@ -75,14 +75,23 @@ final class ClaimBook {
         throw new Busy("volume " + v.name() + " is being claimed by someone else right now", "try again");
     }
 
-    /** Releases the claim if {@code node} holds it; a claim held by another node is left alone. */
-    void release(String volumeId, String node) {
+    /**
+     * Releases the claim if {@code node} holds it (a claim held by another node is left alone) and
+     * deletes {@code alsoDelete} in the same transaction, so a release is one durable write.
+     */
+    void release(String volumeId, String node, String... alsoDelete) {
+        List<Op> extra = java.util.Arrays.stream(alsoDelete).<Op>map(Op.Delete::new).toList();
         for (int attempt = 0; attempt < MAX_RETRIES; attempt++) {
             Optional<KeyValue> held = store.get(StateKeys.claim(volumeId));
             if (held.isEmpty() || !codec.decode(held.get().value(), Claim.class).node().equals(node)) {
+                if (!extra.isEmpty()) {
+                    store.txn(List.of(), extra);
+                }
                 return;
             }
-            if (store.compareAndDelete(StateKeys.claim(volumeId), held.get().modRevision())) {
+            List<Op> ops = new java.util.ArrayList<>(extra);
+            ops.add(new Op.Delete(StateKeys.claim(volumeId)));
+            if (store.txn(List.of(new Compare(StateKeys.claim(volumeId), held.get().modRevision())), ops).succeeded()) {
                 return;
             }
         }

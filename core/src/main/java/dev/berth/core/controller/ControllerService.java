@@ -193,7 +193,7 @@ public final class ControllerService implements VolumeAdmin, ControlPlane {
 
     @Override
     public void release(String volumeId, String node) {
-        claims.release(volumeId, Names.node(node));
+        claims.release(volumeId, Names.node(node), dev.berth.core.service.StateKeys.attachment(node, volumeId));
     }
 
     @Override

@@ -201,7 +201,6 @@ public final class NodeService {
             mounter.unmount(null, mountPoint);
         }
         driver.node().detach(v.backendId());
-        control.deleteAttachment(node, v.id());
         control.release(v.id(), node);
         if (driver.blockDevices() && !mounter.isMounted(mountPoint)) {
             deleteEmptyDir(mountPoint);

@@ -39,7 +39,10 @@ public interface ControlPlane {
      */
     Claim claim(String volumeId, String node, boolean explicit);
 
-    /** Releases the claim if {@code node} holds it. */
+    /**
+     * Releases the claim if {@code node} holds it, and drops the node's attachment record of the
+     * volume (one transaction).
+     */
     void release(String volumeId, String node);
 
     Optional<Attachment> attachment(String node, String volumeId);
