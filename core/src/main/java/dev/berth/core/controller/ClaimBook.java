@@ -98,6 +98,18 @@ final class ClaimBook {
         throw new Busy("the claim on volume " + volumeId + " keeps changing", "try again");
     }
 
+    /** The claims {@code node} holds, by volume id (one scan of the claim keys). */
+    java.util.Map<String, Claim> heldBy(String node) {
+        java.util.Map<String, Claim> out = new java.util.HashMap<>();
+        for (KeyValue kv : store.list(StateKeys.CLAIMS)) {
+            Claim c = codec.decode(kv.value(), Claim.class);
+            if (c.node().equals(node)) {
+                out.put(c.volumeId(), c);
+            }
+        }
+        return out;
+    }
+
     long epoch(String volumeId) {
         return store.get(StateKeys.epoch(volumeId))
                 .map(kv -> Long.parseLong(new String(kv.value(), StandardCharsets.UTF_8))).orElse(0L);

@@ -208,7 +208,7 @@ public final class ControllerService implements VolumeAdmin, ControlPlane {
 
     @Override
     public NodeState nodeState(String node) {
-        return new NodeState(nodes.attachments(Names.node(node)), nodes.allRefs(node));
+        return new NodeState(nodes.attachments(Names.node(node)), nodes.allRefs(node), claims.heldBy(node));
     }
 
     @Override

@@ -54,6 +54,9 @@ public final class Reconciler {
         for (Volume v : control.volumes()) {
             byService.computeIfAbsent(v.service(), k -> new ArrayList<>()).add(v);
         }
+        // The mount table is read once here, not once per volume (10,000 volumes, 10,000 reads).
+        Set<Path> mountedNow = new HashSet<>();
+        host.mounts().forEach(m -> mountedNow.add(m.target()));
         Set<Path> expectedMounts = new HashSet<>();
         Set<String> knownIds = new HashSet<>();
         for (String service : services.names()) {
@@ -64,8 +67,7 @@ public final class Reconciler {
                 knownIds.add(v.id());
                 backendsInState.add(v.backendId());
                 try {
-                    reconcile(v, driver, state.refs().getOrDefault(v.id(), List.of()), state.attachments().get(v.id()),
-                            attachedHere.contains(v.backendId()), report, expectedMounts);
+                    reconcile(v, driver, state, attachedHere.contains(v.backendId()), mountedNow, report, expectedMounts);
                 } catch (BerthException e) {
                     report.add("volume " + v.name() + ": could not reconcile: " + e.fullMessage());
                 }
@@ -95,17 +97,26 @@ public final class Reconciler {
         return report;
     }
 
-    private void reconcile(Volume v, StorageDriver driver, List<String> refs, Attachment att, boolean attached,
-                           List<String> report, Set<Path> expectedMounts) {
-        Optional<Claim> claim = control.claimOf(v.id());
+    private void reconcile(Volume v, StorageDriver driver, ControlPlane.NodeState state, boolean attached,
+                           Set<Path> mountedNow, List<String> report, Set<Path> expectedMounts) {
+        List<String> refs = state.refs().getOrDefault(v.id(), List.of());
+        Attachment att = state.attachments().get(v.id());
+        Path mountPoint = driver.blockDevices() ? layout.mountPoint(v) : null;
+        boolean mounted = mountPoint != null && mountedNow.contains(mountPoint);
+        Optional<Claim> claim = Optional.ofNullable(state.claims().get(v.id()));
+        if (claim.isEmpty()) {
+            if (refs.isEmpty() && att == null && !attached && !mounted) {
+                return; // nothing of this volume is on this host and this node holds no claim on it
+            }
+            claim = control.claimOf(v.id());
+        }
         boolean mine = claim.isPresent() && claim.get().node().equals(me);
         boolean elsewhere = claim.isPresent() && !mine;
-        Path mountPoint = driver.blockDevices() ? layout.mountPoint(v) : null;
         if (!refs.isEmpty() && !elsewhere) {
             control.claim(v.id(), me, claim.map(Claim::explicit).orElse(false));
             Device dev = driver.node().attach(v.backendId());
             Path mp = dev.block() ? mountPoint : dev.path();
-            boolean wasMounted = !dev.block() || mounter.isMounted(mp);
+            boolean wasMounted = !dev.block() || mounted;
             mounter.mount(v, dev, mp);
             control.putAttachment(me, new Attachment(v.id(), dev.path().toString(), dev.block(), mp.toString()));
             if (dev.block()) {
@@ -123,7 +134,7 @@ public final class Reconciler {
             }
             // Another node took the volume while this one was away: never touch its data again.
             control.removeAllRefs(me, v.id());
-            cleanUp(v, driver, mountPoint, attached && att != null);
+            cleanUp(v, driver, mountPoint, mounted, attached && att != null);
             report.add("volume " + v.name() + " is now held by " + claim.get().node() + " (epoch "
                     + claim.get().epoch() + "): dropped this node's references and detached it here");
             return;
@@ -131,24 +142,23 @@ public final class Reconciler {
         if (mine && claim.get().explicit()) {
             control.claim(v.id(), me, true);
             Device dev = driver.node().attach(v.backendId());
-            if (mountPoint != null && mounter.isMounted(mountPoint)) {
+            if (mounted) {
                 mounter.unmount(dev, mountPoint);
                 report.add("unmounted volume " + v.name() + ": attached but no mount reference is left");
             }
             control.putAttachment(me, new Attachment(v.id(), dev.path().toString(), dev.block(), null));
             return;
         }
-        boolean mounted = mountPoint != null && mounter.isMounted(mountPoint);
         if (mine || mounted || attached || att != null) {
-            cleanUp(v, driver, mountPoint, attached);
+            cleanUp(v, driver, mountPoint, mounted, attached);
             control.release(v.id(), me);
             report.add("cleaned up volume " + v.name() + " left half-way ("
                     + (mounted ? "mounted" : attached ? "attached" : "claimed") + " with no mount reference)");
         }
     }
 
-    private void cleanUp(Volume v, StorageDriver driver, Path mountPoint, boolean attached) {
-        if (mountPoint != null && mounter.isMounted(mountPoint)) {
+    private void cleanUp(Volume v, StorageDriver driver, Path mountPoint, boolean mounted, boolean attached) {
+        if (mounted) {
             mounter.unmount(null, mountPoint);
         }
         if (attached) {

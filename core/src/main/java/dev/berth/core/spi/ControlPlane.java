@@ -69,11 +69,15 @@ public interface ControlPlane {
 
     void removeAllRefs(String node, String volumeId);
 
-    /** A node's records: attachments by volume id, mount references by volume id. */
-    record NodeState(Map<String, Attachment> attachments, Map<String, List<String>> refs) {
+    /**
+     * A node's records by volume id: attachments, mount references, and the claims it holds (so a
+     * restarting node learns in one call which volumes concern it, not one call per volume).
+     */
+    record NodeState(Map<String, Attachment> attachments, Map<String, List<String>> refs, Map<String, Claim> claims) {
         public NodeState {
             attachments = Map.copyOf(attachments);
             refs = Map.copyOf(refs);
+            claims = claims == null ? Map.of() : Map.copyOf(claims);
         }
     }
 }
