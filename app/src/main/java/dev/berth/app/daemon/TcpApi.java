@@ -10,6 +10,7 @@ import dev.berth.protocols.rest.security.AuthConfig;
 import dev.berth.protocols.rest.security.AuthHandler;
 import dev.berth.protocols.rest.security.SubjectRules;
 import dev.berth.protocols.rest.security.TlsMaterial;
+import dev.berth.protocols.rest.security.TokenAccess;
 import dev.berth.protocols.rest.security.TokenIssuer;
 import dev.berth.protocols.rest.security.TokenVerifier;
 import io.vertx.core.Vertx;
@@ -77,13 +78,9 @@ final class TcpApi {
         return auth;
     }
 
-    /** Per-service rules of the caller's token (no-op when tokens are off). */
+    /** Per-service rules and node identity of the caller's token (no-op when tokens are off). */
     Access access() {
-        return (ctx, service) -> {
-            if (verifier.enabled()) {
-                verifier.authorize(AuthHandler.principal(ctx), service);
-            }
-        };
+        return new TokenAccess(verifier);
     }
 
     /** Listens; returns what to close on stop. Notes tell the address, fingerprint and key. */
