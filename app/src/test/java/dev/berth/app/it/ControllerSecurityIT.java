@@ -366,6 +366,13 @@ class ControllerSecurityIT {
         assertEquals(204, send("GET", "/v1/control/volumes/" + theirs + "/claim", cluster.nodeToken("x", "admin"),
                 null).statusCode(), "no claim was taken; the admin's own node token may look");
 
+        // A recorded filesystem becomes a mount type on other nodes: only ones Berth makes are taken.
+        String nv = "/v1/control/nodes/x/volumes/" + mine + "/mounted";
+        String att = "{\"volumeId\":\"" + mine + "\",\"device\":\"/dev/loop9\",\"block\":true,\"mountPoint\":\"/m\"}";
+        HttpResponse<String> tmpfs = send("POST", nv, x, "{\"attachment\":" + att + ",\"ref\":\"c1\",\"filesystem\":\"tmpfs\"}");
+        assertEquals(400, tmpfs.statusCode(), tmpfs.body());
+        assertTrue(tmpfs.body().contains("'tmpfs' is not supported"), tmpfs.body());
+
         // The same routes for a volume of an allowed service work, so the 403s above are the service's.
         assertEquals(200, send("POST", "/v1/control/volumes/" + mine + "/claim", x, "{\"node\":\"x\",\"explicit\":true}")
                 .statusCode());

@@ -207,6 +207,33 @@ class NodePathsIT {
         assertEquals("keep me", Files.readString(victim.resolve("precious")));
     }
 
+    @Test
+    void aRecordedFilesystemBerthDoesNotMakeIsNeverUsedAsAMountType() throws Exception {
+        Root.require();
+        VolumeView v = volumes.create(new CreateVolume("fsrec", "local", null, null, null));
+        VolumeRef ref = new VolumeRef("fsrec", "local");
+        volumes.mount(ref, "r1");
+        volumes.unmount(ref, "r1");
+        Volume record = controller.volume(v.id()).orElseThrow();
+        assertEquals("ext4", record.filesystem());
+        store.put(StateKeys.volume(v.id()), new JsonCodec().encode(record.withFilesystem("tmpfs")));
+        volumes.mount(ref, "r2");
+        assertEquals("ext4", fsTypeAt(dir.resolve("volumes/fsrec")), "the volume's own filesystem, not an empty RAM disk");
+        assertEquals("ext4", controller.volume(v.id()).orElseThrow().filesystem(), "the record is set right again");
+        volumes.unmount(ref, "r2");
+    }
+
+    /** The filesystem type of the mount at {@code mountPoint}, from this process's mount table. */
+    private static String fsTypeAt(Path mountPoint) throws Exception {
+        for (String line : Files.readAllLines(Path.of("/proc/self/mountinfo"))) {
+            String[] f = line.split(" ");
+            if (f[4].equals(mountPoint.toString())) {
+                return line.substring(line.indexOf(" - ") + 3).split(" ")[0];
+            }
+        }
+        return "not mounted";
+    }
+
     private static List<Path> listing(Path folder) throws Exception {
         try (var files = Files.list(folder)) {
             return files.toList();

@@ -241,7 +241,9 @@ public final class RestApi {
             if (b.attachment() == null || !b.attachment().volumeId().equals(volumeId(x))) {
                 throw new InvalidArgument("attachment.volumeId is missing or not the one in the path", "send the same id");
             }
-            control.recordMount(node, b.attachment(), dev.berth.core.model.MountRefs.check(b.ref()), b.filesystem());
+            // Becomes the volume's recorded filesystem, which other nodes mount with: only one Berth makes.
+            String fs = b.filesystem() == null ? null : dev.berth.core.model.FsType.parse(b.filesystem()).id();
+            control.recordMount(node, b.attachment(), dev.berth.core.model.MountRefs.check(b.ref()), fs);
             return null;
         }));
     }
