@@ -67,7 +67,8 @@ final class TcpApi {
                     : config.path(Keys.AUTH_KEY);
             TokenIssuer.ensureHs256Key(key);
             auth = AuthConfig.hs256(key);
-            notes.add("tokens: HS256 with key " + key + " (make one: berth token new --subject NAME --key " + key + ")");
+            notes.add("tokens: HS256 with key " + key + " (make one: berth token new --subject NAME --key " + key
+                    + "; for an agent: --node ID)");
         }
         auth = auth.withGlobal(new SubjectRules(config.list(Keys.AUTH_ALLOW), config.list(Keys.AUTH_DENY)));
         for (ServiceConfig s : config.services()) {

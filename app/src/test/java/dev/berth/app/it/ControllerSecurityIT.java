@@ -274,6 +274,13 @@ class ControllerSecurityIT {
             // Refused before the body is read: a bad body changes nothing about the answer.
             assertEquals(403, send("POST", "/v1/control/volumes/" + id + "/release", token, "{not json").statusCode());
         }
+        // Spellings of the same path reach the same guard (the router matches the normalized path).
+        for (String path : List.of("/v1//control/volumes", "/v1/control//volumes", "/v1/control/./volumes",
+                "/v1/x/../control/volumes", "/v1/%63ontrol/volumes", "/v1/control/volumes/", "/v1/control/volumes?x=1")) {
+            HttpResponse<String> r = send("GET", path, cluster.token("admin"), null);
+            assertTrue(r.statusCode() == 403 || r.statusCode() == 404 || r.statusCode() == 400, path + " -> " + r.statusCode()
+                    + " " + r.body());
+        }
         assertEquals("[]", send("GET", "/v1/nodes", cluster.token("admin"), null).body(), "nobody registered");
         assertEquals(before, send("GET", "/v1/volumes/shared", cluster.token("admin"), null).body(), "nothing changed");
     }
