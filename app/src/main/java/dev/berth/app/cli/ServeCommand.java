@@ -28,8 +28,12 @@ public final class ServeCommand implements Callable<Integer> {
     String role;
     @Option(names = "--controller", paramLabel = "URL", description = "Agent: the controller, https://HOST:7979 (key: controller.url)")
     String controller;
-    @Option(names = "--token", paramLabel = "JWT", description = "Agent: token for the controller (key: controller.token)")
+    @Option(names = "--token", paramLabel = "JWT", description = "Agent: token for the controller (key: controller.token; "
+            + "visible in ps: prefer --token-file)")
     String token;
+    @Option(names = "--token-file", paramLabel = "FILE", description = "Agent: file holding its node token, mode 0600 "
+            + "(key: controller.tokenFile)")
+    String tokenFile;
     @Option(names = "--ca", paramLabel = "FILE", description = "Agent: CA/certificate PEM to trust (key: controller.ca)")
     String ca;
     @Option(names = "--fingerprint", paramLabel = "SHA256", description = "Agent: pinned controller certificate (key: controller.fingerprint)")
@@ -57,6 +61,7 @@ public final class ServeCommand implements Callable<Integer> {
         putIf(flags, Keys.ROLE.name(), role);
         putIf(flags, Keys.CONTROLLER.name(), controller);
         putIf(flags, Keys.CONTROLLER_TOKEN.name(), token);
+        putIf(flags, Keys.CONTROLLER_TOKEN_FILE.name(), tokenFile);
         putIf(flags, Keys.CONTROLLER_CA.name(), ca);
         putIf(flags, Keys.CONTROLLER_FINGERPRINT.name(), fingerprint);
         putIf(flags, Keys.API_LISTEN.name(), listen);

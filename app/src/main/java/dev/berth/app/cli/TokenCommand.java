@@ -17,6 +17,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.TypeConversionException;
@@ -29,11 +30,16 @@ public final class TokenCommand {
 
     @Command(name = "new",
             description = {"Print a new HS256 token signed with the controller's key.",
-            "Send it as `Authorization: Bearer TOKEN` (the CLI: --token or BERTH_TOKEN)."})
+            "Send it as `Authorization: Bearer TOKEN` (the CLI: --token or BERTH_TOKEN).",
+            "Agents need a node token (--node ID), kept in a file (controller.tokenFile)."})
     static final class New implements Callable<Integer> {
-        @Option(names = "--subject", required = true, paramLabel = "NAME",
-                description = "Who the token is for (the `sub` claim; allow/deny lists match it)")
+        @Option(names = "--subject", paramLabel = "NAME",
+                description = "Who the token is for (the `sub` claim; allow/deny lists match it); "
+                        + "with --node the default is node-ID")
         String subject;
+        @Option(names = "--node", paramLabel = "ID",
+                description = "Make a node token for an agent: it may use the /v1/control routes for node ID only")
+        String node;
         @Option(names = "--ttl", defaultValue = "24h", converter = TtlConverter.class, paramLabel = "DURATION",
                 description = "Lifetime, e.g. 30m, 24h, 7d (default: ${DEFAULT-VALUE})")
         Duration ttl;
@@ -47,7 +53,11 @@ public final class TokenCommand {
 
         @Override
         public Integer call() {
-            String token = TokenIssuer.issueHs256(key, subject, ttl, new LinkedHashMap<>(claims));
+            if (subject == null && node == null) {
+                throw new ParameterException(spec.commandLine(), "a token needs --subject NAME (users and admins) "
+                        + "or --node ID (agents: a node token)");
+            }
+            String token = TokenIssuer.issueHs256(key, subject, node, ttl, new LinkedHashMap<>(claims));
             // Only the token on stdout, so that TOKEN=$(berth token new ...) works.
             spec.commandLine().getOut().println(token);
             spec.commandLine().getOut().flush();

@@ -181,7 +181,7 @@ public final class ConfigLoader {
             throw new InvalidArgument("role '" + c.get(Keys.ROLE) + "' is not a role", "use one of: " + ROLES);
         }
         for (Key k : List.of(Keys.API_CERT, Keys.API_KEY, Keys.AUTH_KEY, Keys.AUTH_PUBLIC_KEY, Keys.CONTROLLER_CA,
-                Keys.KNOWN_HOSTS)) {
+                Keys.KNOWN_HOSTS, Keys.CONTROLLER_TOKEN_FILE)) {
             String v = c.get(k);
             if (!v.isEmpty() && (!Path.of(v).isAbsolute() || v.contains(".."))) {
                 throw new InvalidArgument(k.name() + " = '" + v + "' must be an absolute path", "use an absolute path");
@@ -198,6 +198,11 @@ public final class ConfigLoader {
                         "pass --controller https://HOST:7979 (key controller.url)");
             }
             Config.controllerUri(url);
+        }
+        if (!c.get(Keys.CONTROLLER_TOKEN).isEmpty() && !c.get(Keys.CONTROLLER_TOKEN_FILE).isEmpty()) {
+            throw new InvalidArgument("both controller.token (" + c.settings().get(Keys.CONTROLLER_TOKEN.name()).source()
+                    + ") and controller.tokenFile (" + c.settings().get(Keys.CONTROLLER_TOKEN_FILE.name()).source()
+                    + ") are set", "keep only controller.tokenFile: a token in a file stays off command lines");
         }
         for (Key k : List.of(Keys.STATE_DIR, Keys.SOCKET, Keys.MOUNT_ROOT, Keys.DOCKER_SOCKET)) {
             String v = c.get(k);

@@ -28,7 +28,10 @@ public final class Keys {
     public static final Key AUTH_ALLOW = new Key("auth.allow", "", "subjects allowed (comma-separated, * globs); empty: all");
     public static final Key AUTH_DENY = new Key("auth.deny", "", "subjects denied (comma-separated, * globs)");
     public static final Key CONTROLLER = new Key("controller.url", "", "the controller an agent uses (https://HOST:7979)");
-    public static final Key CONTROLLER_TOKEN = new Key("controller.token", "", "token an agent sends to the controller");
+    public static final Key CONTROLLER_TOKEN = new Key("controller.token", "",
+            "token an agent sends to the controller (prefer controller.tokenFile)");
+    public static final Key CONTROLLER_TOKEN_FILE = new Key("controller.tokenFile", "",
+            "file holding the agent's node token (mode 0600); keeps it off command lines");
     public static final Key CONTROLLER_CA = new Key("controller.ca", "", "CA/certificate PEM the agent trusts");
     public static final Key CONTROLLER_FINGERPRINT = new Key("controller.fingerprint", "",
             "pinned certificate fingerprint (sha256:…) the agent trusts");
@@ -39,7 +42,8 @@ public final class Keys {
 
     public static final List<Key> ALL = List.of(ROLE, NODE, STATE_DIR, SOCKET, MOUNT_ROOT, LEASE_TTL, DEFAULT_SIZE,
             DEFAULT_FS, DEFAULT_SERVICE, API_LISTEN, API_TLS, API_CERT, API_KEY, API_TASK_WAIT, AUTH_ENABLED, AUTH_KEY,
-            AUTH_PUBLIC_KEY, AUTH_ALLOW, AUTH_DENY, CONTROLLER, CONTROLLER_TOKEN, CONTROLLER_CA, CONTROLLER_FINGERPRINT,
+            AUTH_PUBLIC_KEY, AUTH_ALLOW, AUTH_DENY, CONTROLLER, CONTROLLER_TOKEN, CONTROLLER_TOKEN_FILE,
+            CONTROLLER_CA, CONTROLLER_FINGERPRINT,
             KNOWN_HOSTS, DOCKER_ENABLED, DOCKER_SOCKET, DOCKER_GROUP);
 
     /** Keys whose values are secrets: `berth env` does not print them. */

@@ -10,6 +10,7 @@ import dev.berth.protocols.rest.security.AuthConfig;
 import dev.berth.protocols.rest.security.AuthHandler;
 import dev.berth.protocols.rest.security.SubjectRules;
 import dev.berth.protocols.rest.security.TlsMaterial;
+import dev.berth.protocols.rest.security.TokenAccess;
 import dev.berth.protocols.rest.security.TokenIssuer;
 import dev.berth.protocols.rest.security.TokenVerifier;
 import io.vertx.core.Vertx;
@@ -66,7 +67,8 @@ final class TcpApi {
                     : config.path(Keys.AUTH_KEY);
             TokenIssuer.ensureHs256Key(key);
             auth = AuthConfig.hs256(key);
-            notes.add("tokens: HS256 with key " + key + " (make one: berth token new --subject NAME --key " + key + ")");
+            notes.add("tokens: HS256 with key " + key + " (make one: berth token new --subject NAME --key " + key
+                    + "; for an agent: --node ID)");
         }
         auth = auth.withGlobal(new SubjectRules(config.list(Keys.AUTH_ALLOW), config.list(Keys.AUTH_DENY)));
         for (ServiceConfig s : config.services()) {
@@ -77,13 +79,9 @@ final class TcpApi {
         return auth;
     }
 
-    /** Per-service rules of the caller's token (no-op when tokens are off). */
+    /** Per-service rules and node identity of the caller's token (no-op when tokens are off). */
     Access access() {
-        return (ctx, service) -> {
-            if (verifier.enabled()) {
-                verifier.authorize(AuthHandler.principal(ctx), service);
-            }
-        };
+        return new TokenAccess(verifier);
     }
 
     /** Listens; returns what to close on stop. Notes tell the address, fingerprint and key. */

@@ -13,6 +13,7 @@ import dev.berth.host.LinuxHostOps;
 import dev.berth.host.ProcessRunner;
 import dev.berth.protocols.rest.RestClient;
 import dev.berth.protocols.rest.security.ClientTrust;
+import dev.berth.protocols.rest.security.TokenFile;
 import java.net.InetAddress;
 import java.net.URI;
 import java.nio.file.Path;
@@ -49,11 +50,15 @@ public final class Wiring {
         return out;
     }
 
-    /** The agent's client of its controller: TLS trust (CA, pinned or first use) and token from the config. */
+    /**
+     * The agent's client of its controller: TLS trust (CA, pinned or first use) and the token, read
+     * from controller.tokenFile (or, discouraged, given as controller.token).
+     */
     public static RestClient controllerClient(Config c) {
         URI uri = Config.controllerUri(c.get(Keys.CONTROLLER));
-        return client(uri, c.get(Keys.CONTROLLER_CA), c.get(Keys.CONTROLLER_FINGERPRINT), c.get(Keys.KNOWN_HOSTS),
-                c.get(Keys.CONTROLLER_TOKEN));
+        String token = c.get(Keys.CONTROLLER_TOKEN_FILE).isEmpty() ? c.get(Keys.CONTROLLER_TOKEN)
+                : TokenFile.read(c.path(Keys.CONTROLLER_TOKEN_FILE));
+        return client(uri, c.get(Keys.CONTROLLER_CA), c.get(Keys.CONTROLLER_FINGERPRINT), c.get(Keys.KNOWN_HOSTS), token);
     }
 
     /**

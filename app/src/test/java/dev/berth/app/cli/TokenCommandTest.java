@@ -76,4 +76,26 @@ class TokenCommandTest {
         Run json = run("decode", "-o", "json", "Bearer " + live);
         assertTrue(json.out().contains("\"expired\" : false"), json.out());
     }
+
+    @Test
+    void nodeTokensForAgents() {
+        Path key = TokenIssuer.ensureHs256Key(tmp.resolve("token.key"));
+        TokenVerifier v = new TokenVerifier(AuthConfig.hs256(key));
+        Run node = run("new", "--node", "host-a", "--key", key.toString());
+        assertEquals(0, node.code(), node.err());
+        Principal p = v.verify("Bearer " + node.out().strip());
+        assertEquals("host-a", p.node());
+        assertEquals("node-host-a", p.subject());
+        Run both = run("new", "--node", "host-a", "--subject", "agent-a", "--key", key.toString());
+        Principal q = v.verify("Bearer " + both.out().strip());
+        assertEquals("agent-a", q.subject());
+        assertEquals("host-a", q.node());
+
+        Run neither = run("new", "--key", key.toString());
+        assertEquals(2, neither.code());
+        assertTrue(neither.err().contains("--subject NAME") && neither.err().contains("--node ID"), neither.err());
+        assertTrue(run("new", "--node", "../etc", "--key", key.toString()).code() != 0);
+        assertTrue(run("new", "--subject", "bob", "--claim", "node=host-a", "--key", key.toString()).code() != 0,
+                "the node claim only comes from --node");
+    }
 }

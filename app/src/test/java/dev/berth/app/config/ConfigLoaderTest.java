@@ -122,4 +122,19 @@ class ConfigLoaderTest {
                 () -> loader.load(file("services:\n  local:\n    driver: dir\n    alow: [a]\n"), Map.of(), Map.of()));
         assertTrue(typo.hint().contains("'allow'"), typo.hint());
     }
+
+    @Test
+    void anAgentTakesItsTokenFromAFileOrFromTheValueButNotBoth() throws Exception {
+        Config ok = loader.load(file("controller:\n  tokenFile: /etc/berth/token\n"), Map.of(), Map.of());
+        assertEquals("/etc/berth/token", ok.get(Keys.CONTROLLER_TOKEN_FILE));
+        assertEquals("BERTH_CONTROLLER_TOKEN_FILE", Keys.CONTROLLER_TOKEN_FILE.env());
+        InvalidArgument both = assertThrows(InvalidArgument.class, () -> loader.load(
+                file("controller:\n  tokenFile: /etc/berth/token\n"), Map.of(), Map.of("controller.token", "a.b.c")));
+        assertTrue(both.getMessage().contains("controller.token") && both.getMessage().contains("controller.tokenFile")
+                && both.getMessage().contains("flag"), both.getMessage());
+        assertTrue(both.hint().contains("keep only controller.tokenFile"), both.hint());
+        assertThrows(InvalidArgument.class, () -> loader.load(null, Map.of(), Map.of("controller.tokenFile", "token")));
+        assertThrows(InvalidArgument.class, () -> loader.load(null, Map.of(), Map.of("controller.tokenFile", "/a/../b")));
+        assertTrue(!Keys.SECRET.contains(Keys.CONTROLLER_TOKEN_FILE), "the file's path is no secret, `berth env` shows it");
+    }
 }

@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.Map;
 
@@ -13,7 +14,8 @@ import java.util.Map;
  * A controller and agents as separate `berth serve` processes on this machine: loopback TCP,
  * TLS and tokens on, each with its own socket, state and mount root, all sharing one loop pool
  * (the "SAN"). Services: {@code local} (loop; subjects admin and agent-*) and {@code scratch}
- * (dir; admin only).
+ * (dir; admin only). As in the README's "Several hosts": each agent has a node token (node id
+ * {@code N}, subject {@code agent-N}) in a file of mode 0600, given as controller.tokenFile.
  */
 public final class Cluster implements AutoCloseable {
     public final Path dir;
@@ -81,6 +83,25 @@ public final class Cluster implements AutoCloseable {
         return TokenIssuer.issueHs256(dir.resolve("ctl/state/auth/hs256.key"), subject, Duration.ofHours(1), Map.of());
     }
 
+    /** A node token for node {@code node}, subject {@code agent-<node>} (allowed on service local). */
+    public String nodeToken(String node) {
+        return nodeToken(node, "agent-" + node);
+    }
+
+    public String nodeToken(String node, String subject) {
+        return TokenIssuer.issueHs256(dir.resolve("ctl/state/auth/hs256.key"), subject, node, Duration.ofHours(1), Map.of());
+    }
+
+    /** Writes the agent's node token to {@code <dir>/<node>/token}, mode 0600 from the start. */
+    public Path tokenFile(String node) throws IOException {
+        Path f = dir.resolve(node).resolve("token");
+        Files.createDirectories(f.getParent());
+        Files.deleteIfExists(f);
+        Files.createFile(f, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+        Files.writeString(f, nodeToken(node) + "\n");
+        return f;
+    }
+
     public Path agentSocket(String node) {
         return dir.resolve(node).resolve("berth.sock");
     }
@@ -96,13 +117,13 @@ public final class Cluster implements AutoCloseable {
                 knownHosts: %1$s/%2$s/known_hosts
                 controller:
                   url: %3$s
-                  token: %4$s
+                  tokenFile: %4$s
                   %5$s
                 docker:
                   enabled: true
                   socket: %1$s/%2$s/docker.sock
                 %6$s
-                """.formatted(dir, node, url(), token("agent-" + node), trustLine, extra) + services());
+                """.formatted(dir, node, url(), tokenFile(node), trustLine, extra) + services());
         return f;
     }
 

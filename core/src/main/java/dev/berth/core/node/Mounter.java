@@ -59,7 +59,9 @@ final class Mounter {
      * new volume; nothing is ever formatted on this path.
      */
     private String mountKnown(Volume v, Path device, Path mountPoint) {
-        if (v.filesystem() == null) {
+        // The record comes from the controller: only a filesystem Berth makes is a mount type here
+        // (a recorded "tmpfs" would otherwise hide the volume's data behind an empty RAM disk).
+        if (v.filesystem() == null || !isBerthFilesystem(v.filesystem())) {
             return null;
         }
         try {
@@ -79,8 +81,7 @@ final class Mounter {
             return v.fsType().id();
         }
         String fs = found.get();
-        boolean known = List.of(FsType.values()).stream().anyMatch(t -> t.id().equals(fs));
-        if (!known) {
+        if (!isBerthFilesystem(fs)) {
             throw new BackendFailure("volume " + v.name() + " holds '" + fs + "', which Berth does not mount",
                     "Berth never reformats data: copy the data off the device " + device + " and remove the volume");
         }
@@ -89,6 +90,10 @@ final class Mounter {
                     + "; mounting it as " + fs + " (never reformatting)");
         }
         return fs;
+    }
+
+    private static boolean isBerthFilesystem(String fs) {
+        return List.of(FsType.values()).stream().anyMatch(t -> t.id().equals(fs));
     }
 
     /** Unmounts if mounted; the mount point folder is kept (it is cheap and may be re-used). */

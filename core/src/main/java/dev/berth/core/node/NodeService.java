@@ -36,6 +36,7 @@ public final class NodeService {
     private final MountLayout layout;
     private final Checkpoints checkpoints;
     private final Mounter mounter;
+    private final NodePaths paths;
     private final VolumeLocks locks = new VolumeLocks();
 
     public NodeService(ControlPlane control, String node, ServiceRegistry services, HostOps host, MountLayout layout,
@@ -47,6 +48,7 @@ public final class NodeService {
         this.layout = layout;
         this.checkpoints = checkpoints;
         this.mounter = new Mounter(host);
+        this.paths = new NodePaths(services, layout, host);
     }
 
     public String node() {
@@ -55,16 +57,17 @@ public final class NodeService {
 
     /** The reconciler for this node, to run once at start before serving. */
     public Reconciler reconciler() {
-        return new Reconciler(control, node, mounter, services, layout, host);
+        return new Reconciler(control, node, mounter, services, layout, host, paths);
     }
 
     /** Claims the volume for this node (kept until detach) and attaches it. */
     public void attach(VolumeRef ref) {
         Volume v = control.resolve(ref);
         locks.with(v.id(), () -> {
+            StorageDriver driver = paths.driver(v);
             control.claim(v.id(), node, true);
-            Device dev = services.require(v.service()).node().attach(v.backendId());
-            String mp = control.attachment(node, v.id()).map(Attachment::mountPoint).orElse(null);
+            Device dev = driver.node().attach(v.backendId());
+            String mp = paths.mountedHere(v, driver).map(Path::toString).orElse(null);
             control.putAttachment(node, new Attachment(v.id(), dev.path().toString(), dev.block(), mp));
             return null;
         });
@@ -106,18 +109,21 @@ public final class NodeService {
         MountRefs.check(mountRef);
         Volume v = control.resolve(ref);
         return locks.with(v.id(), () -> {
+            StorageDriver driver = paths.driver(v);
             Claim claim = control.claim(v.id(), node, false);
             Optional<Attachment> known = control.attachment(node, v.id());
-            if (known.isPresent() && known.get().mountPoint() != null
-                    && (!known.get().block() || mounter.isMounted(Path.of(known.get().mountPoint())))) {
-                // Already mounted here for another user: no host tool needs to run.
-                control.addRef(node, v.id(), mountRef);
-                return MountLayout.containerPath(Path.of(known.get().mountPoint())).toString();
+            if (known.isPresent() && known.get().mountPoint() != null) {
+                // The record says mounted here for another user; the host must agree (the record
+                // names no path: the node derives it). Then no host tool needs to run.
+                Optional<Path> here = paths.mountedHere(v, driver);
+                if (here.isPresent()) {
+                    control.addRef(node, v.id(), mountRef);
+                    return MountLayout.containerPath(here.get()).toString();
+                }
             }
-            StorageDriver driver = services.require(v.service());
             Device dev = driver.node().attach(v.backendId());
             checkpoints.reached("after-attach");
-            Path mountPoint = dev.block() ? layout.mountPoint(v) : dev.path();
+            Path mountPoint = dev.block() ? paths.mountPoint(v) : dev.path();
             String fs;
             try {
                 fs = mounter.mount(v, dev, mountPoint);
@@ -147,12 +153,19 @@ public final class NodeService {
             boolean mine = claim.isPresent() && claim.get().node().equals(node);
             Optional<Attachment> att = control.attachment(node, v.id());
             if (mine && claim.get().explicit()) {
-                att.ifPresent(a -> {
-                    if (a.mountPoint() != null) {
-                        mounter.unmount(new Device(Path.of(a.device()), a.block()), Path.of(a.mountPoint()));
+                if (att.isPresent()) {
+                    StorageDriver driver = paths.driver(v);
+                    if (att.get().mountPoint() != null && driver.blockDevices()) {
+                        mounter.unmount(null, paths.mountPoint(v));
                     }
-                    control.putAttachment(node, a.withMountPoint(null));
-                });
+                    // Still attached (explicitly): the record is rewritten from what this node finds.
+                    Optional<Device> dev = driver.node().attached(v.backendId());
+                    if (dev.isPresent()) {
+                        control.putAttachment(node, new Attachment(v.id(), dev.get().path().toString(), dev.get().block(), null));
+                    } else {
+                        control.deleteAttachment(node, v.id());
+                    }
+                }
             } else if (mine || att.isPresent()) {
                 release(v);
             }
@@ -163,8 +176,10 @@ public final class NodeService {
     /** The container path if the volume is mounted on this node. */
     public Optional<String> path(VolumeRef ref) {
         Volume v = control.resolve(ref);
-        return control.attachment(node, v.id()).map(Attachment::mountPoint)
-                .map(mp -> MountLayout.containerPath(Path.of(mp)).toString());
+        if (control.attachment(node, v.id()).map(Attachment::mountPoint).isEmpty()) {
+            return Optional.empty();
+        }
+        return paths.mountedHere(v, paths.driver(v)).map(mp -> MountLayout.containerPath(mp).toString());
     }
 
     /**
@@ -193,10 +208,10 @@ public final class NodeService {
 
     /** Unmounts, detaches and releases the claim on this node, dropping its mount references. */
     private void release(Volume v) {
+        StorageDriver driver = paths.driver(v);
         control.removeAllRefs(node, v.id());
-        StorageDriver driver = services.require(v.service());
-        Optional<Attachment> a = control.attachment(node, v.id());
-        Path mountPoint = a.map(Attachment::mountPoint).map(Path::of).orElse(layout.mountPoint(v));
+        // Never the recorded mount point: only the one this node derives is ever unmounted.
+        Path mountPoint = paths.mountPoint(v);
         if (driver.blockDevices()) {
             mounter.unmount(null, mountPoint);
         }

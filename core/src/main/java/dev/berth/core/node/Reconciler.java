@@ -35,15 +35,17 @@ public final class Reconciler {
     private final ServiceRegistry services;
     private final MountLayout layout;
     private final HostOps host;
+    private final NodePaths paths;
 
     Reconciler(ControlPlane control, String me, Mounter mounter, ServiceRegistry services, MountLayout layout,
-               HostOps host) {
+               HostOps host, NodePaths paths) {
         this.control = control;
         this.me = me;
         this.mounter = mounter;
         this.services = services;
         this.layout = layout;
         this.host = host;
+        this.paths = paths;
     }
 
     /** Runs once; returns one line per action taken (empty when everything was in order). */
@@ -99,9 +101,11 @@ public final class Reconciler {
 
     private void reconcile(Volume v, StorageDriver driver, ControlPlane.NodeState state, boolean attached,
                            Set<Path> mountedNow, List<String> report, Set<Path> expectedMounts) {
+        paths.driver(v); // a record that does not fit this node's driver is reported, not used
         List<String> refs = state.refs().getOrDefault(v.id(), List.of());
+        // The attachment record only says whether there was one; every path here is derived.
         Attachment att = state.attachments().get(v.id());
-        Path mountPoint = driver.blockDevices() ? layout.mountPoint(v) : null;
+        Path mountPoint = driver.blockDevices() ? paths.mountPoint(v) : null;
         boolean mounted = mountPoint != null && mountedNow.contains(mountPoint);
         Optional<Claim> claim = Optional.ofNullable(state.claims().get(v.id()));
         if (claim.isEmpty()) {

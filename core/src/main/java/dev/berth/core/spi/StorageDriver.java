@@ -3,6 +3,7 @@ package dev.berth.core.spi;
 import dev.berth.core.model.Capacity;
 import dev.berth.core.model.VolumeSpec;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * A storage backend, controller side: it creates and removes volumes and knows the backend's
@@ -22,6 +23,16 @@ public interface StorageDriver {
      * calling it again for the same volume id returns the same backend id.
      */
     String create(String volumeId, VolumeSpec spec);
+
+    /**
+     * The backend id this driver gives volume {@code volumeId}, when it derives it from the id
+     * alone (loop: {@code <id>.img}); empty when the backend chooses names itself. Nodes check
+     * volume records from the controller against it, so a record cannot point one volume at
+     * another's data.
+     */
+    default Optional<String> backendIdOf(String volumeId) {
+        return Optional.empty();
+    }
 
     /** Removes the backend volume; a missing one is not an error. */
     void remove(String backendId);

@@ -19,6 +19,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * Volumes as plain folders {@code <root>/<volumeId>}: nothing to attach, nothing to format, no
@@ -63,6 +64,11 @@ public final class DirDriver implements StorageDriver {
             throw new BackendFailure("cannot create " + folder + ": " + e, "check the permissions of " + root, e);
         }
         return volumeId;
+    }
+
+    @Override
+    public Optional<String> backendIdOf(String volumeId) {
+        return Optional.of(VolumeIds.check(volumeId));
     }
 
     @Override

@@ -110,6 +110,11 @@ public final class LoopDriver implements StorageDriver {
         return true;
     }
 
+    @Override
+    public Optional<String> backendIdOf(String volumeId) {
+        return Optional.of(LoopPool.backendId(volumeId));
+    }
+
     /** Detaches the file from every loop device first: deleting it would leave the device holding it. */
     @Override
     public synchronized void remove(String backendId) {

@@ -6,6 +6,7 @@ import dev.berth.core.error.NotFound;
 import dev.berth.core.model.Attachment;
 import dev.berth.core.model.Names;
 import dev.berth.core.model.Node;
+import dev.berth.core.model.Volume;
 import dev.berth.core.service.CreateVolume;
 import dev.berth.core.service.ServiceInfo;
 import dev.berth.core.service.VolumeRef;
@@ -19,8 +20,11 @@ import io.vertx.core.Vertx;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
@@ -138,21 +142,36 @@ public final class RestApi {
         }));
     }
 
-    /** The routes agents use to reach the controller (ControlPlane over HTTP; see RemoteController). */
+    /**
+     * The routes agents use to reach the controller (ControlPlane over HTTP; see RemoteController).
+     * Every one is for node tokens only ({@link Access#checkNode}), and every node id a request
+     * names, in its path or its body, must be the caller's own ({@link #ownNode}). Every volume a
+     * request touches is checked against the caller's service lists ({@link #visible}).
+     */
     private void controlRoutes(Router r) {
         String c = "/v1/control";
+        r.route(c + "/*").handler(ctx -> {
+            try {
+                access.checkNode(ctx, null);
+            } catch (BerthException e) {
+                error(ctx, e);
+                return;
+            }
+            ctx.next();
+        });
         r.post(c + "/nodes/:node/register").handler(ctx -> write(ctx, "register", 200, x -> {
+            String node = ownNode(x, x.pathParam("node"));
             Node n = Json.read(x.body().asString(), Node.class, "{\"id\":\"host1\",\"address\":\"\",\"version\":\"\"}");
-            if (!n.id().equals(node(x))) {
+            if (!n.id().equals(node)) {
                 throw new InvalidArgument("node id in the body (" + n.id() + ") is not the one in the path", "send the same id");
             }
             return new ControlBodies.Registered(control.register(n).toMillis());
         }));
         r.post(c + "/nodes/:node/heartbeat").handler(ctx -> write(ctx, "heartbeat", 204, x -> {
-            control.heartbeat(node(x));
+            control.heartbeat(ownNode(x, x.pathParam("node")));
             return null;
         }));
-        r.get(c + "/nodes/:node/state").handler(ctx -> read(ctx, x -> control.nodeState(node(x))));
+        r.get(c + "/nodes/:node/state").handler(ctx -> read(ctx, x -> visible(x, control.nodeState(ownNode(x, x.pathParam("node"))))));
         r.post(c + "/resolve").handler(ctx -> read(ctx, x -> {
             ControlBodies.Resolve b = Json.read(x.body().asString(), ControlBodies.Resolve.class, ControlBodies.Resolve.EXAMPLE);
             var v = control.resolve(new VolumeRef(b.name(), b.service()));
@@ -161,57 +180,117 @@ public final class RestApi {
         }));
         r.get(c + "/volumes").handler(ctx -> read(ctx, x -> control.volumes().stream()
                 .filter(v -> access.allows(x, v.service())).toList()));
-        r.get(c + "/volumes/:id").handler(ctx -> read(ctx, x -> optional(control.volume(volumeId(x)))));
-        r.get(c + "/volumes/:id/claim").handler(ctx -> read(ctx, x -> optional(control.claimOf(volumeId(x)))));
+        r.get(c + "/volumes/:id").handler(ctx -> read(ctx, x -> optional(visible(x, volumeId(x)))));
+        r.get(c + "/volumes/:id/claim").handler(ctx -> read(ctx, x -> {
+            visible(x, volumeId(x));
+            return optional(control.claimOf(volumeId(x)));
+        }));
         r.post(c + "/volumes/:id/claim").handler(ctx -> write(ctx, "claim", 200, x -> {
             ControlBodies.ClaimRequest b = Json.read(x.body().asString(), ControlBodies.ClaimRequest.class,
                     ControlBodies.ClaimRequest.EXAMPLE);
-            checkVolume(x, volumeId(x));
-            return control.claim(volumeId(x), Names.node(b.node()), b.explicit());
+            String node = ownNode(x, b.node());
+            visible(x, volumeId(x));
+            return control.claim(volumeId(x), node, b.explicit());
         }));
         r.post(c + "/volumes/:id/release").handler(ctx -> write(ctx, "release", 204, x -> {
             ControlBodies.NodeOnly b = Json.read(x.body().asString(), ControlBodies.NodeOnly.class, ControlBodies.NodeOnly.EXAMPLE);
-            control.release(volumeId(x), Names.node(b.node()));
+            String node = ownNode(x, b.node());
+            visible(x, volumeId(x));
+            control.release(volumeId(x), node);
             return null;
         }));
         String nv = c + "/nodes/:node/volumes/:id";
-        r.get(nv + "/attachment").handler(ctx -> read(ctx, x -> optional(control.attachment(node(x), volumeId(x)))));
+        r.get(nv + "/attachment").handler(ctx -> read(ctx, x -> {
+            String node = nodeAndVolume(x);
+            return optional(control.attachment(node, volumeId(x)));
+        }));
         r.put(nv + "/attachment").handler(ctx -> write(ctx, "attachment", 204, x -> {
+            String node = nodeAndVolume(x);
             Attachment a = Json.read(x.body().asString(), Attachment.class, "{\"volumeId\":\"…\",\"device\":\"/dev/loop0\",\"block\":true}");
             if (!a.volumeId().equals(volumeId(x))) {
                 throw new InvalidArgument("volumeId in the body is not the one in the path", "send the same id");
             }
-            control.putAttachment(node(x), a);
+            control.putAttachment(node, a);
             return null;
         }));
         r.delete(nv + "/attachment").handler(ctx -> write(ctx, "attachment", 204, x -> {
-            control.deleteAttachment(node(x), volumeId(x));
+            control.deleteAttachment(nodeAndVolume(x), volumeId(x));
             return null;
         }));
-        r.get(nv + "/refs").handler(ctx -> read(ctx, x -> control.refs(node(x), volumeId(x))));
+        r.get(nv + "/refs").handler(ctx -> read(ctx, x -> control.refs(nodeAndVolume(x), volumeId(x))));
         r.post(nv + "/refs").handler(ctx -> write(ctx, "ref", 204, x -> {
+            String node = nodeAndVolume(x);
             ControlBodies.Ref b = Json.read(x.body().asString(), ControlBodies.Ref.class, ControlBodies.Ref.EXAMPLE);
-            control.addRef(node(x), volumeId(x), dev.berth.core.model.MountRefs.check(b.ref()));
+            control.addRef(node, volumeId(x), dev.berth.core.model.MountRefs.check(b.ref()));
             return null;
         }));
         r.post(nv + "/refs/remove").handler(ctx -> write(ctx, "ref", 200, x -> {
+            String node = nodeAndVolume(x);
             ControlBodies.Ref b = Json.read(x.body().asString(), ControlBodies.Ref.class, ControlBodies.Ref.EXAMPLE);
-            return new ControlBodies.Remaining(control.removeRef(node(x), volumeId(x),
+            return new ControlBodies.Remaining(control.removeRef(node, volumeId(x),
                     dev.berth.core.model.MountRefs.check(b.ref())));
         }));
         r.delete(nv + "/refs").handler(ctx -> write(ctx, "ref", 204, x -> {
-            control.removeAllRefs(node(x), volumeId(x));
+            control.removeAllRefs(nodeAndVolume(x), volumeId(x));
             return null;
         }));
         r.post(nv + "/mounted").handler(ctx -> write(ctx, "mounted", 204, x -> {
+            String node = nodeAndVolume(x);
             ControlBodies.RecordMount b = Json.read(x.body().asString(), ControlBodies.RecordMount.class,
                     ControlBodies.RecordMount.EXAMPLE);
             if (b.attachment() == null || !b.attachment().volumeId().equals(volumeId(x))) {
                 throw new InvalidArgument("attachment.volumeId is missing or not the one in the path", "send the same id");
             }
-            control.recordMount(node(x), b.attachment(), dev.berth.core.model.MountRefs.check(b.ref()), b.filesystem());
+            // Becomes the volume's recorded filesystem, which other nodes mount with: only one Berth makes.
+            String fs = b.filesystem() == null ? null : dev.berth.core.model.FsType.parse(b.filesystem()).id();
+            control.recordMount(node, b.attachment(), dev.berth.core.model.MountRefs.check(b.ref()), fs);
             return null;
         }));
+    }
+
+    /** A node id the request names (path or body), validated and checked to be the caller's own. */
+    private String ownNode(RoutingContext c, String node) {
+        String n = Names.node(node);
+        access.checkNode(c, n);
+        return n;
+    }
+
+    /** For {@code /nodes/:node/volumes/:id}: the caller's own node, after checking the volume's service. */
+    private String nodeAndVolume(RoutingContext c) {
+        String node = ownNode(c, c.pathParam("node"));
+        visible(c, volumeId(c));
+        return node;
+    }
+
+    /**
+     * The volume with this id after checking the caller may use its service; empty when there is
+     * no such volume (a node may still clean up its own records of a removed volume).
+     */
+    private Optional<Volume> visible(RoutingContext c, String id) {
+        Optional<Volume> v = control.volume(id);
+        v.ifPresent(x -> access.check(c, x.service()));
+        return v;
+    }
+
+    /** A node's records without the volumes of services the caller may not use. */
+    private ControlPlane.NodeState visible(RoutingContext c, ControlPlane.NodeState state) {
+        Set<String> hidden = new HashSet<>();
+        for (Volume v : control.volumes()) {
+            if (!access.allows(c, v.service())) {
+                hidden.add(v.id());
+            }
+        }
+        if (hidden.isEmpty()) {
+            return state;
+        }
+        return new ControlPlane.NodeState(without(state.attachments(), hidden), without(state.refs(), hidden),
+                without(state.claims(), hidden));
+    }
+
+    private static <T> Map<String, T> without(Map<String, T> byVolume, Set<String> hidden) {
+        Map<String, T> out = new HashMap<>(byVolume);
+        out.keySet().removeAll(hidden);
+        return out;
     }
 
     private String defaultService() {
@@ -225,16 +304,8 @@ public final class RestApi {
         return v;
     }
 
-    private void checkVolume(RoutingContext c, String id) {
-        control.volume(id).ifPresent(v -> access.check(c, v.service()));
-    }
-
     private static Object optional(Optional<?> value) {
         return value.orElse(null);
-    }
-
-    private static String node(RoutingContext c) {
-        return Names.node(c.pathParam("node"));
     }
 
     private static String volumeId(RoutingContext c) {

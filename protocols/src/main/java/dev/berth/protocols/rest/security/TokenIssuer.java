@@ -10,6 +10,7 @@ import com.nimbusds.jwt.JWTParser;
 import com.nimbusds.jwt.PlainJWT;
 import com.nimbusds.jwt.SignedJWT;
 import dev.berth.core.error.InvalidArgument;
+import dev.berth.core.model.Names;
 import java.nio.file.Path;
 import java.text.ParseException;
 import java.time.Duration;
@@ -22,7 +23,7 @@ import java.util.Set;
 /** Makes HS256 tokens (for {@code berth token new}) and shows what a token holds (for {@code berth token decode}). */
 public final class TokenIssuer {
     /** Claims the issuer sets itself; {@code extra} may not override them. */
-    private static final Set<String> RESERVED = Set.of("sub", "iat", "exp", "nbf");
+    private static final Set<String> RESERVED = Set.of("sub", "iat", "exp", "nbf", Principal.NODE);
 
     private TokenIssuer() {
     }
@@ -32,8 +33,24 @@ public final class TokenIssuer {
      * {@code keyFile} (which must exist: a key made here would not be the controller's).
      */
     public static String issueHs256(Path keyFile, String subject, Duration ttl, Map<String, Object> extra) {
+        return issueHs256(keyFile, subject, null, ttl, extra);
+    }
+
+    /**
+     * As above; with a non-null {@code node} a node token: it carries the claim
+     * {@code "node": node} and speaks for that node on the {@code /v1/control} routes. A node
+     * token's subject defaults to {@code node-<node>}.
+     */
+    public static String issueHs256(Path keyFile, String subject, String node, Duration ttl, Map<String, Object> extra) {
+        if (node != null) {
+            Names.node(node);
+            if (subject == null || subject.isBlank()) {
+                subject = "node-" + node;
+            }
+        }
         if (subject == null || subject.isBlank()) {
-            throw new InvalidArgument("a token needs a subject", "name who the token is for: --subject NAME");
+            throw new InvalidArgument("a token needs a subject", "name who the token is for: --subject NAME "
+                    + "(or, for an agent, --node ID)");
         }
         if (ttl == null || ttl.isNegative() || ttl.isZero()) {
             throw new InvalidArgument("a token's lifetime must be positive, not " + ttl, "e.g. --ttl 24h");
@@ -44,10 +61,13 @@ public final class TokenIssuer {
             for (var e : extra.entrySet()) {
                 if (RESERVED.contains(e.getKey())) {
                     throw new InvalidArgument("claim '" + e.getKey() + "' is set by Berth itself",
-                            "leave out " + RESERVED + "; use --subject and --ttl");
+                            "leave out " + RESERVED + "; use --subject, --node and --ttl");
                 }
                 claims.claim(e.getKey(), e.getValue());
             }
+        }
+        if (node != null) {
+            claims.claim(Principal.NODE, node);
         }
         claims.subject(subject.strip())
                 .issueTime(Date.from(now))

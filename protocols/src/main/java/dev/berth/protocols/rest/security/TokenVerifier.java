@@ -23,6 +23,7 @@ import java.security.interfaces.RSAPublicKey;
 import java.text.ParseException;
 import java.time.Clock;
 import dev.berth.core.model.Durations;
+import dev.berth.core.model.Names;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Date;
@@ -38,6 +39,8 @@ public final class TokenVerifier {
     public static final Duration CLOCK_SKEW = Duration.ofSeconds(30);
     static final String NEW_TOKEN = "get a new token with `berth token new --subject NAME` on the controller "
             + "and send it as `Authorization: Bearer TOKEN`";
+    static final String NEW_NODE_TOKEN = "make the agent a node token on the controller: "
+            + "`berth token new --node ID --key KEY`";
 
     private final AuthConfig config;
     private final Clock clock;
@@ -198,7 +201,24 @@ public final class TokenVerifier {
             throw new Unauthenticated("the token is not valid before " + nbf.toInstant(),
                     "wait until then, or check the clocks of the issuing host and the controller");
         }
+        checkNodeClaim(c.getClaim(Principal.NODE));
         return new Principal(c.getSubject(), iat, exp, c.toJSONObject());
+    }
+
+    /** A node token names exactly one valid node id; anything else in that claim is refused. */
+    private static void checkNodeClaim(Object node) {
+        if (node == null) {
+            return;
+        }
+        try {
+            if (node instanceof String s) {
+                Names.node(s);
+                return;
+            }
+        } catch (InvalidArgument e) {
+            throw new Unauthenticated("the token's 'node' claim is not a node id: " + e.getMessage(), NEW_NODE_TOKEN, e);
+        }
+        throw new Unauthenticated("the token's 'node' claim is not a string", NEW_NODE_TOKEN);
     }
 
     private static Instant instant(Date d, String claim, String what) {

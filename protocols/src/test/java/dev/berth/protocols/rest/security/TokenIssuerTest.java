@@ -89,4 +89,25 @@ class TokenIssuerTest {
         assertThrows(InvalidArgument.class, () -> TokenIssuer.decode("garbage"));
         assertThrows(InvalidArgument.class, () -> TokenIssuer.decode(""));
     }
+
+    @Test
+    void nodeTokensCarryTheNodeClaimAndDefaultTheSubject() throws Exception {
+        Path key = TokenIssuer.ensureHs256Key(tmp.resolve("token.key"));
+        TokenVerifier v = new TokenVerifier(AuthConfig.hs256(key));
+        Principal p = v.verify("Bearer " + TokenIssuer.issueHs256(key, null, "host-a", Duration.ofHours(1), Map.of()));
+        assertEquals("host-a", p.node());
+        assertEquals("node-host-a", p.subject());
+        Principal both = v.verify("Bearer " + TokenIssuer.issueHs256(key, "agent-a", "host-a", Duration.ofHours(1), Map.of()));
+        assertEquals("agent-a", both.subject());
+        assertEquals("host-a", both.node());
+        Principal user = v.verify("Bearer " + TokenIssuer.issueHs256(key, "alice", Duration.ofHours(1), Map.of()));
+        assertEquals(null, user.node(), "a user token speaks for no node");
+
+        for (String bad : new String[] {"", "../a", "a/b", "-rf", "x".repeat(200)}) {
+            assertThrows(InvalidArgument.class, () -> TokenIssuer.issueHs256(key, null, bad, Duration.ofHours(1), Map.of()), bad);
+        }
+        InvalidArgument reserved = assertThrows(InvalidArgument.class,
+                () -> TokenIssuer.issueHs256(key, "alice", Duration.ofHours(1), Map.of("node", "host-a")));
+        assertTrue(reserved.getMessage().contains("'node'") && reserved.hint().contains("--node"), reserved.getMessage());
+    }
 }

@@ -241,4 +241,17 @@ class TokenVerifierTest {
         TokenVerifier off = new TokenVerifier(AuthConfig.disabled());
         assertDoesNotThrow(() -> off.authorize(null, "fast"));
     }
+
+    @Test
+    void theNodeClaimMustBeANodeId() throws Exception {
+        Principal node = hs.verify("Bearer " + Tokens.hs256(key, Tokens.claims("agent-a", NOW, NOW.plusSeconds(60))
+                .claim("node", "host-a").build()));
+        assertEquals("host-a", node.node());
+        assertEquals(null, hs.verify("Bearer " + good()).node());
+        for (Object bad : new Object[] {"../a", "a/b", "", "-x", 7, List.of("a"), Map.of("id", "a")}) {
+            String t = Tokens.hs256(key, Tokens.claims("agent-a", NOW, NOW.plusSeconds(60)).claim("node", bad).build());
+            Unauthenticated e = unauth(hs, "Bearer " + t);
+            assertTrue(e.getMessage().contains("'node' claim"), bad + ": " + e.getMessage());
+        }
+    }
 }
