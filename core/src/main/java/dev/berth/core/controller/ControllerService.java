@@ -213,6 +213,8 @@ public final class ControllerService implements VolumeAdmin, ControlPlane {
 
     @Override
     public void putAttachment(String node, Attachment attachment) {
+        // Records of a volume that does not exist would only be clutter a node can plant: refused.
+        catalog.byId(attachment.volumeId()).orElseThrow(() -> gone(attachment.volumeId()));
         nodes.putAttachment(Names.node(node), attachment);
     }
 
@@ -230,6 +232,7 @@ public final class ControllerService implements VolumeAdmin, ControlPlane {
 
     @Override
     public void addRef(String node, String volumeId, String ref) {
+        catalog.byId(volumeId).orElseThrow(() -> gone(volumeId));
         nodes.addRef(Names.node(node), volumeId, ref);
     }
 
