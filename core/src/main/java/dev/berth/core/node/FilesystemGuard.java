@@ -51,7 +51,7 @@ final class FilesystemGuard {
 
     private static void judge(Volume v, Path device, String fs, FilesystemCheck c, BackendFailure mountFailed) {
         String what = "volume " + v.service() + "/" + v.name() + " (" + fs + " on " + device + ")";
-        String before = mountFailed == null ? "" : "mount failed (" + mountFailed.getMessage() + "); ";
+        String before = mountFailed == null ? "" : "its mount failed (" + mountFailed.getMessage().strip() + "), then ";
         switch (c.outcome()) {
             case CLEAN -> {
                 if (c.tool() != null) {
@@ -70,8 +70,8 @@ final class FilesystemGuard {
             }
             case ERRORS -> {
                 LOG.severe(what + ": " + before + "errors left, not mounting it: " + c.report());
-                throw new BackendFailure(what + " has filesystem errors that " + c.tool() + " did not fix, so Berth does"
-                        + " not mount it: " + before + c.report(), repairHint(v, fs), mountFailed);
+                throw new BackendFailure(what + " has filesystem errors, so Berth does not mount it: " + before
+                        + c.report(), repairHint(v, fs), mountFailed);
             }
         }
     }
