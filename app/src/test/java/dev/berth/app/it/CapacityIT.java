@@ -22,11 +22,13 @@ import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.logging.Logger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -259,6 +261,70 @@ class CapacityIT {
         assertEquals(0, inspect.code(), inspect.toString());
         String poolFree = Json.MAPPER.readTree(inspect.out()).path("details").path("poolFree").asText();
         assertTrue(poolFree.matches("[0-9.]+ MiB free of [0-9.]+ MiB on the pool's filesystem"), poolFree);
+    }
+
+    /**
+     * The issue's scenario where the operator chose it: a thin pool (overcommit 3) whose volumes
+     * are filled runs out of space, and the writes into the volumes are lost (ext4 records errors,
+     * its journal cannot be written). Berth no longer mounts them without a word: e2fsck runs first,
+     * and either its repair is logged or the mount is refused with its words.
+     */
+    @Test
+    void aThinPoolThatFillsUpDamagesItsVolumesAndBerthSaysSo() throws Exception {
+        List<String> said = new CopyOnWriteArrayList<>();
+        Logger guard = Logger.getLogger("dev.berth.core.node.FilesystemGuard");
+        guard.setFilter(r -> said.add(r.getLevel() + " " + r.getMessage())); // CLI runs reset log handlers
+        try {
+            assertEquals(0, create("f1", 64 * MIB, "thin").code());
+            assertEquals(0, create("f2", 64 * MIB, "thin").code(), "128 MiB promised on a pool of less than 80");
+            for (String name : List.of("f1", "f2")) {
+                Cli.Result m = cli.run("volume", "mount", name, "--service", "thin");
+                assertEquals(0, m.code(), m.toString());
+                fill(Path.of(m.out().strip()).resolve("fill"), 56);
+            }
+            assertEquals(0, service("thin").path("availableBytes").asLong(), "the pool is full");
+            for (String name : List.of("f1", "f2")) {
+                cli.run("volume", "unmount", name, "--service", "thin"); // may fail on a broken filesystem
+            }
+            said.clear();
+            Cli.Result full = cli.run("volume", "mount", "f1", "--service", "thin");
+            if (full.code() == 0) {
+                assertTrue(said.stream().anyMatch(l -> l.startsWith("WARNING") && l.contains("e2fsck -p")), said.toString());
+                assertEquals(0, cli.run("volume", "unmount", "f1", "--service", "thin").code());
+            } else {
+                assertTrue(full.err().contains("has filesystem errors, so Berth does not mount it: the superblock says: "),
+                        full.toString());
+                assertTrue(full.err().contains("e2fsck -p /dev/loop"), full.toString());
+            }
+            // Space back (f2 removed), as when "the pool grew" in the issue: still never a silent mount.
+            assertEquals(0, cli.run("volume", "rm", "--force", "f2", "--service", "thin").code());
+            said.clear();
+            Cli.Result again = cli.run("volume", "mount", "f1", "--service", "thin");
+            if (again.code() == 0) {
+                assertTrue(said.stream().anyMatch(l -> l.startsWith("WARNING") && l.contains("e2fsck -p")) || full.code() == 0,
+                        "mounted after a repair that was said: " + said);
+            } else {
+                assertTrue(again.err().contains("e2fsck -p /dev/loop") && again.err().contains("hint: copy what matters"),
+                        again.toString());
+            }
+        } finally {
+            guard.setFilter(null);
+        }
+    }
+
+    /** Writes {@code mib} MiB of incompressible data with fsync; on a full pool that may fail or not. */
+    private static void fill(Path file, int mib) {
+        byte[] chunk = new byte[(int) MIB];
+        java.util.Random random = new java.util.Random(7);
+        try (java.io.FileOutputStream out = new java.io.FileOutputStream(file.toFile())) {
+            for (int i = 0; i < mib; i++) {
+                random.nextBytes(chunk);
+                out.write(chunk);
+            }
+            out.getFD().sync();
+        } catch (IOException e) {
+            // the point of the test: the pool ran out under the volume
+        }
     }
 
     /**

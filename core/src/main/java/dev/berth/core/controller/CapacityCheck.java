@@ -9,10 +9,12 @@ import dev.berth.core.model.VolumeSpec;
 import dev.berth.core.service.ServiceRegistry;
 import dev.berth.core.spi.StorageDriver;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.OptionalDouble;
+import java.util.Set;
 import java.util.function.Function;
 import java.util.logging.Logger;
 
@@ -29,8 +31,8 @@ import java.util.logging.Logger;
  * <p>Sizes are summed from the controller's records on every create, so the count is right after
  * a restart. Concurrent creates of one service see each other: each reserves its size (under one
  * lock per service) from the check until its create is over, so two cannot both take the last
- * free space; a volume counts twice for the moment between its record being written and its
- * reservation being dropped, which only errs on the safe side.
+ * free space. Once its record is written a reservation is not counted again (names are unique in
+ * a service, and a name is reserved only by the create that writes its record).
  */
 final class CapacityCheck {
     private static final Logger LOG = Logger.getLogger(CapacityCheck.class.getName());
@@ -78,9 +80,8 @@ final class CapacityCheck {
         String service = spec.service();
         Map<String, Long> inFlight = pending.get(service);
         synchronized (inFlight) {
-            long reserved = sum(inFlight.values());
             List<Volume> volumes = volumesOf.apply(service);
-            long committed = add(committedBytes(volumes), reserved);
+            long committed = add(committedBytes(volumes), unrecorded(inFlight, volumes));
             long wanted = add(committed, spec.sizeBytes());
             Capacity cap = driver.capacity();
             // Free space alone is usually enough: only a tight pool pays for asking what the
@@ -122,7 +123,7 @@ final class CapacityCheck {
         long reserved;
         Map<String, Long> inFlight = pending.get(service);
         synchronized (inFlight) {
-            reserved = sum(inFlight.values());
+            reserved = unrecorded(inFlight, volumes);
         }
         Capacity cap = driver.capacity();
         return new Usage(add(committedBytes(volumes), reserved), cap.available(), cap.total(),
@@ -166,10 +167,18 @@ final class CapacityCheck {
         return sum;
     }
 
-    private static long sum(Iterable<Long> sizes) {
+    /** Sizes reserved by creates whose record is not among {@code volumes} yet. */
+    private static long unrecorded(Map<String, Long> inFlight, List<Volume> volumes) {
+        if (inFlight.isEmpty()) {
+            return 0;
+        }
+        Set<String> recorded = new HashSet<>(volumes.size() * 2);
+        volumes.forEach(v -> recorded.add(v.name()));
         long sum = 0;
-        for (long s : sizes) {
-            sum = add(sum, s);
+        for (Map.Entry<String, Long> e : inFlight.entrySet()) {
+            if (!recorded.contains(e.getKey())) {
+                sum = add(sum, e.getValue());
+            }
         }
         return sum;
     }

@@ -196,6 +196,21 @@ class CapacityCheckTest {
         assertEquals(0, c.usage("local").committedBytes());
     }
 
+    /** Between writing its record and dropping its reservation a volume is counted once, not twice. */
+    @Test
+    void aRecordedCreateIsNotCountedTwice() {
+        Pool pool = new Pool(200 * MIB);
+        CapacityCheck c = check(pool);
+        VolumeSpec a = spec("a", 100 * MIB);
+        c.reserve(pool, a);
+        records.add(new Volume("a-id", "a", "local", "loop", "a.img", 100 * MIB, FsType.EXT4, Map.of(), Instant.EPOCH,
+                null));
+        assertEquals(100 * MIB, c.usage("local").committedBytes());
+        c.reserve(pool, spec("b", 100 * MIB)); // a is still reserved, but recorded: 200 MiB fit exactly
+        assertEquals(200 * MIB, c.usage("local").committedBytes());
+        assertThrows(OutOfCapacity.class, () -> c.reserve(pool, spec("c", 16 * MIB)));
+    }
+
     @Test
     void concurrentCreatesNeverOvercommitTogether() throws Exception {
         Pool pool = new Pool(1000 * MIB);
