@@ -6,9 +6,12 @@ import java.nio.file.Path;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.regex.Pattern;
 
 /** Checks a driver's configured options: only known names, paths absolute and normalized. */
 public final class DriverOptions {
+    private static final Pattern DECIMAL = Pattern.compile("[0-9]{1,3}(\\.[0-9]{1,3})?");
+
     private DriverOptions() {
     }
 
@@ -24,6 +27,39 @@ public final class DriverOptions {
             }
         }
         return options;
+    }
+
+    /**
+     * The path in option {@code name}, which must be set: where a driver keeps volumes' data is
+     * never guessed (a forgotten option would put them in some default folder unnoticed).
+     */
+    public static Path requiredPath(String kind, String service, Map<String, String> options, String name,
+                                    String example) {
+        if (!options.containsKey(name)) {
+            throw new InvalidArgument("service '" + service + "' uses the " + kind + " driver without option '" + name
+                    + "': Berth does not guess where volumes' data goes",
+                    "set services." + service + ".options." + name + " to a folder, e.g. " + example);
+        }
+        return path(kind, options, name, null);
+    }
+
+    /**
+     * The ratio in option {@code name} (a plain decimal like 1.0 or 2.5, from {@code min} to
+     * {@code max}), or {@code fallback} when it is not set.
+     */
+    public static double ratio(String kind, String service, Map<String, String> options, String name,
+                               double fallback, double min, double max) {
+        String text = options.get(name);
+        if (text == null) {
+            return fallback;
+        }
+        String t = text.strip();
+        double value = DECIMAL.matcher(t).matches() ? Double.parseDouble(t) : Double.NaN;
+        if (!(value >= min && value <= max)) {
+            throw new InvalidArgument("option '" + name + "' of service '" + service + "' (" + kind + " driver) is '"
+                    + text + "', not a number from " + min + " to " + max, "write a number like 1.0 or 2.5");
+        }
+        return value;
     }
 
     /** The path in option {@code name}, or {@code fallback} when it is not set. */

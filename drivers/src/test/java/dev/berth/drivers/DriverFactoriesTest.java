@@ -22,18 +22,42 @@ class DriverFactoriesTest {
     @Test
     void kindsAndOptions() {
         assertEquals("loop", new LoopDriverFactory().kind());
-        assertEquals(Set.of("pool"), new LoopDriverFactory().options());
+        assertEquals(Set.of("pool", "overcommit"), new LoopDriverFactory().options());
+        assertEquals(Set.of("pool"), new LoopDriverFactory().requiredOptions());
+        assertEquals(Set.of("root"), new DirDriverFactory().requiredOptions());
         assertEquals("dir", new DirDriverFactory().kind());
         assertEquals(Set.of("root"), new DirDriverFactory().options());
     }
 
+    /** Issue 7 item 11: `options: {}` used to put every volume in /var/lib/berth/pool unnoticed. */
     @Test
-    void defaultsNeedNoOptions() {
-        StorageDriver loop = new LoopDriverFactory().create("default", null, host);
-        assertEquals("loop", loop.kind());
-        assertTrue(loop.describe("0123abcd.img").get("file").startsWith("/var/lib/berth/pool/"));
-        StorageDriver dir = new DirDriverFactory().create("default", Map.of(), host);
-        assertEquals("/var/lib/berth/dirs/0123abcd", dir.describe("0123abcd").get("path"));
+    void whereDataGoesIsNeverGuessed() {
+        InvalidArgument loop = assertThrows(InvalidArgument.class, () -> new LoopDriverFactory().create("fast", null, host));
+        assertEquals("service 'fast' uses the loop driver without option 'pool': Berth does not guess where volumes'"
+                + " data goes", loop.getMessage());
+        assertEquals("set services.fast.options.pool to a folder, e.g. /var/lib/berth/pool", loop.hint());
+        assertThrows(InvalidArgument.class, () -> new LoopDriverFactory().create("fast", Map.of("overcommit", "2"), host));
+        InvalidArgument dir = assertThrows(InvalidArgument.class, () -> new DirDriverFactory().create("s", Map.of(), host));
+        assertTrue(dir.getMessage().contains("without option 'root'"), dir.getMessage());
+        StorageDriver ok = new LoopDriverFactory().create("fast", Map.of("pool", "/srv/p"), host);
+        assertEquals(1.0, ok.overcommit().getAsDouble());
+        assertTrue(new DirDriverFactory().create("s", Map.of("root", "/srv/d"), host).overcommit().isEmpty(),
+                "dir volumes' sizes are not enforced, so not counted");
+    }
+
+    @Test
+    void overcommitIsAPlainRatio() {
+        LoopDriverFactory f = new LoopDriverFactory();
+        assertEquals(2.5, f.create("thin", Map.of("pool", "/srv/p", "overcommit", "2.5"), host).overcommit().getAsDouble());
+        assertEquals(0.9, f.create("thin", Map.of("pool", "/srv/p", "overcommit", " 0.9 "), host).overcommit().getAsDouble());
+        for (String bad : new String[] {"", "abc", "0", "0.05", "101", "NaN", "Infinity", "1e3", "-1", "2,5", "0x10",
+                "1.5.5", "1000000"}) {
+            InvalidArgument e = assertThrows(InvalidArgument.class,
+                    () -> f.create("thin", Map.of("pool", "/srv/p", "overcommit", bad), host), bad);
+            assertTrue(e.getMessage().startsWith("option 'overcommit' of service 'thin' (loop driver) is '" + bad + "'"),
+                    e.getMessage());
+            assertEquals("write a number like 1.0 or 2.5", e.hint());
+        }
     }
 
     @Test
@@ -41,7 +65,7 @@ class DriverFactoriesTest {
         InvalidArgument e = assertThrows(InvalidArgument.class,
                 () -> new LoopDriverFactory().create("fast", Map.of("pol", "/x"), host));
         assertEquals("unknown option 'pol' for the loop driver of service 'fast'", e.getMessage());
-        assertEquals("valid options: pool", e.hint());
+        assertEquals("valid options: overcommit, pool", e.hint());
         InvalidArgument d = assertThrows(InvalidArgument.class,
                 () -> new DirDriverFactory().create("s", Map.of("pool", "/x"), host));
         assertEquals("valid options: root", d.hint());

@@ -9,14 +9,17 @@ import java.util.Optional;
 
 /**
  * {@link HostOps} on Linux: loop devices through losetup, probing through blkid, formatting
- * through mkfs, mounts through mount/umount, all run by one {@link ProcessRunner}; the mount
- * table is read from /proc/self/mountinfo directly.
+ * through mkfs, checks through e2fsck/xfs_repair, mounts through mount/umount, allocated space
+ * through du, all run by one {@link ProcessRunner}; the mount table is read from
+ * /proc/self/mountinfo directly.
  */
 public final class LinuxHostOps implements HostOps {
     private final LoopDevices loops;
     private final FilesystemProbe probe;
     private final FilesystemMaker mkfs;
     private final MountCommands mountCommands;
+    private final FilesystemChecker fsck;
+    private final DiskUsage du;
 
     public LinuxHostOps() {
         this(new ProcessRunner());
@@ -28,6 +31,8 @@ public final class LinuxHostOps implements HostOps {
         this.probe = new FilesystemProbe(runner);
         this.mkfs = new FilesystemMaker(runner);
         this.mountCommands = new MountCommands(runner);
+        this.fsck = new FilesystemChecker(runner);
+        this.du = new DiskUsage(runner);
     }
 
     @Override
@@ -63,6 +68,12 @@ public final class LinuxHostOps implements HostOps {
     }
 
     @Override
+    public FilesystemCheck checkFilesystem(Path device, String fsType, boolean always) {
+        Objects.requireNonNull(fsType, "fsType");
+        return fsck.check(device, fsType, always);
+    }
+
+    @Override
     public void mount(Path source, Path target, String fsType, List<String> options) {
         mountCommands.mount(source, target, fsType, options);
     }
@@ -81,5 +92,10 @@ public final class LinuxHostOps implements HostOps {
     @Override
     public List<MountEntry> mounts() {
         return MountInfo.read();
+    }
+
+    @Override
+    public long allocatedBytes(List<Path> files) {
+        return du.allocatedBytes(files);
     }
 }

@@ -67,6 +67,14 @@ public final class ProcessRunner {
         return execute(argv, timeout, null, Set.copyOf(okExitCodes));
     }
 
+    /** Like {@link #runAllowingExit(List, Duration, Set)}, feeding {@code stdin} to the tool. */
+    public Result runAllowingExit(List<String> argv, Duration timeout, byte[] stdin, Set<Integer> okExitCodes) {
+        if (okExitCodes.isEmpty()) {
+            throw new IllegalArgumentException("no exit code allowed");
+        }
+        return execute(argv, timeout, Objects.requireNonNull(stdin, "stdin"), Set.copyOf(okExitCodes));
+    }
+
     /** The executable a tool name stands for; a clear {@link BackendFailure} if it is missing. */
     public Path resolve(String tool) {
         return tools.resolve(tool);

@@ -24,7 +24,10 @@ final class ToolLocator {
             "mount", "mount",
             "umount", "mount",
             "mkfs.ext4", "e2fsprogs",
-            "mkfs.xfs", "xfsprogs");
+            "mkfs.xfs", "xfsprogs",
+            "e2fsck", "e2fsprogs",
+            "xfs_repair", "xfsprogs",
+            "du", "coreutils");
 
     private static final Pattern PLAIN_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._+-]*");
 

@@ -7,11 +7,13 @@ import dev.berth.protocols.rest.RestClient;
 import io.vertx.core.http.HttpMethod;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import picocli.CommandLine.Command;
 
 @Command(name = "service", description = "Show the configured services.", subcommands = ServiceCommand.Ls.class)
 public final class ServiceCommand {
-    @Command(name = "ls", description = "List services with their driver and free space.")
+    @Command(name = "ls", description = "List services with their driver, free space and what their volumes'"
+            + " full sizes commit of it.")
     static final class Ls extends VolumeCommand.Base {
         @Override
         void run(RestClient c) {
@@ -25,10 +27,19 @@ public final class ServiceCommand {
                 List<List<String>> rows = new ArrayList<>();
                 for (ServiceInfo s : all) {
                     rows.add(List.of(s.name() + (s.isDefault() ? " (default)" : ""), s.driver(),
-                            Size.human(s.totalBytes()), Size.human(s.availableBytes())));
+                            Size.human(s.totalBytes()), Size.human(s.availableBytes()), human(s.committedBytes()),
+                            s.overcommit() == null ? "-" : String.format(Locale.ROOT, "%.2f", s.overcommit()),
+                            human(s.headroomBytes())));
                 }
-                Output.table(out(), List.of("SERVICE", "DRIVER", "TOTAL", "AVAILABLE"), rows);
+                // COMMITTED: the volumes' full sizes; HEADROOM: the largest volume a create accepts now.
+                Output.table(out(), List.of("SERVICE", "DRIVER", "TOTAL", "FREE", "COMMITTED", "OVERCOMMIT", "HEADROOM"),
+                        rows);
             }
+        }
+
+        /** "-" where the driver does not count sizes (dir). */
+        private static String human(Long bytes) {
+            return bytes == null ? "-" : Size.human(bytes);
         }
     }
 }

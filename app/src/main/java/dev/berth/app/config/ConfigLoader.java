@@ -18,6 +18,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 
 /**
  * Loads the configuration with the precedence flag > env > file > default, and refuses anything it
@@ -28,10 +29,17 @@ public final class ConfigLoader {
     public static final Path DEFAULT_FILE = Path.of("/etc/berth/config.yml");
     private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
     private final Map<String, Set<String>> driverOptions;
+    private final Map<String, Set<String>> requiredOptions;
 
     /** @param driverOptions every known driver kind with the option names it accepts */
     public ConfigLoader(Map<String, Set<String>> driverOptions) {
+        this(driverOptions, Map.of());
+    }
+
+    /** @param requiredOptions driver kinds with the options a declared service must set */
+    public ConfigLoader(Map<String, Set<String>> driverOptions, Map<String, Set<String>> requiredOptions) {
         this.driverOptions = Map.copyOf(driverOptions);
+        this.requiredOptions = Map.copyOf(requiredOptions);
     }
 
     /**
@@ -215,8 +223,13 @@ public final class ConfigLoader {
         if (!c.get(Keys.NODE).isEmpty()) {
             Names.node(c.get(Keys.NODE));
         }
-        Size.parse(c.get(Keys.DEFAULT_SIZE));
-        FsType.parse(c.get(Keys.DEFAULT_FS));
+        long defaultSize = Size.parse(c.get(Keys.DEFAULT_SIZE));
+        FsType defaultFs = FsType.parse(c.get(Keys.DEFAULT_FS));
+        if (defaultSize < defaultFs.minBytes()) {
+            throw new InvalidArgument(Keys.DEFAULT_SIZE.name() + " = " + c.get(Keys.DEFAULT_SIZE) + " is too small for "
+                    + Keys.DEFAULT_FS.name() + " = " + defaultFs + ", which needs at least "
+                    + Size.format(defaultFs.minBytes()), "raise " + Keys.DEFAULT_SIZE.name() + " or use ext4");
+        }
         Config.parseDuration(Keys.LEASE_TTL.name(), c.get(Keys.LEASE_TTL));
         if (c.duration(Keys.LEASE_TTL).toMillis() < 1000) {
             throw new InvalidArgument("leaseTtl must be at least 1s", "use e.g. 5s");
@@ -238,6 +251,15 @@ public final class ConfigLoader {
                 if (!opts.contains(o)) {
                     throw new InvalidArgument("unknown option '" + o + "' for the " + s.driver() + " driver of service "
                             + s.name(), "valid options: " + String.join(", ", opts));
+                }
+            }
+            for (String o : new TreeSet<>(requiredOptions.getOrDefault(s.driver(), Set.of()))) {
+                if (!s.options().containsKey(o)) {
+                    throw new InvalidArgument("service " + s.name() + " (" + s.source() + ") uses the " + s.driver()
+                            + " driver without options." + o + ": Berth does not guess where its volumes' data goes",
+                            "set services." + s.name() + ".options." + o + " to a folder"
+                                    + (o.equals("pool") ? ", e.g. " + Keys.DEFAULT_POOL
+                                    + " (the default service's pool when the config has no services)" : ""));
                 }
             }
             defaultFound |= s.name().equals(c.get(Keys.DEFAULT_SERVICE));

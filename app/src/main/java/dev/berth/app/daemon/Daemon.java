@@ -57,6 +57,7 @@ public final class Daemon implements AutoCloseable {
             boolean isNode = !role.equals("controller");
             HostOps host = Wiring.hostOps();
             ServiceRegistry services = new ServiceRegistry(Wiring.drivers(config, host), config.get(Keys.DEFAULT_SERVICE));
+            notes.addAll(ServiceNotes.lines(config, services));
             String nodeId = Wiring.nodeId(config);
             ControllerService controller = null;
             VolumeAdmin admin;

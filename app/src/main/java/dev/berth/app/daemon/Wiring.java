@@ -33,8 +33,10 @@ public final class Wiring {
 
     public static ConfigLoader configLoader() {
         Map<String, Set<String>> options = new TreeMap<>();
+        Map<String, Set<String>> required = new TreeMap<>();
         DRIVERS.forEach(f -> options.put(f.kind(), f.options()));
-        return new ConfigLoader(options);
+        DRIVERS.forEach(f -> required.put(f.kind(), f.requiredOptions()));
+        return new ConfigLoader(options, required);
     }
 
     public static HostOps hostOps() {

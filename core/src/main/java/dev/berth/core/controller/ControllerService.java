@@ -47,6 +47,7 @@ public final class ControllerService implements VolumeAdmin, ControlPlane {
     private final NodeBook nodes;
     private final NodeDirectory directory;
     private final VolumeViews views;
+    private final CapacityCheck capacity;
     private final ConcurrentHashMap<String, ReentrantLock> createLocks = new ConcurrentHashMap<>();
 
     public ControllerService(StateStore store, Codec codec, ServiceRegistry services, VolumeDefaults defaults,
@@ -59,6 +60,7 @@ public final class ControllerService implements VolumeAdmin, ControlPlane {
         this.nodes = new NodeBook(store, codec, clock);
         this.directory = new NodeDirectory(store, codec, clock, leaseTtl);
         this.views = new VolumeViews(store, codec, services);
+        this.capacity = new CapacityCheck(services, catalog::ofService);
     }
 
     // ---- VolumeAdmin ---------------------------------------------------------------------
@@ -70,6 +72,7 @@ public final class ControllerService implements VolumeAdmin, ControlPlane {
         StorageDriver driver = services.require(service);
         long size = req.size() == null ? defaults.sizeBytes() : Size.parse(req.size());
         FsType fs = req.fsType() == null ? defaults.fsType() : FsType.parse(req.fsType());
+        fs.requireFits(size);
         VolumeSpec spec = new VolumeSpec(name, service, size, fs, req.labels());
         ReentrantLock lock = createLocks.computeIfAbsent(service + "/" + name, k -> new ReentrantLock());
         lock.lock();
@@ -78,6 +81,7 @@ public final class ControllerService implements VolumeAdmin, ControlPlane {
             if (existing.isPresent()) {
                 return sameOrConflict(existing.get(), spec);
             }
+            capacity.reserve(driver, spec);
             String id = UUID.randomUUID().toString().replace("-", "");
             String backendId = driver.create(id, spec);
             Volume v = new Volume(id, name, service, driver.kind(), backendId, size, fs, spec.labels(), clock.instant(), null);
@@ -88,6 +92,7 @@ public final class ControllerService implements VolumeAdmin, ControlPlane {
             LOG.info("created volume " + service + "/" + name + " (" + Size.format(size) + ", " + fs + ")");
             return views.of(v, true);
         } finally {
+            capacity.release(spec);
             lock.unlock();
         }
     }
@@ -136,8 +141,14 @@ public final class ControllerService implements VolumeAdmin, ControlPlane {
     public List<ServiceInfo> services() {
         return services.names().stream().map(name -> {
             StorageDriver d = services.require(name);
-            var cap = d.capacity();
-            return new ServiceInfo(name, d.kind(), name.equals(services.defaultService()), cap.total(), cap.available());
+            CapacityCheck.Usage u = capacity.usage(name);
+            boolean isDefault = name.equals(services.defaultService());
+            if (u == null) {
+                var cap = d.capacity();
+                return new ServiceInfo(name, d.kind(), isDefault, cap.total(), cap.available(), null, null, null, null);
+            }
+            return new ServiceInfo(name, d.kind(), isDefault, u.totalBytes(), u.freeBytes(), u.committedBytes(),
+                    u.allocatedBytes(), u.overcommit(), u.headroomBytes());
         }).toList();
     }
 

@@ -20,9 +20,11 @@ import java.util.logging.Logger;
 final class Mounter {
     private static final Logger LOG = Logger.getLogger(Mounter.class.getName());
     private final HostOps host;
+    private final FilesystemGuard guard;
 
     Mounter(HostOps host) {
         this.host = host;
+        this.guard = new FilesystemGuard(host);
     }
 
     /**
@@ -46,7 +48,7 @@ final class Mounter {
             fs = mountKnown(v, device.path(), mountPoint);
             if (fs == null) {
                 fs = ensureFilesystem(v, device.path());
-                host.mount(device.path(), mountPoint, fs, List.of());
+                guard.mount(v, device.path(), mountPoint, fs);
             }
         }
         ensureDir(MountLayout.containerPath(mountPoint));
@@ -64,6 +66,7 @@ final class Mounter {
         if (v.filesystem() == null || !isBerthFilesystem(v.filesystem())) {
             return null;
         }
+        guard.beforeMount(v, device, v.filesystem());
         try {
             host.mount(device, mountPoint, v.filesystem(), List.of());
             return v.filesystem();

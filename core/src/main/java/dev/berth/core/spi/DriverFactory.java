@@ -10,5 +10,10 @@ public interface DriverFactory {
     /** Option names this driver accepts (anything else is a configuration error). */
     Set<String> options();
 
+    /** Options that must be set: a service without them is refused when the configuration is loaded. */
+    default Set<String> requiredOptions() {
+        return Set.of();
+    }
+
     StorageDriver create(String service, Map<String, String> options, HostOps host);
 }

@@ -30,6 +30,15 @@ public interface HostOps {
     /** Formats {@code device}. Callers must have probed first: this never checks again. */
     void makeFilesystem(Path device, FsType type);
 
+    /**
+     * Checks the filesystem on {@code device} before it is mounted: reads its superblock, and runs
+     * the filesystem's own check only when that records errors, a recovery or a repair to finish
+     * (ext4: {@code e2fsck -p}, which also fixes what is safe to fix; xfs: {@code xfs_repair -n},
+     * which only reports). With {@code always}, the check runs whatever the superblock says (after
+     * a mount failed). Never throws for what it finds: the caller decides what to do with it.
+     */
+    FilesystemCheck checkFilesystem(Path device, String fsType, boolean always);
+
     void mount(Path source, Path target, String fsType, List<String> options);
 
     /** Unmounts {@code target}; a target that is not mounted is not an error. */
@@ -41,9 +50,40 @@ public interface HostOps {
     /** This host's mount table (this process's mount namespace). */
     List<MountEntry> mounts();
 
+    /**
+     * Bytes the given files occupy on disk (allocated blocks, each file once), for sparse files
+     * whose apparent size says nothing about the space they use. Files that do not exist count 0.
+     */
+    long allocatedBytes(List<Path> files);
+
     record LoopDevice(Path device, Path backingFile) {
     }
 
     record MountEntry(String source, Path target, String fsType) {
+    }
+
+    /**
+     * What a filesystem check found.
+     *
+     * @param outcome what it means for mounting
+     * @param tool    the command that ran ("e2fsck -p /dev/loop3"), or null if the superblock alone answered
+     * @param report  what the superblock said and the tool printed, for logs and errors; empty when clean
+     */
+    record FilesystemCheck(Outcome outcome, String tool, String report) {
+        public FilesystemCheck {
+            java.util.Objects.requireNonNull(outcome, "outcome");
+            report = report == null ? "" : report;
+        }
+
+        public enum Outcome {
+            /** Nothing to do, or the check found nothing. */
+            CLEAN,
+            /** The check found problems and fixed them (or replayed the journal); safe to mount. */
+            REPAIRED,
+            /** Errors are left that the check did not fix: mounting it read-write would build on them. */
+            ERRORS,
+            /** The check could not run or could not tell (e.g. xfs with a log to replay). */
+            UNKNOWN
+        }
     }
 }

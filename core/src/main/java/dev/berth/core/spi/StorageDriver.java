@@ -2,8 +2,10 @@ package dev.berth.core.spi;
 
 import dev.berth.core.model.Capacity;
 import dev.berth.core.model.VolumeSpec;
+import java.util.Collection;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalDouble;
 
 /**
  * A storage backend, controller side: it creates and removes volumes and knows the backend's
@@ -40,6 +42,24 @@ public interface StorageDriver {
     boolean exists(String backendId);
 
     Capacity capacity();
+
+    /**
+     * How far the full sizes of this backend's volumes may exceed the space they can use (the
+     * service option {@code overcommit}; 1.0 = not at all), or empty when a volume's size takes no
+     * space and is not counted (the dir driver does not enforce sizes). The controller refuses a
+     * create beyond it: see {@code CapacityCheck}.
+     */
+    default OptionalDouble overcommit() {
+        return OptionalDouble.empty();
+    }
+
+    /**
+     * Bytes the given volumes occupy on the backend now: allocated blocks, not apparent sizes (a
+     * sparse file of 100 MiB that holds 3 MiB of data occupies 3 MiB). Volumes that are gone count 0.
+     */
+    default long allocatedBytes(Collection<String> backendIds) {
+        return 0;
+    }
 
     /** Extra facts shown by inspect, e.g. where the data lives or that size is not enforced. */
     Map<String, String> describe(String backendId);

@@ -17,14 +17,20 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.Collection;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.OptionalDouble;
 
 /**
- * Volumes as sparse files in a pool folder, attached through loop devices. Sparse files can
- * over-commit the pool: each create only checks that its own size fits the free space now.
+ * Volumes as sparse files in a pool folder, attached through loop devices. Sparse files take
+ * space only as data is written, so the pool can be promised more than it has: the controller
+ * counts every volume's full size against the pool ({@link #overcommit()}, {@link #allocatedBytes});
+ * this driver itself only refuses one volume bigger than the free space (times the over-commit).
  */
 public final class LoopDriver implements StorageDriver {
     /** A volume file held by more loop devices than this was not attached by Berth; stop, do not loop forever. */
@@ -33,8 +39,18 @@ public final class LoopDriver implements StorageDriver {
     private final LoopPool pool;
     private final HostOps host;
     private final LoopNodeDriver node;
+    private final double overcommit;
 
     public LoopDriver(Path pool, HostOps host) {
+        this(pool, 1.0, host);
+    }
+
+    /** @param overcommit how far full sizes may exceed the pool's space (1.0 = not at all) */
+    public LoopDriver(Path pool, double overcommit, HostOps host) {
+        if (!(overcommit > 0 && overcommit <= LoopDriverFactory.MAX_OVERCOMMIT)) {
+            throw new IllegalArgumentException("overcommit out of range: " + overcommit);
+        }
+        this.overcommit = overcommit;
         this.pool = new LoopPool(pool);
         this.host = Objects.requireNonNull(host, "host");
         this.node = new LoopNodeDriver(this.pool, host);
@@ -60,7 +76,7 @@ public final class LoopDriver implements StorageDriver {
             return backendId;
         }
         Capacity free = capacity();
-        if (size > free.available()) {
+        if (size > free.available() * overcommit) {
             throw new OutOfCapacity("a " + Size.human(size) + " volume does not fit in the loop pool "
                     + pool.dir() + ": its filesystem has " + Size.human(free.available()) + " free",
                     "ask for at most " + Size.human(free.available()) + ", free space there, or point the "
@@ -153,6 +169,20 @@ public final class LoopDriver implements StorageDriver {
     }
 
     @Override
+    public OptionalDouble overcommit() {
+        return OptionalDouble.of(overcommit);
+    }
+
+    @Override
+    public long allocatedBytes(Collection<String> backendIds) {
+        List<Path> files = new ArrayList<>(backendIds.size());
+        for (String id : backendIds) {
+            files.add(pool.file(id));
+        }
+        return host.allocatedBytes(files);
+    }
+
+    @Override
     public Map<String, String> describe(String backendId) {
         Path file = pool.file(backendId);
         Map<String, String> facts = new LinkedHashMap<>();
@@ -169,6 +199,13 @@ public final class LoopDriver implements StorageDriver {
         // The JDK exposes no st_blocks ("unix:blocks" is not an attribute), so the allocated
         // size is not shown rather than run a tool for it.
         facts.put("allocation", "sparse: disk space is used as data is written");
+        try {
+            Capacity c = capacity();
+            facts.put("poolFree", Size.human(c.available()) + " free of " + Size.human(c.total())
+                    + " on the pool's filesystem");
+        } catch (BackendFailure e) {
+            facts.put("poolFree", "unreadable: " + e.getMessage());
+        }
         return facts;
     }
 

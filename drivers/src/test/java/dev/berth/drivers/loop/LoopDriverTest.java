@@ -126,7 +126,31 @@ class LoopDriverTest {
         assertEquals(pool.resolve(id).toString(), facts.get("file"));
         assertEquals("1G", facts.get("size"));
         assertTrue(facts.get("allocation").startsWith("sparse"));
+        assertTrue(facts.get("poolFree").matches("[0-9.]+ [KMGTPE]?i?B free of [0-9.]+ [KMGTPE]?i?B on the pool's filesystem"),
+                facts.get("poolFree"));
         assertEquals("the backing file does not exist", driver.describe("00ff.img").get("missing"));
+    }
+
+    /** What the capacity check adds to the free space: blocks the images hold, never their apparent sizes. */
+    @Test
+    void allocatedBytesCountsBlocksNotSizes() throws IOException {
+        String a = driver.create(ID, spec(GIB));
+        String b = driver.create("0a1b2c3d", spec(GIB));
+        assertTrue(driver.allocatedBytes(List.of(a, b)) < (1 << 20), "two sparse 1G files occupy nearly nothing");
+        byte[] chunk = new byte[1 << 20];
+        java.util.Arrays.fill(chunk, (byte) 7);
+        try (var out = Files.newOutputStream(pool.resolve(a), StandardOpenOption.WRITE)) {
+            for (int i = 0; i < 8; i++) {
+                out.write(chunk);
+            }
+        }
+        new ProcessRunner().run(List.of("/usr/bin/sync", pool.resolve(a).toString()), Duration.ofSeconds(30));
+        long allocated = driver.allocatedBytes(List.of(a, b, "00ff.img"));
+        assertTrue(allocated >= 8L << 20 && allocated < 10L << 20, "8 MiB written: " + allocated);
+        assertEquals(0, driver.allocatedBytes(List.of()));
+        assertEquals(0, driver.allocatedBytes(List.of("00ff.img")), "a missing image occupies nothing");
+        assertEquals(1.0, driver.overcommit().getAsDouble());
+        assertThrows(InvalidArgument.class, () -> driver.allocatedBytes(List.of("../x.img")));
     }
 
     @Test

@@ -293,8 +293,16 @@ public final class RestApi {
         return out;
     }
 
+    /** Asked once: the configuration fixes it, and services() also measures every pool (du). */
+    private volatile String defaultService;
+
     private String defaultService() {
-        return volumes.services().stream().filter(ServiceInfo::isDefault).map(ServiceInfo::name).findFirst().orElse("");
+        String known = defaultService;
+        if (known == null) {
+            known = volumes.services().stream().filter(ServiceInfo::isDefault).map(ServiceInfo::name).findFirst().orElse("");
+            defaultService = known;
+        }
+        return known;
     }
 
     /** Inspects the named volume and checks the caller may use its service. */
