@@ -59,6 +59,10 @@ public final class ControllerService implements VolumeAdmin, ControlPlane {
         this.nodes = new NodeBook(store, codec, clock);
         this.directory = new NodeDirectory(store, codec, clock, leaseTtl);
         this.views = new VolumeViews(store, codec, services);
+        int moved = nodes.namespaceLegacyDockerRefs();
+        if (moved > 0) {
+            LOG.info("moved " + moved + " Docker mount reference(s) of an older Berth to the docker: namespace");
+        }
     }
 
     // ---- VolumeAdmin ---------------------------------------------------------------------

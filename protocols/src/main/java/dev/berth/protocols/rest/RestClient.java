@@ -3,8 +3,10 @@ package dev.berth.protocols.rest;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.berth.core.error.BackendFailure;
+import dev.berth.core.error.InvalidArgument;
 import dev.berth.protocols.http.Futures;
 import dev.berth.protocols.http.Json;
+import dev.berth.protocols.rest.security.BearerToken;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.buffer.Buffer;
@@ -38,9 +40,10 @@ public final class RestClient implements AutoCloseable {
     private final int port;
     private final String where;
     private final String token;
+    private final Path socket;
 
     private RestClient(Vertx vertx, HttpClientOptions options, SocketAddress server, String host, int port,
-                       String where, String token) {
+                       String where, String token, Path socket) {
         this.vertx = vertx;
         this.context = vertx.getOrCreateContext();
         this.http = vertx.createHttpClient(options, new PoolOptions().setHttp1MaxSize(16));
@@ -49,12 +52,13 @@ public final class RestClient implements AutoCloseable {
         this.port = port;
         this.where = where;
         this.token = token;
+        this.socket = socket;
     }
 
     public static RestClient unix(Path socket) {
         Vertx vertx = Vertx.vertx(new VertxOptions().setPreferNativeTransport(true));
         return new RestClient(vertx, new HttpClientOptions(), SocketAddress.domainSocketAddress(socket.toString()),
-                "localhost", 80, socket.toString(), null);
+                "localhost", 80, socket.toString(), null, socket);
     }
 
     /**
@@ -62,12 +66,19 @@ public final class RestClient implements AutoCloseable {
      * @param token   bearer token, or null
      */
     public static RestClient tcp(URI base, HttpClientOptions options, String token) {
+        if (token != null) {
+            BearerToken.check(token, "for " + base);
+        }
+        int port = base.getPort() > 0 ? base.getPort() : 7979;
+        if (base.getHost() == null || base.getPort() == 0 || port > 65535) {
+            throw new InvalidArgument("'" + base + "' is not a server address with a port in 1..65535",
+                    "write it like https://HOST:7979");
+        }
         Vertx vertx = Vertx.vertx(new VertxOptions().setPreferNativeTransport(true));
         boolean tls = "https".equals(base.getScheme());
-        int port = base.getPort() > 0 ? base.getPort() : 7979;
         options.setSsl(tls);
         return new RestClient(vertx, options, SocketAddress.inetSocketAddress(port, base.getHost()), base.getHost(), port,
-                base.toString(), token);
+                base.toString(), token, null);
     }
 
     public record Response(int status, String body) {
@@ -102,8 +113,7 @@ public final class RestClient implements AutoCloseable {
             if (trust.isPresent()) {
                 throw trust.get();
             }
-            throw new BackendFailure("cannot reach Berth at " + where + ": " + e.getMessage(),
-                    "is `berth serve` running there? Check --socket / --host (and TLS trust: --ca or --fingerprint)");
+            throw socket != null ? Unreachable.socket(socket, e.getCause()) : Unreachable.tcp(where, e.getCause());
         }
     }
 
