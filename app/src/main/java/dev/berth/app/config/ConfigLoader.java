@@ -30,6 +30,7 @@ import java.util.TreeMap;
  */
 public final class ConfigLoader {
     public static final Path DEFAULT_FILE = Path.of("/etc/berth/config.yml");
+    static final int MAX_SOCKET_PATH = 107;
     private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
     private final Map<String, Set<String>> driverOptions;
 
@@ -210,6 +211,13 @@ public final class ConfigLoader {
             if (!p.isAbsolute() || !p.normalize().equals(p) || v.contains("..")) {
                 throw new InvalidArgument(k.name() + " = '" + v + "' (" + c.settings().get(k.name()).source()
                         + ") must be an absolute, normalized path", "use a path like " + k.defaultValue());
+            }
+            // The kernel's sockaddr_un holds 108 bytes with the closing NUL; a longer path fails at bind or connect.
+            int bytes = v.getBytes(StandardCharsets.UTF_8).length;
+            if ((k == Keys.SOCKET || k == Keys.DOCKER_SOCKET) && bytes > MAX_SOCKET_PATH) {
+                throw new InvalidArgument(k.name() + " = '" + v + "' (" + c.settings().get(k.name()).source() + ") is "
+                        + bytes + " bytes long; a unix socket path has at most " + MAX_SOCKET_PATH,
+                        "use a shorter path like " + k.defaultValue());
             }
         }
         if (!c.get(Keys.NODE).isEmpty()) {

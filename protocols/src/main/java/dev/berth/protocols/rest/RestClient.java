@@ -10,6 +10,7 @@ import dev.berth.protocols.rest.security.BearerToken;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.file.FileSystemOptions;
 import io.vertx.core.http.HttpClientAgent;
 import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpMethod;
@@ -32,6 +33,8 @@ public final class RestClient implements AutoCloseable {
     /** Mounts format new volumes; the server's own tool timeouts are the real bound. */
     private static final long TIMEOUT_MS = TimeUnit.MINUTES.toMillis(15);
     private static final Duration TASK_POLL = Duration.ofMillis(100);
+    /** An answer is read into memory; no real one comes near this (10,000 volumes listed are ~5 MiB). */
+    static final int MAX_ANSWER = 64 << 20;
     private final Vertx vertx;
     private final io.vertx.core.Context context;
     private final HttpClientAgent http;
@@ -56,7 +59,7 @@ public final class RestClient implements AutoCloseable {
     }
 
     public static RestClient unix(Path socket) {
-        Vertx vertx = Vertx.vertx(new VertxOptions().setPreferNativeTransport(true));
+        Vertx vertx = Vertx.vertx(options());
         return new RestClient(vertx, new HttpClientOptions(), SocketAddress.domainSocketAddress(socket.toString()),
                 "localhost", 80, socket.toString(), null, socket);
     }
@@ -74,11 +77,20 @@ public final class RestClient implements AutoCloseable {
             throw new InvalidArgument("'" + base + "' is not a server address with a port in 1..65535",
                     "write it like https://HOST:7979");
         }
-        Vertx vertx = Vertx.vertx(new VertxOptions().setPreferNativeTransport(true));
+        Vertx vertx = Vertx.vertx(options());
         boolean tls = "https".equals(base.getScheme());
         options.setSsl(tls);
         return new RestClient(vertx, options, SocketAddress.inetSocketAddress(port, base.getHost()), base.getHost(), port,
                 base.toString(), token, null);
+    }
+
+    /**
+     * No file cache: a client serves no files, and Vert.x's cache folder (java.io.tmpdir/vertx-cache)
+     * left by root's daemon would make every CLI call of another user fail ("Unable to create folder").
+     */
+    private static VertxOptions options() {
+        return new VertxOptions().setPreferNativeTransport(true)
+                .setFileSystemOptions(new FileSystemOptions().setFileCachingEnabled(false).setClassPathResolvingEnabled(false));
     }
 
     public record Response(int status, String body) {
@@ -107,8 +119,12 @@ public final class RestClient implements AutoCloseable {
                         }
                         return req.send(payload);
                     })
-                    .compose(resp -> resp.body().map(b -> new Response(resp.statusCode(), b.toString()))));
+                    .compose(resp -> BoundedBody.of(resp, MAX_ANSWER).map(b -> new Response(resp.statusCode(), b.toString()))));
         } catch (BackendFailure e) {
+            if (e.getCause() instanceof BoundedBody.TooLarge) {
+                throw new BackendFailure("the answer of " + where + " to " + method + " " + uri + " is larger than "
+                        + (MAX_ANSWER >> 20) + " MiB", "is this a Berth server? Check --host / --socket", e.getCause());
+            }
             var trust = dev.berth.protocols.rest.security.ClientTrust.explain(e.getCause());
             if (trust.isPresent()) {
                 throw trust.get();
