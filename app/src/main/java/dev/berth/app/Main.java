@@ -28,8 +28,23 @@ public final class Main {
                 err.flush();
                 return ExitCodes.of(be);
             }
-            throw e;
+            // Anything else is a bug: one line, not a stack trace, unless asked for (or serving, where
+            // the trace goes to the daemon's log for the report).
+            err.println("error: unexpected " + e.getClass().getName() + (e.getMessage() == null ? "" : ": " + oneLine(e.getMessage())));
+            err.println("hint: this is a bug in Berth; please report it with the command line"
+                    + (System.getenv("BERTH_DEBUG") == null ? " and the stack trace (shown with BERTH_DEBUG=1)" : ""));
+            if (System.getenv("BERTH_DEBUG") != null || "serve".equals(cmd.getCommandName())) {
+                e.printStackTrace(err);
+            }
+            err.flush();
+            return ExitCodes.FAILURE;
         });
         return cl.execute(args);
+    }
+
+    private static String oneLine(String text) {
+        StringBuilder b = new StringBuilder();
+        text.chars().forEach(c -> b.append(c < 0x20 || c == 0x7f ? String.format("\\x%02x", c) : String.valueOf((char) c)));
+        return b.toString();
     }
 }

@@ -4,6 +4,7 @@ import dev.berth.app.config.Config;
 import dev.berth.app.config.Keys;
 import dev.berth.app.daemon.Wiring;
 import dev.berth.protocols.rest.RestClient;
+import dev.berth.protocols.rest.security.BearerToken;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
@@ -43,9 +44,13 @@ public final class ClientOptions {
         // Flags beat the environment: an explicit --socket wins over a BERTH_HOST left in the shell.
         String remote = host != null ? host : socket != null ? null : first(null, env.get("BERTH_HOST"));
         if (remote != null) {
+            String bearer = first(token, env.get("BERTH_TOKEN"));
+            if (bearer != null) {
+                BearerToken.check(bearer, token != null && !token.isEmpty() ? "given with --token" : "in BERTH_TOKEN");
+            }
             return Wiring.client(Config.controllerUri(remote), ca != null ? ca.toString() : orEmpty(env.get("BERTH_CA")),
                     orEmpty(first(fingerprint, env.get("BERTH_FINGERPRINT"))), knownHosts != null ? knownHosts.toString() : orEmpty(env.get("BERTH_KNOWN_HOSTS")),
-                    orEmpty(first(token, env.get("BERTH_TOKEN"))));
+                    orEmpty(bearer));
         }
         Map<String, String> flags = new HashMap<>();
         if (socket != null) {

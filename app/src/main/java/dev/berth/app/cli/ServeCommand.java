@@ -2,6 +2,7 @@ package dev.berth.app.cli;
 
 import dev.berth.app.Version;
 import dev.berth.app.config.Config;
+import dev.berth.app.config.FolderRules;
 import dev.berth.app.config.Keys;
 import dev.berth.app.config.ServiceConfig;
 import dev.berth.app.daemon.Daemon;
@@ -71,6 +72,9 @@ public final class ServeCommand implements Callable<Integer> {
         putIf(flags, Keys.MOUNT_ROOT.name(), mountRoot);
         putIf(flags, Keys.DOCKER_SOCKET.name(), dockerSocket);
         Config cfg = Wiring.configLoader().load(config, System.getenv(), flags);
+        if (!cfg.get(Keys.ROLE).equals("agent")) {
+            FolderRules.checkStateDirOnDisk(cfg);
+        }
         requireRootForBlockDrivers(cfg);
         Daemon daemon = Daemon.start(cfg, TestCheckpoints.fromEnv());
         CountDownLatch stopped = new CountDownLatch(1);

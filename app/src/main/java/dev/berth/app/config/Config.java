@@ -67,18 +67,38 @@ public record Config(Map<String, Setting> settings, List<ServiceConfig> services
         }
     }
 
-    /** The controller's URL: https (or http when TLS is knowingly off), with a host. */
+    /**
+     * The controller's URL: https (or http when TLS is knowingly off), with a host, an optional port
+     * in 1..65535, and nothing else (a user, path, query or fragment would be silently ignored).
+     */
     public static java.net.URI controllerUri(String text) {
+        String hint = "write it like https://controller.example:7979";
+        java.net.URI u;
         try {
-            java.net.URI u = new java.net.URI(text);
-            if (!("https".equals(u.getScheme()) || "http".equals(u.getScheme())) || u.getHost() == null) {
-                throw new java.net.URISyntaxException(text, "not an http(s) URL with a host");
-            }
-            return u;
+            u = new java.net.URI(text);
         } catch (java.net.URISyntaxException e) {
-            throw new InvalidArgument("controller URL '" + text + "' is not valid: " + e.getReason(),
-                    "write it like https://controller.example:7979");
+            throw new InvalidArgument("controller URL '" + text + "' is not valid: " + e.getReason(), hint);
         }
+        if (!("https".equals(u.getScheme()) || "http".equals(u.getScheme()))) {
+            throw new InvalidArgument("controller URL '" + text + "' is not valid: it must start with https://",
+                    u.getScheme() == null ? "add the scheme: https://" + text : hint);
+        }
+        if (u.getHost() == null) {
+            throw new InvalidArgument("controller URL '" + text + "' is not valid: "
+                    + (u.getRawAuthority() == null ? "it names no host" : "'" + u.getRawAuthority()
+                    + "' is not a host name or host:port (letters, digits, '-' and '.'; IPv6 in [ ])"), hint);
+        }
+        if (u.getPort() == 0 || u.getPort() > 65535) {
+            throw new InvalidArgument("controller URL '" + text + "' is not valid: port " + u.getPort()
+                    + " is not in 1..65535", hint + " (7979 is Berth's port)");
+        }
+        if (u.getRawUserInfo() != null || u.getRawQuery() != null || u.getRawFragment() != null
+                || !(u.getRawPath() == null || u.getRawPath().isEmpty() || u.getRawPath().equals("/"))) {
+            throw new InvalidArgument("controller URL '" + text + "' is not valid: only scheme, host and port are used",
+                    "leave out the user, path, query and fragment: " + u.getScheme() + "://" + u.getRawAuthority()
+                            .substring(u.getRawUserInfo() == null ? 0 : u.getRawUserInfo().length() + 1));
+        }
+        return u;
     }
 
     static Duration parseDuration(String key, String text) {

@@ -5,11 +5,15 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import dev.berth.core.error.InvalidArgument;
+import dev.berth.core.io.BoundedFiles;
 import dev.berth.core.model.FsType;
 import dev.berth.core.model.Names;
 import dev.berth.core.model.Size;
+import dev.berth.protocols.rest.security.BearerToken;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -27,6 +31,7 @@ import java.util.TreeSet;
  */
 public final class ConfigLoader {
     public static final Path DEFAULT_FILE = Path.of("/etc/berth/config.yml");
+    static final int MAX_SOCKET_PATH = 107;
     private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
     private final Map<String, Set<String>> driverOptions;
     private final Map<String, Set<String>> requiredOptions;
@@ -55,7 +60,8 @@ public final class ConfigLoader {
         }
         Map<String, String> fromFile = new LinkedHashMap<>();
         List<ServiceConfig> services = new ArrayList<>();
-        boolean haveFile = Files.isRegularFile(file);
+        // Anything at the path is read, so a FIFO or a device is refused (BoundedFiles) rather than ignored.
+        boolean haveFile = Files.exists(file);
         if (mustExist && !haveFile) {
             throw new InvalidArgument("config file " + file + " does not exist",
                     "create it (see the configuration reference in README.md) or leave --config out");
@@ -92,7 +98,7 @@ public final class ConfigLoader {
     private void readFile(Path file, Map<String, String> out, List<ServiceConfig> services) {
         JsonNode root;
         try {
-            root = YAML.readTree(Files.readString(file));
+            root = YAML.readTree(new String(BoundedFiles.read(file, "config file", BoundedFiles.CONFIG_LIMIT), StandardCharsets.UTF_8));
         } catch (JsonProcessingException e) {
             throw new InvalidArgument("config file " + file + " is not valid YAML: " + e.getOriginalMessage()
                     + (e.getLocation() == null ? "" : " (line " + e.getLocation().getLineNr() + ")"),
@@ -191,7 +197,7 @@ public final class ConfigLoader {
         for (Key k : List.of(Keys.API_CERT, Keys.API_KEY, Keys.AUTH_KEY, Keys.AUTH_PUBLIC_KEY, Keys.CONTROLLER_CA,
                 Keys.KNOWN_HOSTS, Keys.CONTROLLER_TOKEN_FILE)) {
             String v = c.get(k);
-            if (!v.isEmpty() && (!Path.of(v).isAbsolute() || v.contains(".."))) {
+            if (!v.isEmpty() && (!parsePath(k, v).isAbsolute() || v.contains(".."))) {
                 throw new InvalidArgument(k.name() + " = '" + v + "' must be an absolute path", "use an absolute path");
             }
         }
@@ -214,10 +220,17 @@ public final class ConfigLoader {
         }
         for (Key k : List.of(Keys.STATE_DIR, Keys.SOCKET, Keys.MOUNT_ROOT, Keys.DOCKER_SOCKET)) {
             String v = c.get(k);
-            Path p = Path.of(v);
+            Path p = parsePath(k, v);
             if (!p.isAbsolute() || !p.normalize().equals(p) || v.contains("..")) {
                 throw new InvalidArgument(k.name() + " = '" + v + "' (" + c.settings().get(k.name()).source()
                         + ") must be an absolute, normalized path", "use a path like " + k.defaultValue());
+            }
+            // The kernel's sockaddr_un holds 108 bytes with the closing NUL; a longer path fails at bind or connect.
+            int bytes = v.getBytes(StandardCharsets.UTF_8).length;
+            if ((k == Keys.SOCKET || k == Keys.DOCKER_SOCKET) && bytes > MAX_SOCKET_PATH) {
+                throw new InvalidArgument(k.name() + " = '" + v + "' (" + c.settings().get(k.name()).source() + ") is "
+                        + bytes + " bytes long; a unix socket path has at most " + MAX_SOCKET_PATH,
+                        "use a shorter path like " + k.defaultValue());
             }
         }
         if (!c.get(Keys.NODE).isEmpty()) {
@@ -268,6 +281,21 @@ public final class ConfigLoader {
             throw new InvalidArgument("volumes.defaultService = '" + c.get(Keys.DEFAULT_SERVICE)
                     + "' is not a configured service", "configure it under services, or name one of: "
                     + c.services().stream().map(ServiceConfig::name).toList());
+        }
+        if (!c.get(Keys.CONTROLLER_TOKEN).isEmpty()) {
+            BearerToken.check(c.get(Keys.CONTROLLER_TOKEN), "in controller.token ("
+                    + c.settings().get(Keys.CONTROLLER_TOKEN.name()).source() + ")");
+        }
+        FolderRules.check(c);
+    }
+
+    /** A path from the configuration; a NUL (possible in YAML) is a config error, not a raw exception. */
+    static Path parsePath(Key k, String v) {
+        try {
+            return Path.of(v);
+        } catch (InvalidPathException e) {
+            throw new InvalidArgument(k.name() + " = '" + v.replace("\0", "\\0") + "' is not a valid path: " + e.getReason(),
+                    "use a path like " + (k.defaultValue().isEmpty() ? "/etc/berth/file" : k.defaultValue()));
         }
     }
 }

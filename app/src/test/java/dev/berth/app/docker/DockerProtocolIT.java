@@ -489,8 +489,11 @@ class DockerProtocolIT {
         return out;
     }
 
+    /** Docker's mount IDs, as stored in the docker: namespace of mount references. */
     private List<String> refs(String name) {
-        return daemon.volumes().inspect(VolumeRef.of(name)).mountRefs();
+        List<String> stored = daemon.volumes().inspect(VolumeRef.of(name)).mountRefs();
+        assertTrue(stored.stream().allMatch(r -> r.startsWith("docker:")), "Docker's references are docker:<ID>: " + stored);
+        return stored.stream().map(r -> r.substring("docker:".length())).toList();
     }
 
     private long poolFiles() throws IOException {

@@ -69,8 +69,11 @@ class MultiHostIT {
             assertTrue(onB.err().contains("attached to node a") && onB.err().contains("lease has"), onB.toString());
             assertEquals(List.of(), Sys.mountsUnder(dir.resolve("b")), "nothing mounted on b");
 
-            Cli.Result offA = Cli.raw(cluster.onAgent("a", "volume", "unmount", "shared", "--ref", dockerId));
-            assertEquals(0, offA.code(), offA.toString());
+            // Docker's reference is docker:<ID>: only Docker's own Unmount drops it.
+            try (PluginClient docker = PluginClient.connect(cluster.dockerSocket("a"))) {
+                PluginClient.Reply offA = docker.call("/VolumeDriver.Unmount", "{\"Name\":\"shared\",\"ID\":\"" + dockerId + "\"}");
+                assertEquals(200, offA.status(), offA.body() + "\n" + a.log());
+            }
             assertEquals(List.of(), Sys.mountsUnder(dir.resolve("a")));
             Cli.Result onB2 = Cli.raw(cluster.onAgent("b", "volume", "mount", "shared", "--ref", "app-on-b"));
             assertEquals(0, onB2.code(), onB2.toString() + "\n" + b.log());

@@ -61,6 +61,10 @@ public final class ControllerService implements VolumeAdmin, ControlPlane {
         this.directory = new NodeDirectory(store, codec, clock, leaseTtl);
         this.views = new VolumeViews(store, codec, services);
         this.capacity = new CapacityCheck(services, catalog::ofService);
+        int moved = nodes.namespaceLegacyDockerRefs();
+        if (moved > 0) {
+            LOG.info("moved " + moved + " Docker mount reference(s) of an older Berth to the docker: namespace");
+        }
     }
 
     // ---- VolumeAdmin ---------------------------------------------------------------------

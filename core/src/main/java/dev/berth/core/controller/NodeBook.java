@@ -2,10 +2,12 @@ package dev.berth.core.controller;
 
 import dev.berth.core.model.Attachment;
 import dev.berth.core.model.MountRef;
+import dev.berth.core.model.MountRefs;
 import dev.berth.core.model.Volume;
 import dev.berth.core.service.StateKeys;
 import dev.berth.core.spi.Codec;
 import dev.berth.core.spi.StateStore;
+import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -15,6 +17,8 @@ import java.util.Optional;
 
 /** Per-node attachments and mount references in the state store. */
 final class NodeBook {
+    /** Present once mount references are namespaced (see {@link #namespaceLegacyDockerRefs}). */
+    static final String REF_NAMESPACES = "meta/mount-ref-namespaces";
     private final StateStore store;
     private final Codec codec;
     private final Clock clock;
@@ -91,6 +95,34 @@ final class NodeBook {
             ops.add(new StateStore.Op.Put(StateKeys.volume(updated.id()), codec.encode(updated), StateStore.NO_LEASE));
         }
         store.txn(List.of(), ops);
+    }
+
+    /**
+     * Once per store: Berth before reference namespaces stored Docker's mount IDs bare, so a CLI
+     * caller's "cli" and Docker's IDs shared one space. Every bare 64-hex reference (what dockerd
+     * sends) then is Docker's and becomes {@code docker:<ID>}, keeping its time; a marker key makes
+     * this run once, so a REST caller's own 64-hex reference written later is left alone. Returns
+     * how many references moved.
+     */
+    int namespaceLegacyDockerRefs() {
+        if (store.get(REF_NAMESPACES).isPresent()) {
+            return 0;
+        }
+        List<StateStore.Op> ops = new ArrayList<>();
+        for (var kv : store.list(StateKeys.MOUNTS)) {
+            String ref = StateKeys.refOf(kv.key());
+            if (MountRefs.isLegacyDocker(ref)) {
+                MountRef old = codec.decode(kv.value(), MountRef.class);
+                String moved = MountRefs.docker(ref);
+                ops.add(new StateStore.Op.Delete(kv.key()));
+                ops.add(new StateStore.Op.Put(StateKeys.mount(old.node(), old.volumeId(), moved),
+                        codec.encode(new MountRef(old.volumeId(), old.node(), moved, old.since())), StateStore.NO_LEASE));
+            }
+        }
+        int moved = ops.size() / 2;
+        ops.add(new StateStore.Op.Put(REF_NAMESPACES, "1".getBytes(StandardCharsets.US_ASCII), StateStore.NO_LEASE));
+        store.txn(List.of(), ops);
+        return moved;
     }
 
     void removeRef(String node, String volumeId, String ref) {

@@ -1,13 +1,13 @@
 package dev.berth.core.node;
 
 import dev.berth.core.error.BackendFailure;
+import dev.berth.core.error.BerthException;
+import dev.berth.core.io.RealDirs;
 import dev.berth.core.model.Device;
 import dev.berth.core.model.FsType;
 import dev.berth.core.model.Volume;
 import dev.berth.core.service.MountLayout;
 import dev.berth.core.spi.HostOps;
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
@@ -51,7 +51,7 @@ final class Mounter {
                 guard.mount(v, device.path(), mountPoint, fs);
             }
         }
-        ensureDir(MountLayout.containerPath(mountPoint));
+        ensureDataDir(mountPoint, fs != null);
         return fs;
     }
 
@@ -110,12 +110,28 @@ final class Mounter {
         return host.mountAt(mountPoint).isPresent();
     }
 
+    /**
+     * Creates {@code dir} (a mount point in the mount root, or a data folder in a volume) and its
+     * parent if missing, following no symlink: a symlink planted there is refused, never mounted
+     * on or handed out (see RealDirs for the race that remains).
+     */
     private static void ensureDir(Path dir) {
+        RealDirs.ensure(dir.getParent(), dir, null);
+    }
+
+    /** The data folder in a freshly mounted filesystem; if it cannot be had, the mount is undone. */
+    private void ensureDataDir(Path mountPoint, boolean mountedNow) {
         try {
-            Files.createDirectories(dir);
-        } catch (IOException e) {
-            throw new BackendFailure("cannot create " + dir + ": " + e.getMessage(),
-                    "check that the mount root is writable by Berth", e);
+            ensureDir(MountLayout.containerPath(mountPoint));
+        } catch (BerthException e) {
+            if (mountedNow) {
+                try {
+                    host.unmount(mountPoint);
+                } catch (BerthException again) {
+                    e.addSuppressed(again);
+                }
+            }
+            throw e;
         }
     }
 }

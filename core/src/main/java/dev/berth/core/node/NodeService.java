@@ -3,6 +3,7 @@ package dev.berth.core.node;
 import dev.berth.core.error.AttachedElsewhere;
 import dev.berth.core.error.BerthException;
 import dev.berth.core.error.Busy;
+import dev.berth.core.io.RealDirs;
 import dev.berth.core.model.Attachment;
 import dev.berth.core.model.Claim;
 import dev.berth.core.model.Device;
@@ -226,10 +227,23 @@ public final class NodeService {
         return refs.size() + " mount reference" + (refs.size() == 1 ? "" : "s");
     }
 
+    /**
+     * Removes an unmounted mount point and its empty data folder. Only real folders are removed:
+     * through a symlink planted at the mount point, "dir/data" would be a folder of the link's
+     * target (and the link itself is not Berth's to delete).
+     */
     private static void deleteEmptyDir(Path dir) {
         try {
-            Files.deleteIfExists(dir.resolve(MountLayout.DATA));
+            if (!RealDirs.isRealDir(dir)) {
+                return;
+            }
+            Path data = dir.resolve(MountLayout.DATA);
+            if (RealDirs.isRealDir(data)) {
+                Files.deleteIfExists(data);
+            }
             Files.deleteIfExists(dir);
+        } catch (BerthException e) {
+            LOG.warning("left " + dir + " in place: " + e.getMessage());
         } catch (IOException e) {
             LOG.fine("left " + dir + " in place: " + e.getMessage());
         }

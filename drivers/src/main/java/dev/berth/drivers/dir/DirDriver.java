@@ -2,6 +2,7 @@ package dev.berth.drivers.dir;
 
 import dev.berth.core.error.AlreadyExists;
 import dev.berth.core.error.BackendFailure;
+import dev.berth.core.io.RealDirs;
 import dev.berth.core.model.Capacity;
 import dev.berth.core.model.VolumeSpec;
 import dev.berth.core.spi.HostOps;
@@ -15,7 +16,6 @@ import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
@@ -58,7 +58,9 @@ public final class DirDriver implements StorageDriver {
             Files.createDirectory(folder);
         } catch (FileAlreadyExistsException e) {
             if (!Files.isDirectory(folder, LinkOption.NOFOLLOW_LINKS)) {
-                throw new AlreadyExists(folder + " exists but is not a folder", "move it out of " + root);
+                throw new AlreadyExists(folder + " exists but is not a folder"
+                        + (Files.isSymbolicLink(folder) ? " (it is a symlink, which Berth never follows)" : ""),
+                        "move it out of " + root);
             }
         } catch (IOException e) {
             throw new BackendFailure("cannot create " + folder + ": " + e, "check the permissions of " + root, e);
@@ -107,21 +109,8 @@ public final class DirDriver implements StorageDriver {
         return root.resolve(VolumeIds.check(backendId));
     }
 
-    /** Mode 0700: other local users have no business listing or reading volumes. */
+    /** Mode 0700: other local users have no business listing or reading volumes. Never a symlink (RealDirs). */
     private void ensureRoot() {
-        try {
-            if (root.getParent() != null) {
-                Files.createDirectories(root.getParent());
-            }
-            Files.createDirectory(root, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
-        } catch (FileAlreadyExistsException e) {
-            if (!Files.isDirectory(root)) {
-                throw new BackendFailure("dir driver root " + root + " exists but is not a folder",
-                        "move it away or set the dir driver's root option to another folder");
-            }
-        } catch (IOException e) {
-            throw new BackendFailure("cannot create the dir driver root " + root + ": " + e,
-                    "check the permissions of " + root.getParent(), e);
-        }
+        RealDirs.ensure(root, root);
     }
 }

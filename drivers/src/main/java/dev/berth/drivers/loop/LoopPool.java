@@ -1,15 +1,13 @@
 package dev.berth.drivers.loop;
 
-import dev.berth.core.error.BackendFailure;
 import dev.berth.core.error.InvalidArgument;
+import dev.berth.core.io.RealDirs;
 import dev.berth.drivers.VolumeIds;
 import dev.berth.host.HostPaths;
 import java.io.IOException;
-import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Optional;
 
 /**
@@ -53,22 +51,12 @@ final class LoopPool {
         return Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS);
     }
 
-    /** Creates the pool folder (mode 0700: it holds every volume's raw data) if it is missing. */
+    /**
+     * Creates the pool folder (mode 0700: it holds every volume's raw data) if it is missing. The
+     * pool itself must be a real folder, not a symlink (RealDirs): configure the real path instead.
+     */
     void ensureDir() {
-        try {
-            if (dir.getParent() != null) {
-                Files.createDirectories(dir.getParent());
-            }
-            Files.createDirectory(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
-        } catch (FileAlreadyExistsException e) {
-            if (!Files.isDirectory(dir)) {
-                throw new BackendFailure("loop pool " + dir + " exists but is not a folder",
-                        "move it away or set the loop driver's pool option to another folder");
-            }
-        } catch (IOException e) {
-            throw new BackendFailure("cannot create the loop pool " + dir + ": " + e, "check the permissions of "
-                    + dir.getParent(), e);
-        }
+        RealDirs.ensure(dir, dir);
     }
 
     /** The pool as the kernel names it (symlinks resolved), for matching losetup's backing files. */

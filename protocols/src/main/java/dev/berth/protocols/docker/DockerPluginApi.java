@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import dev.berth.core.error.BerthException;
 import dev.berth.core.error.InvalidArgument;
 import dev.berth.core.error.NotFound;
+import dev.berth.core.model.MountRefs;
 import dev.berth.core.service.VolumeRef;
 import dev.berth.core.service.VolumeView;
 import dev.berth.core.service.Volumes;
@@ -29,7 +30,8 @@ import java.util.logging.Logger;
 /**
  * Docker's legacy volume plugin protocol (docs/docker.md): {@code POST /Plugin.Activate} and
  * {@code POST /VolumeDriver.*}. Routes only translate the wire format to core calls; the rules
- * (ref counting per mount ID, claims, formatting) live in the core.
+ * (ref counting per mount ID, claims, formatting) live in the core. Docker's mount IDs are kept
+ * as references {@code docker:<ID>}, apart from those of REST and CLI callers (see MountRefs).
  *
  * <p>Every reply is JSON. A failure is {@code {"Err": "<message> (<hint>)"}} with the HTTP status
  * the REST API uses for that kind of error (400 bad input, 404 unknown volume, 409 busy or held
@@ -107,13 +109,13 @@ public final class DockerPluginApi {
         }));
         r.post("/VolumeDriver.Mount").handler(ctx -> call(ctx, "Mount", body -> {
             PluginBodies.Mount req = PluginBodies.mount(body);
-            String path = volumes.mount(VolumeRef.of(req.name()), req.id());
+            String path = volumes.mount(VolumeRef.of(req.name()), MountRefs.docker(req.id()));
             LOG.info("docker: mounted " + req.name() + " for " + shortId(req.id()) + " at " + path);
             return Map.of("Mountpoint", path);
         }));
         r.post("/VolumeDriver.Unmount").handler(ctx -> call(ctx, "Unmount", body -> {
             PluginBodies.Mount req = PluginBodies.mount(body);
-            volumes.unmount(VolumeRef.of(req.name()), req.id());
+            volumes.unmount(VolumeRef.of(req.name()), MountRefs.docker(req.id()));
             LOG.info("docker: unmounted " + req.name() + " for " + shortId(req.id()));
             return OK;
         }));

@@ -83,9 +83,25 @@ public final class UnixSocketServer implements AutoCloseable {
         }
     }
 
+    /**
+     * Removes a socket left by a daemon that died, and nothing else: whatever else is at the path
+     * (a file, a folder, a symlink) is refused, never deleted — a mistyped socket path must not
+     * cost a file of the host.
+     */
     private static void removeStale(Path path) throws IOException {
-        if (!Files.exists(path)) {
+        java.nio.file.attribute.BasicFileAttributes attrs;
+        try {
+            attrs = Files.readAttributes(path, java.nio.file.attribute.BasicFileAttributes.class,
+                    java.nio.file.LinkOption.NOFOLLOW_LINKS);
+        } catch (java.nio.file.NoSuchFileException absent) {
             return;
+        }
+        int type = ((Number) Files.getAttribute(path, "unix:mode", java.nio.file.LinkOption.NOFOLLOW_LINKS)).intValue() & 0170000;
+        if (type != 0140000) {
+            throw new InvalidArgument(path + " exists and is " + (attrs.isSymbolicLink() ? "a symlink"
+                    : attrs.isDirectory() ? "a folder" : attrs.isRegularFile() ? "a regular file" : "not a socket")
+                    + "; Berth replaces only a socket left by an earlier run",
+                    "configure a socket path where nothing else is, or move " + path + " away if it is not needed");
         }
         try (SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX)) {
             ch.connect(UnixDomainSocketAddress.of(path));

@@ -4,6 +4,7 @@ import dev.berth.core.error.BerthException;
 import dev.berth.core.error.InvalidArgument;
 import dev.berth.core.error.NotFound;
 import dev.berth.core.model.Attachment;
+import dev.berth.core.model.MountRefs;
 import dev.berth.core.model.Names;
 import dev.berth.core.model.Node;
 import dev.berth.core.model.Volume;
@@ -125,13 +126,13 @@ public final class RestApi {
             VolumeRef ref = ref(c);
             MountBody b = Json.read(c.body().asString(), MountBody.class, MountBody.EXAMPLE);
             checked(c, ref);
-            return Map.of("path", volumes.mount(ref, b.ref()));
+            return Map.of("path", volumes.mount(ref, MountRefs.user(b.ref())));
         }));
         r.post("/v1/volumes/:name/unmount").handler(ctx -> write(ctx, "unmount", 204, c -> {
             VolumeRef ref = ref(c);
             MountBody b = Json.read(c.body().asString(), MountBody.class, MountBody.EXAMPLE);
             checked(c, ref);
-            volumes.unmount(ref, b.ref());
+            volumes.unmount(ref, MountRefs.user(b.ref()));
             return null;
         }));
         r.get("/v1/volumes/:name/path").handler(ctx -> read(ctx, c -> {

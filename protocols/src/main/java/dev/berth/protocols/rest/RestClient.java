@@ -3,11 +3,14 @@ package dev.berth.protocols.rest;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.berth.core.error.BackendFailure;
+import dev.berth.core.error.InvalidArgument;
 import dev.berth.protocols.http.Futures;
 import dev.berth.protocols.http.Json;
+import dev.berth.protocols.rest.security.BearerToken;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.file.FileSystemOptions;
 import io.vertx.core.http.HttpClientAgent;
 import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpMethod;
@@ -30,6 +33,8 @@ public final class RestClient implements AutoCloseable {
     /** Mounts format new volumes; the server's own tool timeouts are the real bound. */
     private static final long TIMEOUT_MS = TimeUnit.MINUTES.toMillis(15);
     private static final Duration TASK_POLL = Duration.ofMillis(100);
+    /** An answer is read into memory; no real one comes near this (10,000 volumes listed are ~5 MiB). */
+    static final int MAX_ANSWER = 64 << 20;
     private final Vertx vertx;
     private final io.vertx.core.Context context;
     private final HttpClientAgent http;
@@ -38,9 +43,10 @@ public final class RestClient implements AutoCloseable {
     private final int port;
     private final String where;
     private final String token;
+    private final Path socket;
 
     private RestClient(Vertx vertx, HttpClientOptions options, SocketAddress server, String host, int port,
-                       String where, String token) {
+                       String where, String token, Path socket) {
         this.vertx = vertx;
         this.context = vertx.getOrCreateContext();
         this.http = vertx.createHttpClient(options, new PoolOptions().setHttp1MaxSize(16));
@@ -49,12 +55,13 @@ public final class RestClient implements AutoCloseable {
         this.port = port;
         this.where = where;
         this.token = token;
+        this.socket = socket;
     }
 
     public static RestClient unix(Path socket) {
-        Vertx vertx = Vertx.vertx(new VertxOptions().setPreferNativeTransport(true));
+        Vertx vertx = Vertx.vertx(options());
         return new RestClient(vertx, new HttpClientOptions(), SocketAddress.domainSocketAddress(socket.toString()),
-                "localhost", 80, socket.toString(), null);
+                "localhost", 80, socket.toString(), null, socket);
     }
 
     /**
@@ -62,12 +69,28 @@ public final class RestClient implements AutoCloseable {
      * @param token   bearer token, or null
      */
     public static RestClient tcp(URI base, HttpClientOptions options, String token) {
-        Vertx vertx = Vertx.vertx(new VertxOptions().setPreferNativeTransport(true));
-        boolean tls = "https".equals(base.getScheme());
+        if (token != null) {
+            BearerToken.check(token, "for " + base);
+        }
         int port = base.getPort() > 0 ? base.getPort() : 7979;
+        if (base.getHost() == null || base.getPort() == 0 || port > 65535) {
+            throw new InvalidArgument("'" + base + "' is not a server address with a port in 1..65535",
+                    "write it like https://HOST:7979");
+        }
+        Vertx vertx = Vertx.vertx(options());
+        boolean tls = "https".equals(base.getScheme());
         options.setSsl(tls);
         return new RestClient(vertx, options, SocketAddress.inetSocketAddress(port, base.getHost()), base.getHost(), port,
-                base.toString(), token);
+                base.toString(), token, null);
+    }
+
+    /**
+     * No file cache: a client serves no files, and Vert.x's cache folder (java.io.tmpdir/vertx-cache)
+     * left by root's daemon would make every CLI call of another user fail ("Unable to create folder").
+     */
+    private static VertxOptions options() {
+        return new VertxOptions().setPreferNativeTransport(true)
+                .setFileSystemOptions(new FileSystemOptions().setFileCachingEnabled(false).setClassPathResolvingEnabled(false));
     }
 
     public record Response(int status, String body) {
@@ -96,14 +119,17 @@ public final class RestClient implements AutoCloseable {
                         }
                         return req.send(payload);
                     })
-                    .compose(resp -> resp.body().map(b -> new Response(resp.statusCode(), b.toString()))));
+                    .compose(resp -> BoundedBody.of(resp, MAX_ANSWER).map(b -> new Response(resp.statusCode(), b.toString()))));
         } catch (BackendFailure e) {
+            if (e.getCause() instanceof BoundedBody.TooLarge) {
+                throw new BackendFailure("the answer of " + where + " to " + method + " " + uri + " is larger than "
+                        + (MAX_ANSWER >> 20) + " MiB", "is this a Berth server? Check --host / --socket", e.getCause());
+            }
             var trust = dev.berth.protocols.rest.security.ClientTrust.explain(e.getCause());
             if (trust.isPresent()) {
                 throw trust.get();
             }
-            throw new BackendFailure("cannot reach Berth at " + where + ": " + e.getMessage(),
-                    "is `berth serve` running there? Check --socket / --host (and TLS trust: --ca or --fingerprint)");
+            throw socket != null ? Unreachable.socket(socket, e.getCause()) : Unreachable.tcp(where, e.getCause());
         }
     }
 

@@ -117,8 +117,8 @@ public sealed interface ClientTrust permits ClientTrust.CaFile, ClientTrust.Pinn
     boolean verifiesHostname();
 
     static ClientTrust caFile(Path pem) {
-        if (!Files.isReadable(pem)) {
-            throw new InvalidArgument("CA file " + pem + " does not exist or is not readable",
+        if (!Files.exists(pem)) {
+            throw new InvalidArgument("CA file " + pem + " does not exist",
                     "give the PEM file of the CA that issued the controller's certificate (or the certificate itself)");
         }
         PemFiles.certificates(pem, "CA file"); // fail now, not at the first connection
@@ -131,6 +131,7 @@ public sealed interface ClientTrust permits ClientTrust.CaFile, ClientTrust.Pinn
 
     /** Trust on first use with the given file; notices go to stderr. */
     static ClientTrust trustOnFirstUse(Path knownHosts) {
+        new KnownHosts(knownHosts).lookup(""); // an unreadable file fails now, not inside the TLS handshake
         return new TrustOnFirstUse(knownHosts, System.err);
     }
 

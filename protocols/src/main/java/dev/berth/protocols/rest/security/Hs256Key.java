@@ -2,10 +2,9 @@ package dev.berth.protocols.rest.security;
 
 import dev.berth.core.error.BackendFailure;
 import dev.berth.core.error.InvalidArgument;
+import dev.berth.core.io.BoundedFiles;
 import java.io.IOException;
-import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermission;
 import java.security.SecureRandom;
@@ -24,18 +23,9 @@ final class Hs256Key {
     }
 
     static byte[] read(Path file) {
-        byte[] key;
-        try {
-            key = Files.readAllBytes(file);
-        } catch (NoSuchFileException e) {
-            throw new InvalidArgument("token key " + file + " does not exist",
-                    "give the controller's HS256 key file (the controller creates it at first start)", e);
-        } catch (AccessDeniedException e) {
-            throw new InvalidArgument("token key " + file + " is not readable by this user",
-                    "run as root (the key is root's, mode 0600)", e);
-        } catch (IOException e) {
-            throw new InvalidArgument("cannot read token key " + file + ": " + e.getMessage(), "check the path", e);
-        }
+        byte[] key = BoundedFiles.readIfExists(file, "token key", BoundedFiles.SECRET_LIMIT)
+                .orElseThrow(() -> new InvalidArgument("token key " + file + " does not exist",
+                        "give the controller's HS256 key file (the controller creates it at first start)"));
         if (key.length < LENGTH) {
             throw new InvalidArgument("token key " + file + " has " + key.length + " bytes; HS256 needs at least " + LENGTH,
                     "remove it and let Berth create a new one, or write one with: head -c 32 /dev/urandom > " + file);

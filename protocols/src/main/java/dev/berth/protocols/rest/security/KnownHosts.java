@@ -2,11 +2,9 @@ package dev.berth.protocols.rest.security;
 
 import dev.berth.core.error.BackendFailure;
 import dev.berth.core.error.InvalidArgument;
+import dev.berth.core.io.BoundedFiles;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AccessDeniedException;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -74,15 +72,8 @@ final class KnownHosts {
     }
 
     private List<String> lines() {
-        try {
-            return Files.readAllLines(file, StandardCharsets.UTF_8);
-        } catch (NoSuchFileException e) {
-            return List.of();
-        } catch (AccessDeniedException e) {
-            throw new InvalidArgument("known hosts file " + file + " is not readable by this user",
-                    "fix its owner and mode (it should be yours, 0600)", e);
-        } catch (IOException e) {
-            throw new BackendFailure("cannot read known hosts file " + file + ": " + e.getMessage(), "", e);
-        }
+        return BoundedFiles.readIfExists(file, "known hosts file", BoundedFiles.KNOWN_HOSTS_LIMIT)
+                .map(bytes -> new String(bytes, StandardCharsets.UTF_8).lines().toList())
+                .orElse(List.of());
     }
 }

@@ -1,13 +1,12 @@
 package dev.berth.protocols.rest.security;
 
 import dev.berth.core.error.InvalidArgument;
+import dev.berth.core.io.BoundedFiles;
 import java.io.IOException;
 import java.io.Reader;
+import java.io.StringReader;
 import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AccessDeniedException;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.security.PrivateKey;
 import java.security.PublicKey;
@@ -134,16 +133,13 @@ final class PemFiles {
     }
 
     private static List<Object> objects(Path file, String what) {
+        byte[] bytes = BoundedFiles.readIfExists(file, what, BoundedFiles.PEM_LIMIT)
+                .orElseThrow(() -> new InvalidArgument(what + " " + file + " does not exist", "check the path in the configuration"));
         List<Object> all = new ArrayList<>();
-        try (Reader r = Files.newBufferedReader(file, StandardCharsets.US_ASCII); PEMParser p = new PEMParser(r)) {
+        try (Reader r = new StringReader(new String(bytes, StandardCharsets.US_ASCII)); PEMParser p = new PEMParser(r)) {
             for (Object o = p.readObject(); o != null; o = p.readObject()) {
                 all.add(o);
             }
-        } catch (NoSuchFileException e) {
-            throw new InvalidArgument(what + " " + file + " does not exist", "check the path in the configuration", e);
-        } catch (AccessDeniedException e) {
-            throw new InvalidArgument(what + " " + file + " is not readable by this user",
-                    "run Berth as root or fix the file's owner and mode", e);
         } catch (IOException | RuntimeException e) {
             // PEMParser throws IOException (PEMException) or IllegalArgumentException on broken base64/DER.
             throw new InvalidArgument(what + " " + file + " is not valid PEM: " + e.getMessage(),
