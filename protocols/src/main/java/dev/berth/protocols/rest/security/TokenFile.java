@@ -1,12 +1,10 @@
 package dev.berth.protocols.rest.security;
 
 import dev.berth.core.error.InvalidArgument;
+import dev.berth.core.io.BoundedFiles;
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -33,27 +31,13 @@ public final class TokenFile {
     /** The token in {@code file}; InvalidArgument with a hint for every way the file can be wrong. */
     public static String read(Path file) {
         String what = "token file " + file;
-        if (!Files.isRegularFile(file)) {
-            if (!Files.exists(file)) {
-                throw new InvalidArgument(what + " does not exist", MAKE);
-            }
-            throw new InvalidArgument(what + " is not a regular file", MAKE);
+        if (!Files.exists(file)) {
+            throw new InvalidArgument(what + " does not exist", MAKE);
         }
+        // Type and size first (BoundedFiles): a FIFO or /dev/zero here must not hang or fill the heap.
+        byte[] bytes = BoundedFiles.readIfExists(file, "token file", MAX_BYTES)
+                .orElseThrow(() -> new InvalidArgument(what + " does not exist", MAKE));
         checkPrivate(file, what);
-        byte[] bytes;
-        try (InputStream in = Files.newInputStream(file)) {
-            bytes = in.readNBytes(MAX_BYTES + 1);
-        } catch (NoSuchFileException e) {
-            throw new InvalidArgument(what + " does not exist", MAKE, e);
-        } catch (AccessDeniedException e) {
-            throw new InvalidArgument(what + " is not readable by this user", "run the agent as root, the file's owner", e);
-        } catch (IOException e) {
-            throw new InvalidArgument("cannot read " + what + ": " + e.getMessage(), "check the path", e);
-        }
-        if (bytes.length > MAX_BYTES) {
-            throw new InvalidArgument(what + " is larger than " + MAX_BYTES + " bytes: it does not hold a token",
-                    "the file must hold only the token, as `berth token new` prints it");
-        }
         String token = new String(bytes, StandardCharsets.US_ASCII).strip();
         if (token.isEmpty()) {
             throw new InvalidArgument(what + " is empty", MAKE);

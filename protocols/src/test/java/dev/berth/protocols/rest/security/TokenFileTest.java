@@ -52,7 +52,7 @@ class TokenFileTest {
         refused(tmp, "not a regular file");
         refused(file("", "rw-------"), "is empty");
         refused(file(" \n\n", "rw-------"), "is empty");
-        refused(file("a".repeat(TokenFile.MAX_BYTES + 1), "rw-------"), "larger than");
+        refused(file("a".repeat(TokenFile.MAX_BYTES + 1), "rw-------"), "is at most");
         refused(file("a.b.c\nd.e.f\n", "rw-------"), "more than one token");
         refused(file("Bearer a.b.c", "rw-------"), "more than one token");
         refused(file("a.b.\u00e9", "rw-------"), "characters no token has");
