@@ -2,7 +2,10 @@ package dev.berth.core.spi;
 
 import dev.berth.core.model.Capacity;
 import dev.berth.core.model.VolumeSpec;
+import java.time.Instant;
+import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * A storage backend, controller side: it creates and removes volumes and knows the backend's
@@ -35,4 +38,27 @@ public interface StorageDriver {
 
     /** The host side of this driver on this node. */
     NodeDriver node();
+
+    /**
+     * Every backend volume this driver holds now, with what it kept about each: for the start-up
+     * check that finds backend volumes no record owns, and for rebuilding lost records
+     * ({@code berth serve --adopt-pool}). Only looks; never attaches, formats or mounts. Drivers
+     * that cannot list their backend answer an empty list.
+     */
+    default List<Stored> stored() {
+        return List.of();
+    }
+
+    /**
+     * A backend volume as found in the backend.
+     *
+     * @param volumeId  the volume id it was made for
+     * @param sizeBytes its size as found
+     * @param spec      what it was created with, if the driver kept that
+     * @param created   when it was created, if known
+     * @param note      why {@code spec} is empty ("no metadata file", …); empty when it is known
+     */
+    record Stored(String backendId, String volumeId, long sizeBytes, Optional<VolumeSpec> spec,
+                  Optional<Instant> created, String note) {
+    }
 }

@@ -9,7 +9,9 @@ import dev.berth.core.model.VolumeSpec;
 import dev.berth.core.spi.HostOps;
 import dev.berth.core.spi.NodeDriver;
 import dev.berth.core.spi.StorageDriver;
+import dev.berth.core.model.Device;
 import dev.berth.drivers.FileStores;
+import dev.berth.host.FileIds;
 import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.file.FileAlreadyExistsException;
@@ -17,14 +19,18 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Instant;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 
 /**
  * Volumes as sparse files in a pool folder, attached through loop devices. Sparse files can
- * over-commit the pool: each create only checks that its own size fits the free space now.
+ * over-commit the pool: each create only checks that its own size fits the free space now. Each
+ * image has a metadata file next to it ({@link ImageMetadata}) from which lost records can be rebuilt.
  */
 public final class LoopDriver implements StorageDriver {
     /** A volume file held by more loop devices than this was not attached by Berth; stop, do not loop forever. */
@@ -75,6 +81,9 @@ public final class LoopDriver implements StorageDriver {
                 try (RandomAccessFile raf = new RandomAccessFile(tmp.toFile(), "rw")) {
                     raf.setLength(size); // sparse: no block is allocated until written
                 }
+                // The metadata before the image: a crash in between leaves a metadata file without
+                // an image (ignored, removed with the volume), never an image without its name.
+                ImageMetadata.of(volumeId, spec, Instant.now(), FileIds.of(tmp)).write(pool.metadata(backendId));
                 Files.createLink(file, tmp);
             } catch (FileAlreadyExistsException e) {
                 if (!alreadyThere(file, size)) {
@@ -110,28 +119,32 @@ public final class LoopDriver implements StorageDriver {
         return true;
     }
 
-    /** Detaches the file from every loop device first: deleting it would leave the device holding it. */
+    /**
+     * Detaches the file from every loop device first: deleting it would leave the device holding it.
+     * That includes a device still holding the image after it was deleted from outside. The
+     * metadata file goes last, so a failed remove can be retried with the name still known.
+     */
     @Override
     public synchronized void remove(String backendId) {
         Path file = pool.file(backendId);
-        if (!Files.exists(file, LinkOption.NOFOLLOW_LINKS)) {
-            return;
-        }
-        if (LoopPool.isImage(file)) {
+        Path metadata = pool.metadata(backendId);
+        boolean image = Files.exists(file, LinkOption.NOFOLLOW_LINKS);
+        if (!image || LoopPool.isImage(file)) {
             for (int round = 0; ; round++) {
-                Optional<Path> device = host.loopFind(file);
+                Optional<Device> device = node.attached(backendId);
                 if (device.isEmpty()) {
                     break;
                 }
                 if (round == MAX_DETACH_ROUNDS) {
-                    throw new BackendFailure(file + " is still attached to " + device.get() + " after "
+                    throw new BackendFailure(file + " is still attached to " + device.get().path() + " after "
                             + MAX_DETACH_ROUNDS + " detaches", "losetup --list shows who holds it");
                 }
-                host.loopDetach(device.get());
+                node.detach(backendId);
             }
         }
         try {
             Files.deleteIfExists(file);
+            Files.deleteIfExists(metadata);
         } catch (IOException e) {
             throw new BackendFailure("cannot delete " + file + ": " + e, "check the loop pool folder " + pool.dir(), e);
         }
@@ -170,5 +183,40 @@ public final class LoopDriver implements StorageDriver {
     @Override
     public NodeDriver node() {
         return node;
+    }
+
+    /** The pool's images with what their metadata files say; an image without usable metadata says why. */
+    @Override
+    public List<Stored> stored() {
+        List<Stored> out = new ArrayList<>();
+        for (String backendId : pool.images()) {
+            Path file = pool.file(backendId);
+            long size;
+            try {
+                size = Files.size(file);
+            } catch (IOException e) {
+                continue; // removed while we listed
+            }
+            String volumeId = LoopPool.volumeId(backendId);
+            Optional<VolumeSpec> spec = Optional.empty();
+            Optional<Instant> created = Optional.empty();
+            String note;
+            try {
+                Optional<ImageMetadata> m = ImageMetadata.read(pool.metadata(backendId));
+                if (m.isEmpty()) {
+                    note = "no metadata file " + pool.metadata(backendId).getFileName();
+                } else if (!volumeId.equals(m.get().volumeId())) {
+                    note = "its metadata file names volume id " + m.get().volumeId() + ", not " + volumeId;
+                } else {
+                    spec = Optional.of(m.get().spec());
+                    created = m.get().createdAt();
+                    note = "";
+                }
+            } catch (IOException | RuntimeException e) {
+                note = "its metadata file " + pool.metadata(backendId).getFileName() + " cannot be used: " + e.getMessage();
+            }
+            out.add(new Stored(backendId, volumeId, size, spec, created, note));
+        }
+        return out;
     }
 }
