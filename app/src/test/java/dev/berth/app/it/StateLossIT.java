@@ -189,10 +189,22 @@ class StateLossIT {
         try (ServeProcess again = ServeProcess.start(config, dir.resolve("e.log"), Map.of(), "--adopt-pool")) {
             again.awaitReady(socket, START);
             assertLog(again, "adopt-pool: nothing to adopt");
-            assertEquals(0, cli.run("volume", "rm", "db").code());
-            assertEquals(0, cli.run("volume", "rm", "recovered-" + cacheId.substring(0, 12)).code());
-            assertEquals(List.of(), imageIds());
             assertEquals(143, again.terminate());
+        }
+        // A copy of db's image under another id: its metadata's name is taken, so it gets one from its id.
+        String dbId = imageIds().stream().filter(id -> !id.equals(cacheId)).findFirst().orElseThrow();
+        String copyId = "c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0";
+        Files.copy(pool.resolve(dbId + ".img"), pool.resolve(copyId + ".img"));
+        Files.writeString(pool.resolve(copyId + ".meta.json"), Files.readString(pool.resolve(dbId + ".meta.json")).replace(dbId, copyId));
+        try (ServeProcess conflict = ServeProcess.start(config, dir.resolve("f.log"), Map.of(), "--adopt-pool")) {
+            conflict.awaitReady(socket, START);
+            assertLog(conflict, "adopted image " + copyId + ".img of service local as volume recovered-c0c0c0c0c0c0 (64M, ext4; "
+                    + "its metadata file names it db, which is taken in service local)");
+            for (String name : List.of("db", "recovered-" + cacheId.substring(0, 12), "recovered-c0c0c0c0c0c0")) {
+                assertEquals(0, cli.run("volume", "rm", name).code(), name);
+            }
+            assertEquals(List.of(), imageIds());
+            assertEquals(143, conflict.terminate());
         }
     }
 
@@ -332,6 +344,7 @@ class StateLossIT {
         try (ServeProcess serve = ServeProcess.start(config, dir.resolve("a.log"), Map.of())) {
             serve.awaitReady(socket, START);
             assertEquals(0, cli.run("volume", "create", "before").code());
+            assertEquals(0, cli.run("volume", "attach", "before").code());
             List<String> imagesBefore = imageIds();
             try (Stream<Path> files = Files.list(state)) {
                 for (Path f : files.filter(Files::isRegularFile).toList()) {
@@ -350,6 +363,12 @@ class StateLossIT {
             assertTrue(h.body().contains("the last write to the state database failed"), h.body());
             assertTrue(serve.log().contains("removed its new backend object"), serve.log());
             assertFalse(serve.log().contains("SIGBUS"), serve.log());
+            // Nor does a mount that could not be recorded stay behind (the explicit attach does).
+            Cli.Result mount = cli.run("volume", "mount", "before");
+            assertEquals(1, mount.code(), mount.toString());
+            assertTrue(mount.err().contains("state database write failed"), mount.err());
+            assertEquals(List.of(), Sys.mountsUnder(dir.resolve("volumes")), "an unrecorded mount was left:\n" + serve.log());
+            assertEquals(1, Sys.loopsUnder(pool).size(), "the explicitly attached device stays");
 
             for (Path f : immutable) {
                 assertEquals(0, Sys.run(List.of("chattr", "-i", f.toString())).code());
@@ -360,7 +379,9 @@ class StateLossIT {
             assertEquals(200, health(socket).status());
             assertEquals("after\nbefore\n", cli.run("volume", "ls", "-q").out());
             assertEquals(0, cli.run("volume", "rm", "after").code());
+            assertEquals(0, cli.run("volume", "detach", "before").code());
             assertEquals(0, cli.run("volume", "rm", "before").code());
+            assertEquals(List.of(), Sys.loopsUnder(dir));
             assertEquals(143, serve.terminate());
         }
     }

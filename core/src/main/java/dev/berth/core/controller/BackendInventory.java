@@ -18,12 +18,13 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.logging.Logger;
 
 /**
  * At start, on the controller, before anything is written: compares what the backends hold
- * ({@link StorageDriver#stored()}) with the volume records. A backend volume no record owns is
+ * ({@link StorageDriver#storedIds()}) with the volume records. A backend volume no record owns is
  * reported and left in place — unless the store was never written at all, which means its state
  * was lost or replaced (a wiped state directory, a 0-byte {@code state.db}): then Berth refuses to
  * start, since serving an empty store over a full pool hides every volume and invites clean-ups
@@ -82,10 +83,16 @@ final class BackendInventory {
         catalog.list(null).forEach(v -> owned.add(v.backendId()));
         Map<String, Found> out = new LinkedHashMap<>();
         for (String service : services.names()) {
-            for (Stored s : services.require(service).stored()) {
-                if (owned.contains(s.backendId())) {
+            StorageDriver driver = services.require(service);
+            for (String id : driver.storedIds()) {
+                if (owned.contains(id)) {
+                    continue; // the usual case: nothing is read beyond the listing
+                }
+                Optional<Stored> found = driver.stored(id);
+                if (found.isEmpty()) {
                     continue;
                 }
+                Stored s = found.get();
                 Found seen = out.get(s.backendId());
                 boolean named = s.spec().map(spec -> spec.service().equals(service)).orElse(false);
                 if (seen == null || named) {

@@ -56,8 +56,11 @@ public final class Reconciler {
         List<String> report = new ArrayList<>();
         ControlPlane.NodeState state = control.nodeState(me);
         Map<String, List<Volume>> byService = new HashMap<>();
+        // Of every service: two services may share one pool, and an image one of them owns is no orphan.
+        Set<String> backendsInState = new HashSet<>();
         for (Volume v : control.volumes()) {
             byService.computeIfAbsent(v.service(), k -> new ArrayList<>()).add(v);
+            backendsInState.add(v.backendId());
         }
         // The mount table is read once here, not once per volume (10,000 volumes, 10,000 reads).
         Set<Path> mountedNow = new HashSet<>();
@@ -73,10 +76,8 @@ public final class Reconciler {
                 report.add("service " + service + ": could not list its attached volumes: " + e.fullMessage());
                 attachedHere = Set.of();
             }
-            Set<String> backendsInState = new HashSet<>();
             for (Volume v : byService.getOrDefault(service, List.of())) {
                 knownIds.add(v.id());
-                backendsInState.add(v.backendId());
                 try {
                     reconcile(v, driver, state, attachedHere.contains(v.backendId()), mountedNow, report, expectedMounts);
                 } catch (BerthException e) {

@@ -40,13 +40,18 @@ public interface StorageDriver {
     NodeDriver node();
 
     /**
-     * Every backend volume this driver holds now, with what it kept about each: for the start-up
-     * check that finds backend volumes no record owns, and for rebuilding lost records
-     * ({@code berth serve --adopt-pool}). Only looks; never attaches, formats or mounts. Drivers
-     * that cannot list their backend answer an empty list.
+     * Backend ids of every backend volume this driver holds now: for the start-up check that finds
+     * backend volumes no record owns, and for rebuilding lost records ({@code berth serve
+     * --adopt-pool}). Cheap (a folder listing for loop), so it can run at every start. Only looks;
+     * never attaches, formats or mounts. Drivers that cannot list their backend answer an empty list.
      */
-    default List<Stored> stored() {
+    default List<String> storedIds() {
         return List.of();
+    }
+
+    /** What this driver kept about one of {@link #storedIds()}; empty if it is not there (any more). */
+    default Optional<Stored> stored(String backendId) {
+        return Optional.empty();
     }
 
     /**

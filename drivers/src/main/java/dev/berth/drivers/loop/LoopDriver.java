@@ -20,7 +20,6 @@ import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -72,25 +71,32 @@ public final class LoopDriver implements StorageDriver {
                     "ask for at most " + Size.human(free.available()) + ", free space there, or point the "
                             + "loop driver's pool option at a folder on a bigger filesystem");
         }
+        Path metadata = pool.metadata(backendId);
         try {
             // Sized under a temporary name, then linked into place: a crash never leaves a
             // half-made <id>.img, and link(2) never replaces a file that appeared meanwhile.
             Path tmp = Files.createTempFile(pool.dir(), "." + backendId + ".", ".tmp",
                     PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+            boolean placed = false;
             try {
                 try (RandomAccessFile raf = new RandomAccessFile(tmp.toFile(), "rw")) {
                     raf.setLength(size); // sparse: no block is allocated until written
                 }
                 // The metadata before the image: a crash in between leaves a metadata file without
                 // an image (ignored, removed with the volume), never an image without its name.
-                ImageMetadata.of(volumeId, spec, Instant.now(), FileIds.of(tmp)).write(pool.metadata(backendId));
+                ImageMetadata.of(volumeId, spec, Instant.now(), FileIds.of(tmp)).write(metadata);
                 Files.createLink(file, tmp);
+                placed = true;
             } catch (FileAlreadyExistsException e) {
                 if (!alreadyThere(file, size)) {
                     throw e;
                 }
+                placed = true; // made by someone else meanwhile: the same volume
             } finally {
                 Files.deleteIfExists(tmp);
+                if (!placed) {
+                    Files.deleteIfExists(metadata);
+                }
             }
         } catch (IOException e) {
             throw new BackendFailure("cannot create " + file + ": " + e, "check the loop pool folder " + pool.dir(), e);
@@ -185,38 +191,44 @@ public final class LoopDriver implements StorageDriver {
         return node;
     }
 
-    /** The pool's images with what their metadata files say; an image without usable metadata says why. */
+    /** The pool's images ({@code <volumeId>.img} regular files), sorted. */
     @Override
-    public List<Stored> stored() {
-        List<Stored> out = new ArrayList<>();
-        for (String backendId : pool.images()) {
-            Path file = pool.file(backendId);
-            long size;
-            try {
-                size = Files.size(file);
-            } catch (IOException e) {
-                continue; // removed while we listed
+    public List<String> storedIds() {
+        return pool.images();
+    }
+
+    /** An image with what its metadata file says; without usable metadata, the note says why. */
+    @Override
+    public Optional<Stored> stored(String backendId) {
+        Path file = pool.file(backendId);
+        long size;
+        try {
+            if (!LoopPool.isImage(file)) {
+                return Optional.empty();
             }
-            String volumeId = LoopPool.volumeId(backendId);
-            Optional<VolumeSpec> spec = Optional.empty();
-            Optional<Instant> created = Optional.empty();
-            String note;
-            try {
-                Optional<ImageMetadata> m = ImageMetadata.read(pool.metadata(backendId));
-                if (m.isEmpty()) {
-                    note = "no metadata file " + pool.metadata(backendId).getFileName();
-                } else if (!volumeId.equals(m.get().volumeId())) {
-                    note = "its metadata file names volume id " + m.get().volumeId() + ", not " + volumeId;
-                } else {
-                    spec = Optional.of(m.get().spec());
-                    created = m.get().createdAt();
-                    note = "";
-                }
-            } catch (IOException | RuntimeException e) {
-                note = "its metadata file " + pool.metadata(backendId).getFileName() + " cannot be used: " + e.getMessage();
-            }
-            out.add(new Stored(backendId, volumeId, size, spec, created, note));
+            size = Files.size(file);
+        } catch (IOException e) {
+            return Optional.empty(); // removed while we looked
         }
-        return out;
+        String volumeId = LoopPool.volumeId(backendId);
+        Path metadata = pool.metadata(backendId);
+        try {
+            Optional<ImageMetadata> m = ImageMetadata.read(metadata);
+            if (m.isEmpty()) {
+                return Optional.of(unnamed(backendId, volumeId, size, "no metadata file " + metadata.getFileName()));
+            }
+            if (!volumeId.equals(m.get().volumeId())) {
+                return Optional.of(unnamed(backendId, volumeId, size,
+                        "its metadata file names volume id " + m.get().volumeId() + ", not " + volumeId));
+            }
+            return Optional.of(new Stored(backendId, volumeId, size, Optional.of(m.get().spec()), m.get().createdAt(), ""));
+        } catch (IOException | RuntimeException e) {
+            return Optional.of(unnamed(backendId, volumeId, size,
+                    "its metadata file " + metadata.getFileName() + " cannot be used: " + e.getMessage()));
+        }
+    }
+
+    private static Stored unnamed(String backendId, String volumeId, long size, String note) {
+        return new Stored(backendId, volumeId, size, Optional.empty(), Optional.empty(), note);
     }
 }

@@ -28,7 +28,8 @@ import java.util.function.Consumer;
  *   half-way is rolled back on the next open. A hand-rolled log would need its own torn-write and
  *   fsync handling, and its own recovery tests.</li>
  *   <li><b>Inspectable.</b> An operator can run {@code sqlite3 state.db 'select key, mod_rev from kv'}
- *   while Berth runs: WAL lets a reader in alongside the writer, and the values are JSON.</li>
+ *   on the files (or, while Berth runs, on a copy of {@code state.db} and {@code state.db-wal}: the
+ *   database is held exclusively, see {@link SqliteTables}), and the values are JSON.</li>
  *   <li><b>Reads never touch the disk.</b> Every key lives in an ordered in-memory map loaded at open,
  *   so {@code get} is a map lookup and listing 10,000 keys takes milliseconds, and a reader never
  *   waits for a writer's fsync. The state of one host is small (volumes, claims, mounts), so memory
