@@ -57,6 +57,16 @@ public final class LinuxHostOps implements HostOps {
     }
 
     @Override
+    public List<LoopDevice> loopsHolding(FileId file) {
+        return loops.holding(file);
+    }
+
+    @Override
+    public List<String> deviceUsers(Path device) {
+        return loops.users(device);
+    }
+
+    @Override
     public Optional<String> probeFilesystem(Path device) {
         return probe.probe(device);
     }

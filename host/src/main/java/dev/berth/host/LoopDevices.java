@@ -3,6 +3,7 @@ package dev.berth.host;
 import dev.berth.core.error.BackendFailure;
 import dev.berth.core.error.Busy;
 import dev.berth.core.error.NotFound;
+import dev.berth.core.spi.HostOps;
 import dev.berth.core.spi.HostOps.LoopDevice;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -26,6 +27,7 @@ final class LoopDevices {
 
     private final ProcessRunner runner;
     private final SysfsLoops sysfs = new SysfsLoops(Path.of("/sys/block"));
+    private final DeviceUsers deviceUsers = new DeviceUsers(Path.of("/proc"), Path.of("/sys"));
     /** Serializes attach and detach in this process, so two attaches of one file cannot race. */
     private final Object lock = new Object();
 
@@ -42,6 +44,18 @@ final class LoopDevices {
 
     List<LoopDevice> list() {
         return entries().stream().map(e -> new LoopDevice(e.device(), Path.of(e.backingFile()))).toList();
+    }
+
+    /** Devices backed by this inode on this filesystem (losetup tells inodes; sysfs does not). */
+    List<LoopDevice> holding(HostOps.FileId file) {
+        return LosetupListing.parse(runner.run(LosetupListing.ARGS, TIMEOUT).stdout()).stream()
+                .filter(e -> e.inode() == file.inode() && e.fileSystem() == file.device())
+                .map(e -> new LoopDevice(e.device(), Path.of(e.backingFile())))
+                .toList();
+    }
+
+    List<String> users(Path device) {
+        return deviceUsers.of(HostPaths.loopDevice(device));
     }
 
     Path attach(Path file) {
@@ -93,6 +107,12 @@ final class LoopDevices {
         synchronized (lock) {
             if (!bound(device)) {
                 return;
+            }
+            if (!deviceUsers.quick(device).isEmpty()) {
+                List<String> users = deviceUsers.of(device); // the slow look, only to say where
+                throw new Busy("loop device " + device + " is in use, so it is left attached: "
+                        + String.join("; ", users),
+                        "unmount it there first (or stop whatever holds it), then retry");
             }
             try {
                 runner.run(List.of("losetup", "--detach", device.toString()), TIMEOUT);

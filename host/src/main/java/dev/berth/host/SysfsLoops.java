@@ -32,7 +32,7 @@ final class SysfsLoops {
         try (DirectoryStream<Path> dirs = Files.newDirectoryStream(sysBlock, "loop*")) {
             for (Path dir : dirs) {
                 backingFile(dir).ifPresent(file ->
-                        out.add(new LosetupListing.Entry(Path.of("/dev").resolve(dir.getFileName().toString()), -1, file)));
+                        out.add(new LosetupListing.Entry(Path.of("/dev").resolve(dir.getFileName().toString()), file)));
             }
         } catch (IOException e) {
             return List.of();

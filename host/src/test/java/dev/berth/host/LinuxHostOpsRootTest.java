@@ -12,6 +12,7 @@ import dev.berth.core.error.BackendFailure;
 import dev.berth.core.error.Busy;
 import dev.berth.core.error.NotFound;
 import dev.berth.core.model.FsType;
+import dev.berth.core.spi.HostOps;
 import dev.berth.core.spi.HostOps.LoopDevice;
 import dev.berth.core.spi.HostOps.MountEntry;
 import java.io.IOException;
@@ -185,15 +186,83 @@ class LinuxHostOpsRootTest {
     }
 
     @Test
-    void detachOfAMountedDeviceIsBusyNotSilentSuccess() throws IOException {
+    void aMountedDeviceIsNeitherDetachedNorMarkedForAutoclear() throws IOException {
         Path f = sparse("busy.img", 64 * MIB);
         Path dev = host.loopAttach(f);
         host.makeFilesystem(dev, FsType.EXT4);
         Path mnt = Files.createDirectory(dir.resolve("busy"));
         host.mount(dev, mnt, "ext4", List.of());
-        assertThrows(Busy.class, () -> host.loopDetach(dev));
+        List<String> users = host.deviceUsers(dev);
+        assertEquals(1, users.size(), users.toString());
+        assertTrue(users.get(0).startsWith("mounted at " + mnt.toRealPath() + " (mount namespace of pid "), users.get(0));
+
+        Busy e = assertThrows(Busy.class, () -> host.loopDetach(dev));
+        assertTrue(e.getMessage().startsWith("loop device " + dev + " is in use, so it is left attached: mounted at " + mnt.toRealPath()),
+                e.getMessage());
+        assertEquals("0", autoclear(dev), "losetup --detach must not have run: it sets autoclear on a busy device");
         host.unmount(mnt);
-        // losetup --detach left AUTOCLEAR set, so the kernel frees the device with its last user.
+        assertEquals(Optional.of(dev), host.loopFind(f), "still attached after the unmount: nothing was changed");
+        assertEquals(List.of(), host.deviceUsers(dev));
+        host.loopDetach(dev);
         assertEquals(Optional.empty(), host.loopFind(f));
+    }
+
+    @Test
+    void aMountInAnotherMountNamespaceIsSeenToo() throws Exception {
+        Path f = sparse("ns.img", 64 * MIB);
+        Path dev = host.loopAttach(f);
+        host.makeFilesystem(dev, FsType.EXT4);
+        Path mnt = Files.createDirectory(dir.resolve("ns"));
+        Path ready = dir.resolve("ready");
+        // A private mount namespace, as a container has: the mount is invisible in ours.
+        Process other = new ProcessBuilder("unshare", "--mount", "--propagation", "private", "sh", "-c",
+                "mount " + dev + " " + mnt + " && touch " + ready + " && exec sleep 60").redirectErrorStream(true).start();
+        try {
+            long deadline = System.nanoTime() + 20_000_000_000L;
+            while (!Files.exists(ready) && other.isAlive() && System.nanoTime() < deadline) {
+                Thread.sleep(20);
+            }
+            assertTrue(Files.exists(ready), () -> "unshare failed: " + output(other));
+            assertEquals(Optional.empty(), host.mountAt(mnt), "not mounted in this namespace");
+            List<String> users = host.deviceUsers(dev);
+            assertEquals(1, users.size(), users.toString());
+            assertTrue(users.get(0).startsWith("mounted at " + mnt.toRealPath() + " (mount namespace of pid "), users.get(0));
+            assertThrows(Busy.class, () -> host.loopDetach(dev));
+            assertEquals("0", autoclear(dev));
+        } finally {
+            other.destroyForcibly();
+            other.waitFor();
+        }
+        // The namespace died with its only process, and its mount with it.
+        assertEquals(List.of(), host.deviceUsers(dev));
+        host.loopDetach(dev);
+        assertEquals(Optional.empty(), host.loopFind(f));
+    }
+
+    @Test
+    void aDeletedBackingFileIsFoundByItsInode() throws IOException {
+        Path f = sparse("gone.img", 64 * MIB);
+        Path dev = host.loopAttach(f);
+        HostOps.FileId id = FileIds.of(f).orElseThrow();
+        assertEquals(List.of(new LoopDevice(dev, f)), host.loopsHolding(id));
+        Files.delete(f);
+        assertEquals(Optional.empty(), host.loopFind(f), "by path the device is gone ...");
+        assertEquals(List.of(new LoopDevice(dev, Path.of(f + " (deleted)"))), host.loopsHolding(id),
+                "... by inode it is still there");
+        assertEquals(List.of(), host.loopsHolding(new HostOps.FileId(id.device(), id.inode() + 1_000_000)));
+        host.loopDetach(dev);
+        assertEquals(List.of(), host.loopsHolding(id));
+    }
+
+    private static String autoclear(Path dev) throws IOException {
+        return Files.readString(Path.of("/sys/block", dev.getFileName().toString(), "loop/autoclear")).strip();
+    }
+
+    private static String output(Process p) {
+        try {
+            return new String(p.getInputStream().readNBytes(4096), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            return e.toString();
+        }
     }
 }

@@ -11,7 +11,8 @@ import picocli.CommandLine.IVersionProvider;
                 EnvCommand.class},
         footerHeading = "%nExit codes:%n",
         footer = {"  0 ok, 1 failure in Berth or the host, 2 bad input or usage, 3 not found,",
-                "  4 conflict (exists, busy, attached elsewhere), 5 out of capacity, 6 denied (needs root, auth)"})
+                "  4 conflict (exists, busy, attached elsewhere), 5 out of capacity, 6 denied (needs root, auth),",
+                "  7 unavailable (the state store lost its files; see --adopt-pool of serve)"})
 public final class BerthCommand {
     static final class V implements IVersionProvider {
         @Override

@@ -10,6 +10,7 @@ import dev.berth.core.error.InvalidArgument;
 import dev.berth.core.error.NotFound;
 import dev.berth.core.error.OutOfCapacity;
 import dev.berth.core.error.Unauthenticated;
+import dev.berth.core.error.Unavailable;
 
 /** Exit codes of the CLI (documented in README.md). */
 public final class ExitCodes {
@@ -20,6 +21,7 @@ public final class ExitCodes {
     public static final int CONFLICT = 4;
     public static final int NO_CAPACITY = 5;
     public static final int DENIED = 6;
+    public static final int UNAVAILABLE = 7;
 
     private ExitCodes() {
     }
@@ -35,6 +37,7 @@ public final class ExitCodes {
             case Unauthenticated x -> DENIED;
             case Forbidden x -> DENIED;
             case BackendFailure x -> FAILURE;
+            case Unavailable x -> UNAVAILABLE;
         };
     }
 }

@@ -53,6 +53,10 @@ public final class ServeCommand implements Callable<Integer> {
     String dockerSocket;
     @Option(names = "--set", paramLabel = "KEY=VALUE", description = "Set any config key, e.g. --set volumes.defaultSize=1G (repeatable)")
     Map<String, String> set = new LinkedHashMap<>();
+    @Option(names = "--adopt-pool", description = "After the state was lost: rebuild the records of the loop pool's "
+            + "images that no record owns (named from their metadata files), then serve; never touches the data. "
+            + "Controller or all-in-one; see \"State loss\" in README.md")
+    boolean adoptPool;
     @Spec
     CommandSpec spec;
 
@@ -76,7 +80,7 @@ public final class ServeCommand implements Callable<Integer> {
             FolderRules.checkStateDirOnDisk(cfg);
         }
         requireRootForBlockDrivers(cfg);
-        Daemon daemon = Daemon.start(cfg, TestCheckpoints.fromEnv());
+        Daemon daemon = Daemon.start(cfg, TestCheckpoints.fromEnv(), adoptPool);
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             daemon.close();

@@ -4,6 +4,7 @@ import dev.berth.app.Version;
 import dev.berth.app.config.Config;
 import dev.berth.app.config.Keys;
 import dev.berth.core.controller.ControllerService;
+import dev.berth.core.error.InvalidArgument;
 import dev.berth.core.model.Node;
 import dev.berth.core.node.NodeService;
 import dev.berth.core.node.NodeSession;
@@ -34,6 +35,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.Optional;
+import java.util.function.Supplier;
 import java.util.logging.Logger;
 
 /**
@@ -50,11 +53,18 @@ public final class Daemon implements AutoCloseable {
     private final List<String> reconcileReport;
     private final String role;
 
-    private Daemon(Config config, Checkpoints checkpoints) {
+    private Daemon(Config config, Checkpoints checkpoints, boolean adoptPool) {
         try {
             role = config.get(Keys.ROLE);
             boolean isController = !role.equals("agent");
             boolean isNode = !role.equals("controller");
+            if (adoptPool && !isController) {
+                throw new InvalidArgument("--adopt-pool rebuilds volume records in the controller's state store; "
+                        + "an agent has none", "run `berth serve --adopt-pool` on the controller (or all-in-one)");
+            }
+            // Before the store and the reconcile: a second daemon on this configuration must not get
+            // as far as cleaning up devices and mounts the first one is using.
+            UnixSocketServer.refuseIfServed(config.path(Keys.SOCKET));
             HostOps host = Wiring.hostOps();
             ServiceRegistry services = new ServiceRegistry(Wiring.drivers(config, host), config.get(Keys.DEFAULT_SERVICE));
             notes.addAll(ServiceNotes.lines(config, services));
@@ -62,12 +72,16 @@ public final class Daemon implements AutoCloseable {
             ControllerService controller = null;
             VolumeAdmin admin;
             ControlPlane control;
+            Supplier<Optional<String>> health = Optional::empty;
             if (isController) {
                 StateStore store = SqliteStateStore.open(config.path(Keys.STATE_DIR));
                 closeables.add(store);
                 controller = new ControllerService(store, new JsonCodec(), services,
                         new VolumeDefaults(config.size(Keys.DEFAULT_SIZE), config.fsType(Keys.DEFAULT_FS)),
                         config.duration(Keys.LEASE_TTL), Clock.systemUTC());
+                // Before the node registers (its first write): an empty store over a full pool is refused here.
+                notes.addAll(controller.checkBackends(adoptPool, config.path(Keys.STATE_DIR).toString()));
+                health = store::failure;
                 admin = controller;
                 control = controller;
             } else {
@@ -98,11 +112,11 @@ public final class Daemon implements AutoCloseable {
             ServerInfo info = new ServerInfo(Version.get(), role, nodeId, "v1");
             TcpApi tcp = isController ? TcpApi.prepare(config) : null;
             if (tcp != null) {
-                closeables.add(tcp.start(vertx, new RestApi(volumes, controller, info, blocking, tasks, tcp.access())));
+                closeables.add(tcp.start(vertx, new RestApi(volumes, controller, info, blocking, tasks, tcp.access(), health)));
                 notes.addAll(tcp.notes());
             }
             // The local socket comes last: once it answers, everything else is up.
-            RestApi local = new RestApi(volumes, controller, info, blocking, tasks, Access.OPEN);
+            RestApi local = new RestApi(volumes, controller, info, blocking, tasks, Access.OPEN, health);
             closeables.add(UnixSocketServer.start(vertx, config.path(Keys.SOCKET),
                     PosixFilePermissions.fromString("rw-------"), null, local.router(vertx, null)));
             if (isNode && config.bool(Keys.DOCKER_ENABLED)) {
@@ -116,7 +130,12 @@ public final class Daemon implements AutoCloseable {
     }
 
     public static Daemon start(Config config, Checkpoints checkpoints) {
-        return new Daemon(config, checkpoints);
+        return new Daemon(config, checkpoints, false);
+    }
+
+    /** @param adoptPool rebuild the records of backend volumes no record owns (after the state was lost) */
+    public static Daemon start(Config config, Checkpoints checkpoints, boolean adoptPool) {
+        return new Daemon(config, checkpoints, adoptPool);
     }
 
     public CombinedVolumes volumes() {

@@ -496,9 +496,14 @@ class DockerProtocolIT {
         return stored.stream().map(r -> r.substring("docker:".length())).toList();
     }
 
+    /** Image files in the loop pool (each also has its <id>.meta.json, which goes with it). */
     private long poolFiles() throws IOException {
         try (Stream<Path> files = Files.list(dir.resolve("pool"))) {
-            return files.count();
+            List<String> names = files.map(f -> f.getFileName().toString()).toList();
+            long images = names.stream().filter(n -> n.endsWith(".img")).count();
+            assertEquals(images, names.stream().filter(n -> n.endsWith(".meta.json")).count(), "one metadata file per image: " + names);
+            assertEquals(2 * images, names.size(), "nothing else in the pool: " + names);
+            return images;
         }
     }
 }

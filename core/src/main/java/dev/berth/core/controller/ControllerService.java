@@ -11,6 +11,7 @@ import dev.berth.core.model.Size;
 import dev.berth.core.model.Volume;
 import dev.berth.core.model.VolumeSpec;
 import dev.berth.core.service.CreateVolume;
+import dev.berth.core.service.KeyedLocks;
 import dev.berth.core.service.NodeInfo;
 import dev.berth.core.service.ServiceInfo;
 import dev.berth.core.service.ServiceRegistry;
@@ -28,8 +29,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.locks.ReentrantLock;
 import java.util.logging.Logger;
 
 /**
@@ -48,7 +47,8 @@ public final class ControllerService implements VolumeAdmin, ControlPlane {
     private final NodeDirectory directory;
     private final VolumeViews views;
     private final CapacityCheck capacity;
-    private final ConcurrentHashMap<String, ReentrantLock> createLocks = new ConcurrentHashMap<>();
+    private final BackendInventory inventory;
+    private final KeyedLocks createLocks = new KeyedLocks();
 
     public ControllerService(StateStore store, Codec codec, ServiceRegistry services, VolumeDefaults defaults,
                              Duration leaseTtl, Clock clock) {
@@ -65,6 +65,19 @@ public final class ControllerService implements VolumeAdmin, ControlPlane {
         if (moved > 0) {
             LOG.info("moved " + moved + " Docker mount reference(s) of an older Berth to the docker: namespace");
         }
+        this.inventory = new BackendInventory(store, catalog, services, defaults, clock);
+    }
+
+    /**
+     * At start, before any node registers: reports backend volumes (loop images) that no record
+     * owns, refuses to start (with {@link dev.berth.core.error.Unavailable}) on a never-written
+     * store when there are any, or, with {@code adopt}, rebuilds their records. Returns what it found
+     * and did, one line each.
+     *
+     * @param stateLocation where the state lives, for the messages (e.g. the state directory)
+     */
+    public List<String> checkBackends(boolean adopt, String stateLocation) {
+        return inventory.check(adopt, stateLocation);
     }
 
     // ---- VolumeAdmin ---------------------------------------------------------------------
@@ -78,8 +91,7 @@ public final class ControllerService implements VolumeAdmin, ControlPlane {
         FsType fs = req.fsType() == null ? defaults.fsType() : FsType.parse(req.fsType());
         fs.requireFits(size);
         VolumeSpec spec = new VolumeSpec(name, service, size, fs, req.labels());
-        ReentrantLock lock = createLocks.computeIfAbsent(service + "/" + name, k -> new ReentrantLock());
-        lock.lock();
+        KeyedLocks.Held lock = createLocks.lock(service + "/" + name);
         try {
             Optional<Volume> existing = catalog.byName(service, name);
             if (existing.isPresent()) {
@@ -89,7 +101,7 @@ public final class ControllerService implements VolumeAdmin, ControlPlane {
             String id = UUID.randomUUID().toString().replace("-", "");
             String backendId = driver.create(id, spec);
             Volume v = new Volume(id, name, service, driver.kind(), backendId, size, fs, spec.labels(), clock.instant(), null);
-            if (!catalog.insert(v)) {
+            if (!insertOrUndo(v, driver)) {
                 driver.remove(backendId);
                 return sameOrConflict(catalog.byName(service, name).orElseThrow(), spec);
             }
@@ -97,7 +109,28 @@ public final class ControllerService implements VolumeAdmin, ControlPlane {
             return views.of(v, true);
         } finally {
             capacity.release(spec);
-            lock.unlock();
+            lock.close();
+        }
+    }
+
+    /**
+     * Writes the new record; if the store refuses, the backend object just made is removed again,
+     * so a failed create leaves no image that no record owns, and the store's error is thrown.
+     */
+    private boolean insertOrUndo(Volume v, StorageDriver driver) {
+        try {
+            return catalog.insert(v);
+        } catch (RuntimeException e) {
+            try {
+                driver.remove(v.backendId());
+                LOG.warning("create of " + v.service() + "/" + v.name() + " failed in the state store ("
+                        + e.getMessage() + "); removed its new backend object " + v.backendId() + " again");
+            } catch (RuntimeException undo) {
+                e.addSuppressed(undo);
+                LOG.severe("create of " + v.service() + "/" + v.name() + " failed in the state store and its new backend object "
+                        + v.backendId() + " could not be removed (" + undo.getMessage() + "): it is left in the pool");
+            }
+            throw e;
         }
     }
 

@@ -6,7 +6,7 @@ package dev.berth.core.error;
  */
 public sealed abstract class BerthException extends RuntimeException
         permits NotFound, AlreadyExists, InvalidArgument, AttachedElsewhere, Busy, OutOfCapacity,
-                BackendFailure, Unauthenticated, Forbidden {
+                BackendFailure, Unauthenticated, Forbidden, Unavailable {
 
     private final String hint;
 

@@ -136,8 +136,13 @@ public final class NodeService {
                 throw e;
             }
             checkpoints.reached("after-mount");
-            control.recordMount(node, new Attachment(v.id(), dev.path().toString(), dev.block(), mountPoint.toString()),
-                    mountRef, fs);
+            try {
+                control.recordMount(node, new Attachment(v.id(), dev.path().toString(), dev.block(), mountPoint.toString()),
+                        mountRef, fs);
+            } catch (BerthException e) {
+                undoMount(v, driver, dev, mountPoint, claim, e);
+                throw e;
+            }
             return MountLayout.containerPath(mountPoint).toString();
         });
     }
@@ -220,6 +225,31 @@ public final class NodeService {
         control.release(v.id(), node);
         if (driver.blockDevices() && !mounter.isMounted(mountPoint)) {
             deleteEmptyDir(mountPoint);
+        }
+    }
+
+    /**
+     * The mount could not be recorded (the store refused the write): a mount nobody knows of must
+     * not stay behind, so unless others use the volume here, unmount, and unless it was attached
+     * explicitly, detach and release, as far as that goes; what fails is added to {@code cause}.
+     */
+    private void undoMount(Volume v, StorageDriver driver, Device dev, Path mountPoint, Claim claim, BerthException cause) {
+        try {
+            if (!control.refs(node, v.id()).isEmpty()) {
+                return;
+            }
+            if (dev.block()) {
+                mounter.unmount(dev, mountPoint);
+            }
+            if (!claim.explicit()) {
+                driver.node().detach(v.backendId());
+                control.release(v.id(), node);
+            }
+            LOG.warning("mount of " + v.name() + " could not be recorded (" + cause.getMessage() + "); undid it");
+        } catch (BerthException e) {
+            cause.addSuppressed(e);
+            LOG.warning("mount of " + v.name() + " could not be recorded (" + cause.getMessage()
+                    + ") and could not be fully undone (" + e.getMessage() + "); the next start cleans it up");
         }
     }
 

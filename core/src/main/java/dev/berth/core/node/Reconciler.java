@@ -1,6 +1,7 @@
 package dev.berth.core.node;
 
 import dev.berth.core.error.BerthException;
+import dev.berth.core.error.Busy;
 import dev.berth.core.model.Attachment;
 import dev.berth.core.model.Claim;
 import dev.berth.core.model.Device;
@@ -24,8 +25,12 @@ import java.util.logging.Logger;
  * Brings this host in line with the controller's records at start, after a crash or a restart:
  * volumes with mount references are re-adopted (claim re-bound to the live lease, attached and
  * mounted again if the host lost that); volumes left half-way (attached or mounted but with no
- * reference, e.g. killed between attach and the state write) are unmounted, detached and released;
- * devices and mounts that belong to no volume are cleaned up. Every action is reported.
+ * reference, e.g. killed between attach and the state write) are unmounted, detached and released
+ * — unless their device is still in use elsewhere, which is reported and left alone; a volume
+ * whose image was deleted from outside has its device released; mounts under the mount root that
+ * belong to no volume are unmounted. A loop device of an image no record owns is reported and
+ * never touched: Berth did not attach it (or no longer knows that it did). Every action is
+ * reported, and a failure to clean one thing is reported too and never stops the start.
  */
 public final class Reconciler {
     private static final Logger LOG = Logger.getLogger(Reconciler.class.getName());
@@ -53,8 +58,11 @@ public final class Reconciler {
         List<String> report = new ArrayList<>();
         ControlPlane.NodeState state = control.nodeState(me);
         Map<String, List<Volume>> byService = new HashMap<>();
+        // Of every service: two services may share one pool, and an image one of them owns is no orphan.
+        Set<String> backendsInState = new HashSet<>();
         for (Volume v : control.volumes()) {
             byService.computeIfAbsent(v.service(), k -> new ArrayList<>()).add(v);
+            backendsInState.add(v.backendId());
         }
         // The mount table is read once here, not once per volume (10,000 volumes, 10,000 reads).
         Set<Path> mountedNow = new HashSet<>();
@@ -63,40 +71,72 @@ public final class Reconciler {
         Set<String> knownIds = new HashSet<>();
         for (String service : services.names()) {
             StorageDriver driver = services.require(service);
-            Set<String> attachedHere = driver.blockDevices() ? driver.node().attachedBackends() : Set.of();
-            Set<String> backendsInState = new HashSet<>();
+            Set<String> attachedHere;
+            try {
+                attachedHere = driver.blockDevices() ? driver.node().attachedBackends() : Set.of();
+            } catch (BerthException e) {
+                report.add("service " + service + ": could not list its attached volumes: " + e.fullMessage());
+                attachedHere = Set.of();
+            }
             for (Volume v : byService.getOrDefault(service, List.of())) {
                 knownIds.add(v.id());
-                backendsInState.add(v.backendId());
                 try {
                     reconcile(v, driver, state, attachedHere.contains(v.backendId()), mountedNow, report, expectedMounts);
                 } catch (BerthException e) {
                     report.add("volume " + v.name() + ": could not reconcile: " + e.fullMessage());
+                } catch (RuntimeException bug) {
+                    // One volume must not keep the node from starting, even through a bug.
+                    LOG.log(java.util.logging.Level.SEVERE, "reconcile of volume " + v.name() + " failed", bug);
+                    report.add("volume " + v.name() + ": could not reconcile: " + bug);
                 }
             }
             for (String orphan : attachedHere) {
                 if (!backendsInState.contains(orphan)) {
-                    driver.node().detach(orphan);
-                    report.add("detached " + orphan + " of service " + service
-                            + ": attached on this host but not a volume in the state store (its data is left in place)");
+                    report.add(orphan(service, driver, orphan));
                 }
             }
         }
         for (String id : state.attachments().keySet()) {
             if (!knownIds.contains(id)) {
-                control.deleteAttachment(me, id);
-                report.add("dropped the attachment record of removed volume " + id);
+                try {
+                    control.deleteAttachment(me, id);
+                    report.add("dropped the attachment record of removed volume " + id);
+                } catch (BerthException e) {
+                    report.add("could not drop the attachment record of removed volume " + id + ": " + e.fullMessage());
+                }
             }
         }
         for (HostOps.MountEntry m : host.mounts()) {
             if (m.target().startsWith(layout.root()) && !m.target().equals(layout.root())
                     && !expectedMounts.contains(m.target())) {
-                host.unmount(m.target());
-                report.add("unmounted " + m.target() + " (" + m.source() + "): no volume uses it");
+                try {
+                    host.unmount(m.target());
+                    report.add("unmounted " + m.target() + " (" + m.source() + "): no volume uses it");
+                } catch (BerthException e) {
+                    report.add("could not unmount " + m.target() + " (" + m.source() + "), which no volume uses: "
+                            + e.fullMessage());
+                }
             }
         }
         report.forEach(line -> LOG.info("reconcile: " + line));
         return report;
+    }
+
+    /**
+     * An image no record owns is attached: the store lost its record (or never had one), or someone
+     * attached it by hand. Either way Berth cannot know it attached that device, and detaching a busy
+     * device would only set autoclear on it: report, never touch.
+     */
+    private static String orphan(String service, StorageDriver driver, String backendId) {
+        String device;
+        try {
+            device = driver.node().attached(backendId).map(d -> d.path().toString()).orElse("a loop device");
+        } catch (BerthException e) {
+            device = "a loop device";
+        }
+        return "image " + backendId + " of service " + service + " is attached to " + device
+                + ", but no volume record owns it: left as it is (Berth never detaches a device it did not attach; "
+                + "`berth serve --adopt-pool` adopts the image, or detach it by hand when nothing uses it)";
     }
 
     private void reconcile(Volume v, StorageDriver driver, ControlPlane.NodeState state, boolean attached,
@@ -116,6 +156,10 @@ public final class Reconciler {
         }
         boolean mine = claim.isPresent() && claim.get().node().equals(me);
         boolean elsewhere = claim.isPresent() && !mine;
+        if (attached && !driver.exists(v.backendId()) && (!elsewhere || !refs.isEmpty() || att != null)) {
+            releaseDeletedImage(v, driver, mountPoint, mounted, mine, report);
+            return;
+        }
         if (!refs.isEmpty() && !elsewhere) {
             control.claim(v.id(), me, claim.map(Claim::explicit).orElse(false));
             Device dev = driver.node().attach(v.backendId());
@@ -161,11 +205,38 @@ public final class Reconciler {
         }
     }
 
+    /**
+     * The image file was deleted from outside while its loop device held it: the device is the last
+     * thing keeping the data, which no one can reach through Berth any more. Release it (unless it
+     * is mounted somewhere else) so the space comes back and nothing leaks.
+     */
+    private void releaseDeletedImage(Volume v, StorageDriver driver, Path mountPoint, boolean mounted, boolean mine,
+                                     List<String> report) {
+        String device = driver.node().attached(v.backendId()).map(d -> d.path().toString()).orElse("?");
+        control.removeAllRefs(me, v.id());
+        cleanUp(v, driver, mountPoint, mounted, true);
+        if (mine) {
+            control.release(v.id(), me);
+        }
+        report.add("the image file of volume " + v.name() + " was deleted from outside; its loop device " + device
+                + " is released; the data is gone (remove the volume with `berth volume rm " + v.name() + "`)");
+    }
+
     private void cleanUp(Volume v, StorageDriver driver, Path mountPoint, boolean mounted, boolean attached) {
         if (mounted) {
             mounter.unmount(null, mountPoint);
         }
         if (attached) {
+            Optional<Device> device = driver.node().attached(v.backendId());
+            if (device.isPresent() && device.get().block()) {
+                // Berth's own mount is gone now; any other one (a container's, another namespace's, a
+                // user's) means someone still uses the device, and detaching would set autoclear on it.
+                List<String> users = host.deviceUsers(device.get().path());
+                if (!users.isEmpty()) {
+                    throw new Busy("its loop device " + device.get().path() + " is still in use, so it is left attached: "
+                            + String.join("; ", users), "unmount it there (or stop what uses it); the next start cleans it up");
+                }
+            }
             driver.node().detach(v.backendId());
         }
         control.deleteAttachment(me, v.id());

@@ -1,24 +1,22 @@
 package dev.berth.core.node;
 
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.locks.ReentrantLock;
+import dev.berth.core.service.KeyedLocks;
 import java.util.function.Supplier;
 
 /**
  * One lock per volume so that two operations on the same volume never interleave on this node —
  * e.g. two Docker Mounts racing to attach and format (REX-Ray #1284). Other nodes are kept out by
- * claims.
+ * claims. A volume's lock is dropped with its last user, so the locks never outgrow the volumes in use.
  */
 final class VolumeLocks {
-    private final ConcurrentHashMap<String, ReentrantLock> locks = new ConcurrentHashMap<>();
+    private final KeyedLocks locks = new KeyedLocks();
 
     <T> T with(String volumeId, Supplier<T> work) {
-        ReentrantLock lock = locks.computeIfAbsent(volumeId, k -> new ReentrantLock());
-        lock.lock();
-        try {
-            return work.get();
-        } finally {
-            lock.unlock();
-        }
+        return locks.with(volumeId, work);
+    }
+
+    /** Volumes with a lock now (for tests). */
+    int size() {
+        return locks.size();
     }
 }

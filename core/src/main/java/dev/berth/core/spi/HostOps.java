@@ -18,11 +18,28 @@ public interface HostOps {
     /** The loop device {@code file} is attached to, if any. */
     Optional<Path> loopFind(Path file);
 
-    /** Detaches a loop device; a device that is not attached is not an error. */
+    /**
+     * Detaches a loop device; a device that is not attached is not an error. A device that is in
+     * use (see {@link #deviceUsers}) is refused with {@link dev.berth.core.error.Busy} and left as
+     * it is: {@code losetup --detach} would set autoclear on it, a change to someone else's device.
+     */
     void loopDetach(Path device);
 
     /** Every loop device attached on this host, with its backing file. */
     List<LoopDevice> loops();
+
+    /**
+     * Loop devices whose backing file is {@code file} by device and inode, whatever its path says
+     * now (a deleted file shows as "{@code <path> (deleted)}"). Slower than {@link #loops()} (it
+     * runs losetup); empty where the inodes cannot be read.
+     */
+    List<LoopDevice> loopsHolding(FileId file);
+
+    /**
+     * Who uses a block device now: mounts of it in any mount namespace, devices stacked on it. Empty
+     * when nothing is found. {@link #loopDetach} refuses a device that has users.
+     */
+    List<String> deviceUsers(Path device);
 
     /** The filesystem type found on {@code device} ("ext4", "xfs", …), or empty when blank. */
     Optional<String> probeFilesystem(Path device);
@@ -57,6 +74,10 @@ public interface HostOps {
     long allocatedBytes(List<Path> files);
 
     record LoopDevice(Path device, Path backingFile) {
+    }
+
+    /** A file as the kernel knows it: stat(2)'s st_dev and st_ino. */
+    record FileId(long device, long inode) {
     }
 
     record MountEntry(String source, Path target, String fsType) {

@@ -56,6 +56,16 @@ public interface StateStore extends AutoCloseable {
     @Override
     void close();
 
+    /**
+     * Why this store cannot be trusted with changes now (e.g. its files were removed under it, or
+     * the last write failed); empty while it is healthy. A store that lost its files refuses every
+     * later write with {@link dev.berth.core.error.Unavailable}. May look at the disk (a stat), so
+     * call it off event loops.
+     */
+    default Optional<String> failure() {
+        return Optional.empty();
+    }
+
     // ---- conveniences built on txn -------------------------------------------------------
 
     /** Unconditional put. Returns the new revision. */

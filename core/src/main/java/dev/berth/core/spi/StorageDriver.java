@@ -2,7 +2,9 @@ package dev.berth.core.spi;
 
 import dev.berth.core.model.Capacity;
 import dev.berth.core.model.VolumeSpec;
+import java.time.Instant;
 import java.util.Collection;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalDouble;
@@ -66,4 +68,32 @@ public interface StorageDriver {
 
     /** The host side of this driver on this node. */
     NodeDriver node();
+
+    /**
+     * Backend ids of every backend volume this driver holds now: for the start-up check that finds
+     * backend volumes no record owns, and for rebuilding lost records ({@code berth serve
+     * --adopt-pool}). Cheap (a folder listing for loop), so it can run at every start. Only looks;
+     * never attaches, formats or mounts. Drivers that cannot list their backend answer an empty list.
+     */
+    default List<String> storedIds() {
+        return List.of();
+    }
+
+    /** What this driver kept about one of {@link #storedIds()}; empty if it is not there (any more). */
+    default Optional<Stored> stored(String backendId) {
+        return Optional.empty();
+    }
+
+    /**
+     * A backend volume as found in the backend.
+     *
+     * @param volumeId  the volume id it was made for
+     * @param sizeBytes its size as found
+     * @param spec      what it was created with, if the driver kept that
+     * @param created   when it was created, if known
+     * @param note      why {@code spec} is empty ("no metadata file", …); empty when it is known
+     */
+    record Stored(String backendId, String volumeId, long sizeBytes, Optional<VolumeSpec> spec,
+                  Optional<Instant> created, String note) {
+    }
 }

@@ -9,7 +9,9 @@ import dev.berth.core.model.VolumeSpec;
 import dev.berth.core.spi.HostOps;
 import dev.berth.core.spi.NodeDriver;
 import dev.berth.core.spi.StorageDriver;
+import dev.berth.core.model.Device;
 import dev.berth.drivers.FileStores;
+import dev.berth.host.FileIds;
 import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.file.FileAlreadyExistsException;
@@ -17,6 +19,7 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashMap;
@@ -31,6 +34,7 @@ import java.util.OptionalDouble;
  * space only as data is written, so the pool can be promised more than it has: the controller
  * counts every volume's full size against the pool ({@link #overcommit()}, {@link #allocatedBytes});
  * this driver itself only refuses one volume bigger than the free space (times the over-commit).
+ * Each image has a metadata file next to it ({@link ImageMetadata}) from which lost records can be rebuilt.
  */
 public final class LoopDriver implements StorageDriver {
     /** A volume file held by more loop devices than this was not attached by Berth; stop, do not loop forever. */
@@ -82,22 +86,32 @@ public final class LoopDriver implements StorageDriver {
                     "ask for at most " + Size.human(free.available()) + ", free space there, or point the "
                             + "loop driver's pool option at a folder on a bigger filesystem");
         }
+        Path metadata = pool.metadata(backendId);
         try {
             // Sized under a temporary name, then linked into place: a crash never leaves a
             // half-made <id>.img, and link(2) never replaces a file that appeared meanwhile.
             Path tmp = Files.createTempFile(pool.dir(), "." + backendId + ".", ".tmp",
                     PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+            boolean placed = false;
             try {
                 try (RandomAccessFile raf = new RandomAccessFile(tmp.toFile(), "rw")) {
                     raf.setLength(size); // sparse: no block is allocated until written
                 }
+                // The metadata before the image: a crash in between leaves a metadata file without
+                // an image (ignored, removed with the volume), never an image without its name.
+                ImageMetadata.of(volumeId, spec, Instant.now(), FileIds.of(tmp)).write(metadata);
                 Files.createLink(file, tmp);
+                placed = true;
             } catch (FileAlreadyExistsException e) {
                 if (!alreadyThere(file, size)) {
                     throw e;
                 }
+                placed = true; // made by someone else meanwhile: the same volume
             } finally {
                 Files.deleteIfExists(tmp);
+                if (!placed) {
+                    Files.deleteIfExists(metadata);
+                }
             }
         } catch (IOException e) {
             throw new BackendFailure("cannot create " + file + ": " + e, "check the loop pool folder " + pool.dir(), e);
@@ -131,28 +145,32 @@ public final class LoopDriver implements StorageDriver {
         return Optional.of(LoopPool.backendId(volumeId));
     }
 
-    /** Detaches the file from every loop device first: deleting it would leave the device holding it. */
+    /**
+     * Detaches the file from every loop device first: deleting it would leave the device holding it.
+     * That includes a device still holding the image after it was deleted from outside. The
+     * metadata file goes last, so a failed remove can be retried with the name still known.
+     */
     @Override
     public synchronized void remove(String backendId) {
         Path file = pool.file(backendId);
-        if (!Files.exists(file, LinkOption.NOFOLLOW_LINKS)) {
-            return;
-        }
-        if (LoopPool.isImage(file)) {
+        Path metadata = pool.metadata(backendId);
+        boolean image = Files.exists(file, LinkOption.NOFOLLOW_LINKS);
+        if (!image || LoopPool.isImage(file)) {
             for (int round = 0; ; round++) {
-                Optional<Path> device = host.loopFind(file);
+                Optional<Device> device = node.attached(backendId);
                 if (device.isEmpty()) {
                     break;
                 }
                 if (round == MAX_DETACH_ROUNDS) {
-                    throw new BackendFailure(file + " is still attached to " + device.get() + " after "
+                    throw new BackendFailure(file + " is still attached to " + device.get().path() + " after "
                             + MAX_DETACH_ROUNDS + " detaches", "losetup --list shows who holds it");
                 }
-                host.loopDetach(device.get());
+                node.detach(backendId);
             }
         }
         try {
             Files.deleteIfExists(file);
+            Files.deleteIfExists(metadata);
         } catch (IOException e) {
             throw new BackendFailure("cannot delete " + file + ": " + e, "check the loop pool folder " + pool.dir(), e);
         }
@@ -212,5 +230,46 @@ public final class LoopDriver implements StorageDriver {
     @Override
     public NodeDriver node() {
         return node;
+    }
+
+    /** The pool's images ({@code <volumeId>.img} regular files), sorted. */
+    @Override
+    public List<String> storedIds() {
+        return pool.images();
+    }
+
+    /** An image with what its metadata file says; without usable metadata, the note says why. */
+    @Override
+    public Optional<Stored> stored(String backendId) {
+        Path file = pool.file(backendId);
+        long size;
+        try {
+            if (!LoopPool.isImage(file)) {
+                return Optional.empty();
+            }
+            size = Files.size(file);
+        } catch (IOException e) {
+            return Optional.empty(); // removed while we looked
+        }
+        String volumeId = LoopPool.volumeId(backendId);
+        Path metadata = pool.metadata(backendId);
+        try {
+            Optional<ImageMetadata> m = ImageMetadata.read(metadata);
+            if (m.isEmpty()) {
+                return Optional.of(unnamed(backendId, volumeId, size, "no metadata file " + metadata.getFileName()));
+            }
+            if (!volumeId.equals(m.get().volumeId())) {
+                return Optional.of(unnamed(backendId, volumeId, size,
+                        "its metadata file names volume id " + m.get().volumeId() + ", not " + volumeId));
+            }
+            return Optional.of(new Stored(backendId, volumeId, size, Optional.of(m.get().spec()), m.get().createdAt(), ""));
+        } catch (IOException | RuntimeException e) {
+            return Optional.of(unnamed(backendId, volumeId, size,
+                    "its metadata file " + metadata.getFileName() + " cannot be used: " + e.getMessage()));
+        }
+    }
+
+    private static Stored unnamed(String backendId, String volumeId, long size, String note) {
+        return new Stored(backendId, volumeId, size, Optional.empty(), Optional.empty(), note);
     }
 }

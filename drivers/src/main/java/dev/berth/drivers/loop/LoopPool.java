@@ -1,24 +1,33 @@
 package dev.berth.drivers.loop;
 
+import dev.berth.core.error.BackendFailure;
 import dev.berth.core.error.InvalidArgument;
 import dev.berth.core.io.RealDirs;
 import dev.berth.drivers.VolumeIds;
 import dev.berth.host.HostPaths;
 import java.io.IOException;
+import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
 import java.util.Optional;
 
 /**
  * The loop driver's pool: a folder of sparse image files, one per volume, named
- * {@code <volumeId>.img}. The only place that turns backend ids into paths, so every path the
- * driver touches is a checked name inside this folder.
+ * {@code <volumeId>.img}, each with its metadata file {@code <volumeId>.meta.json} (see
+ * {@link ImageMetadata}). The only place that turns backend ids into paths, so every path the
+ * driver touches is a checked name inside this folder. Nothing but {@code <volumeId>.img} is ever
+ * taken for a volume: metadata and temporary files ({@code .<name>.tmp}) are not backend ids.
  */
 final class LoopPool {
     static final String SUFFIX = ".img";
 
     private final Path dir;
+    /** The pool as last resolved, so a pool folder removed from outside can still be named as the kernel names it. */
+    private volatile Path lastRealDir;
 
     LoopPool(Path dir) {
         this.dir = HostPaths.check("loop pool", dir);
@@ -35,6 +44,36 @@ final class LoopPool {
     static boolean isBackendId(String name) {
         return name != null && name.endsWith(SUFFIX)
                 && VolumeIds.valid(name.substring(0, name.length() - SUFFIX.length()));
+    }
+
+    /** The metadata file of {@code backendId}'s volume. */
+    Path metadata(String backendId) {
+        file(backendId);
+        return dir.resolve(volumeId(backendId) + ImageMetadata.SUFFIX);
+    }
+
+    static String volumeId(String backendId) {
+        return backendId.substring(0, backendId.length() - SUFFIX.length());
+    }
+
+    /** Backend ids of the image files in the pool (regular files named {@code <volumeId>.img}), sorted. */
+    List<String> images() {
+        if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
+            return List.of();
+        }
+        List<String> ids = new ArrayList<>();
+        try (DirectoryStream<Path> files = Files.newDirectoryStream(dir)) {
+            for (Path f : files) {
+                String name = f.getFileName().toString();
+                if (isBackendId(name) && isImage(f)) {
+                    ids.add(name);
+                }
+            }
+        } catch (IOException e) {
+            throw new BackendFailure("cannot list the loop pool " + dir + ": " + e, "check the permissions of " + dir, e);
+        }
+        Collections.sort(ids);
+        return ids;
     }
 
     /** The image file of {@code backendId}; refuses anything that is not {@code <volumeId>.img}. */
@@ -62,9 +101,16 @@ final class LoopPool {
     /** The pool as the kernel names it (symlinks resolved), for matching losetup's backing files. */
     Optional<Path> realDir() {
         try {
-            return Optional.of(dir.toRealPath());
+            Path real = dir.toRealPath();
+            lastRealDir = real;
+            return Optional.of(real);
         } catch (IOException e) {
             return Optional.empty();
         }
+    }
+
+    /** {@link #realDir()}, or where the pool was when it last existed (it may have been removed since). */
+    Path kernelDir() {
+        return realDir().orElseGet(() -> lastRealDir != null ? lastRealDir : dir);
     }
 }

@@ -112,4 +112,53 @@ class LoopDriverRootTest {
         assertTrue(e.getMessage().contains("64.0 MiB free"), e.getMessage());
         assertEquals(32L << 20, Files.size(small.resolve("pool").resolve(tiny.create(B, spec(32L << 20)))));
     }
+
+    @Test
+    void anImageDeletedFromOutsideIsStillFoundAndDetachReleasesItsDevice() throws IOException {
+        String id = driver.create(A, spec(GIB));
+        Path device = node.attach(id).path();
+        Files.delete(tmp.resolve("pool").resolve(id));
+        assertTrue(host.loops().contains(new LoopDevice(device, Path.of(tmp.toRealPath().resolve("pool").resolve(id) + " (deleted)"))),
+                host.loops().toString());
+        assertEquals(Optional.of(new Device(device, true)), node.attached(id));
+        assertEquals(Set.of(id), node.attachedBackends(), "a deleted image's device is still this volume's");
+        node.detach(id);
+        assertEquals(Optional.empty(), node.attached(id));
+        assertTrue(host.loops().stream().noneMatch(l -> l.device().equals(device)), "the device was released");
+    }
+
+    @Test
+    void aNewProcessFindsTheDeviceOfADeletedImageByItsInodeOrItsName() throws IOException {
+        String id = driver.create(A, spec(GIB));
+        Path device = node.attach(id).path();
+        Files.delete(tmp.resolve("pool").resolve(id));
+        // A restarted Berth: nothing in memory; the metadata file has the image's inode.
+        LoopDriver restarted = new LoopDriver(tmp.resolve("pool"), new LinuxHostOps());
+        assertEquals(Optional.of(new Device(device, true)), restarted.node().attached(id));
+        // Without the metadata file too, the kernel's name for it decides.
+        Files.delete(tmp.resolve("pool").resolve(A + ".meta.json"));
+        LoopDriver bare = new LoopDriver(tmp.resolve("pool"), new LinuxHostOps());
+        assertEquals(Optional.of(new Device(device, true)), bare.node().attached(id));
+        bare.remove(id);
+        assertTrue(host.loops().stream().noneMatch(l -> l.device().equals(device)), "remove released the device");
+    }
+
+    @Test
+    void aFileNamedLikeADeletedImageIsNotTakenForOne() throws IOException {
+        String id = driver.create(A, spec(GIB));
+        Path pool = tmp.resolve("pool");
+        Path impostor = pool.resolve(id + " (deleted)");
+        Files.copy(pool.resolve(id), impostor);
+        Path foreign = host.loopAttach(impostor);
+        Files.delete(pool.resolve(id));
+        assertEquals(Optional.empty(), node.attached(id));
+        assertEquals(Set.of(), node.attachedBackends());
+        node.detach(id);
+        assertEquals(Optional.of(foreign), host.loopFind(impostor), "someone else's device is left alone");
+        // Nor are metadata files, whoever attaches them.
+        Path meta = pool.resolve(B + ".meta.json");
+        Files.write(meta, new byte[1 << 20]);
+        host.loopAttach(meta);
+        assertEquals(Set.of(), node.attachedBackends());
+    }
 }

@@ -11,6 +11,7 @@ import dev.berth.core.error.OutOfCapacity;
 import dev.berth.core.model.Capacity;
 import dev.berth.core.model.FsType;
 import dev.berth.core.model.VolumeSpec;
+import dev.berth.core.spi.StorageDriver;
 import dev.berth.host.LinuxHostOps;
 import dev.berth.host.ProcessRunner;
 import java.io.IOException;
@@ -23,6 +24,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -58,7 +60,8 @@ class LoopDriverTest {
         assertEquals(PosixFilePermissions.fromString("rw-------"), Files.getPosixFilePermissions(file));
         assertEquals(PosixFilePermissions.fromString("rwx------"), Files.getPosixFilePermissions(pool));
         try (var names = Files.list(pool)) {
-            assertEquals(List.of(file), names.toList()); // no temporary file left behind
+            // The image and its metadata file; no temporary file left behind.
+            assertEquals(List.of(file, pool.resolve(ID + ".meta.json")), names.sorted().toList());
         }
         assertTrue(driver.exists(ID + ".img"));
         assertTrue(driver.blockDevices());
@@ -101,6 +104,82 @@ class LoopDriverTest {
         driver.remove(ID + ".img");
         assertFalse(Files.exists(pool.resolve(ID + ".img"), LinkOption.NOFOLLOW_LINKS));
         assertTrue(Files.exists(Path.of("/etc/passwd")));
+    }
+
+    @Test
+    void createWritesTheVolumesMetadataNextToTheImage() throws IOException {
+        VolumeSpec spec = new VolumeSpec("pg-data", "fast", 3 * GIB, FsType.XFS, Map.of("app", "pg", "tier", "gold \"1\""));
+        String id = driver.create(ID, spec);
+        Path meta = pool.resolve(ID + ".meta.json");
+        assertEquals(PosixFilePermissions.fromString("rw-------"), Files.getPosixFilePermissions(meta));
+        String text = Files.readString(meta);
+        assertTrue(text.contains("\"name\" : \"pg-data\""), text);
+        ImageMetadata m = ImageMetadata.read(meta).orElseThrow();
+        assertEquals(ID, m.volumeId());
+        assertEquals(spec, m.spec());
+        assertTrue(m.createdAt().isPresent());
+        assertEquals(dev.berth.host.FileIds.of(pool.resolve(id)), m.imageId(), "the image's device and inode");
+
+        List<StorageDriver.Stored> stored = stored();
+        assertEquals(1, stored.size());
+        assertEquals(new StorageDriver.Stored(id, ID, 3 * GIB, Optional.of(spec), m.createdAt(), ""), stored.get(0));
+    }
+
+    @Test
+    void storedListsOnlyImagesAndSaysWhyANameIsUnknown() throws IOException {
+        String a = driver.create(ID, spec(GIB));
+        String noMeta = "0b0b0b0b000040008000000000000b0b";
+        String badMeta = "0c0c0c0c000040008000000000000c0c";
+        String otherId = "0d0d0d0d000040008000000000000d0d";
+        Files.write(pool.resolve(noMeta + ".img"), new byte[4096]);
+        Files.write(pool.resolve(badMeta + ".img"), new byte[4096]);
+        Files.writeString(pool.resolve(badMeta + ".meta.json"), "{\"version\":1,\"name\":\"a\",\"name\":\"b\"}");
+        Files.write(pool.resolve(otherId + ".img"), new byte[4096]);
+        Files.copy(pool.resolve(ID + ".meta.json"), pool.resolve(otherId + ".meta.json"));
+        // Not volumes: metadata without image, a temporary file, a folder and a symlink named like images.
+        Files.writeString(pool.resolve("0e0e0e0e000040008000000000000e0e.meta.json"), "{}");
+        Files.write(pool.resolve("." + ID + ".img.123.tmp"), new byte[1]);
+        Files.createDirectory(pool.resolve("0f0f0f0f000040008000000000000f0f.img"));
+        Files.createSymbolicLink(pool.resolve("0a0a0a0a000040008000000000000a0a.img"), Path.of("/etc/passwd"));
+
+        List<StorageDriver.Stored> stored = stored();
+        assertEquals(List.of(noMeta + ".img", badMeta + ".img", otherId + ".img", a),
+                stored.stream().map(StorageDriver.Stored::backendId).toList());
+        assertEquals("no metadata file " + noMeta + ".meta.json", stored.get(0).note());
+        assertTrue(stored.get(1).note().startsWith("its metadata file " + badMeta + ".meta.json cannot be used: "
+                + "it is not valid metadata: Duplicate field 'name'"), stored.get(1).note());
+        assertEquals("its metadata file names volume id " + ID + ", not " + otherId, stored.get(2).note());
+        assertTrue(stored.subList(0, 3).stream().allMatch(x -> x.spec().isEmpty() && x.sizeBytes() == 4096));
+        assertTrue(stored.get(3).spec().isPresent());
+    }
+
+    @Test
+    void aHugeMetadataFileIsNotReadIntoMemory() throws IOException {
+        driver.create(ID, spec(GIB));
+        Path meta = pool.resolve(ID + ".meta.json");
+        try (var out = Files.newOutputStream(meta)) {
+            out.write("{\"version\":1,\"labels\":{\"x\":\"".getBytes(StandardCharsets.UTF_8));
+            out.write(new byte[ImageMetadata.MAX_BYTES]);
+        }
+        assertTrue(stored().get(0).note().endsWith("it is larger than " + ImageMetadata.MAX_BYTES + " bytes"),
+                stored().get(0).note());
+    }
+
+    @Test
+    void removeDeletesTheMetadataToo() {
+        String id = driver.create(ID, spec(GIB));
+        driver.remove(id);
+        assertFalse(Files.exists(pool.resolve(ID + ".meta.json")));
+        // An image deleted from outside: remove still takes its metadata.
+        String again = driver.create(ID, spec(GIB));
+        assertTrue(pool.resolve(again).toFile().delete());
+        driver.remove(again);
+        assertFalse(Files.exists(pool.resolve(ID + ".meta.json")));
+        assertEquals(List.of(), driver.storedIds());
+    }
+
+    private List<StorageDriver.Stored> stored() {
+        return driver.storedIds().stream().map(id -> driver.stored(id).orElseThrow()).toList();
     }
 
     @Test

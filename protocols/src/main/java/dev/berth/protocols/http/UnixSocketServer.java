@@ -1,6 +1,7 @@
 package dev.berth.protocols.http;
 
 import dev.berth.core.error.BackendFailure;
+import dev.berth.core.error.Busy;
 import dev.berth.core.error.InvalidArgument;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
@@ -81,6 +82,23 @@ public final class UnixSocketServer implements AutoCloseable {
             throw new BackendFailure("cannot listen on " + path + ": " + e.getMessage(),
                     "check that " + path.getParent() + " is writable (Berth runs as root)", e);
         }
+    }
+
+    /**
+     * Refuses when a process answers on {@code path}: checked at the very start of a daemon, so a
+     * second one on the same configuration stops before it touches anything.
+     */
+    public static void refuseIfServed(Path path) {
+        if (!Files.exists(path)) {
+            return;
+        }
+        try (SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX)) {
+            ch.connect(UnixDomainSocketAddress.of(path));
+        } catch (IOException refusedOrNotASocket) {
+            return; // nothing serves there: a stale socket, removed when the server starts
+        }
+        throw new Busy("another process is serving on " + path + " (another `berth serve` with this configuration?)",
+                "stop it first: two daemons on one pool would undo each other's mounts");
     }
 
     /**

@@ -29,6 +29,7 @@ import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
+import java.util.function.Supplier;
 
 /**
  * REST API v1 (docs/api.md): volumes, services, nodes and tasks for users, and the node-to-
@@ -49,18 +50,26 @@ public final class RestApi {
     private final Blocking blocking;
     private final Tasks tasks;
     private final Access access;
+    private final Supplier<Optional<String>> health;
 
     /**
      * @param control the controller's node-facing side, or null where this server is not the
      *                controller (an agent's local socket)
      */
     public RestApi(Volumes volumes, ControlPlane control, ServerInfo info, Blocking blocking, Tasks tasks, Access access) {
+        this(volumes, control, info, blocking, tasks, access, Optional::empty);
+    }
+
+    /** @param health why this server cannot be trusted with changes (e.g. its state store lost its files); empty when healthy */
+    public RestApi(Volumes volumes, ControlPlane control, ServerInfo info, Blocking blocking, Tasks tasks, Access access,
+                   Supplier<Optional<String>> health) {
         this.volumes = volumes;
         this.control = control;
         this.info = info;
         this.blocking = blocking;
         this.tasks = tasks;
         this.access = access;
+        this.health = health;
     }
 
     /** @param guard runs before every route except health and version (authentication); may be null */
@@ -68,7 +77,7 @@ public final class RestApi {
         Router r = Router.router(vertx);
         r.route().handler(BodyHandler.create(false).setBodyLimit(MAX_BODY));
         r.get("/v1/version").handler(ctx -> reply(ctx, 200, info));
-        r.get("/v1/health").handler(ctx -> reply(ctx, 200, Map.of("status", "ok", "node", info.node())));
+        r.get("/v1/health").handler(this::health);
         if (guard != null) {
             r.route("/v1/*").handler(guard);
         }
@@ -296,6 +305,16 @@ public final class RestApi {
 
     /** Asked once: the configuration fixes it, and services() also measures every pool (du). */
     private volatile String defaultService;
+
+    /** 200 {"status":"ok"} while healthy; 503 {"status":"failed","reason":…} once changes cannot be saved. */
+    private void health(RoutingContext ctx) {
+        blocking.run(health::get,
+                failure -> reply(ctx, failure.isEmpty() ? 200 : 503, failure.isEmpty()
+                        ? Map.of("status", "ok", "node", info.node())
+                        : Map.of("status", "failed", "node", info.node(), "reason", failure.get())),
+                e -> error(ctx, e),
+                bug -> internal(ctx, bug));
+    }
 
     private String defaultService() {
         String known = defaultService;

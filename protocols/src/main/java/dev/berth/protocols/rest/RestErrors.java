@@ -10,6 +10,7 @@ import dev.berth.core.error.InvalidArgument;
 import dev.berth.core.error.NotFound;
 import dev.berth.core.error.OutOfCapacity;
 import dev.berth.core.error.Unauthenticated;
+import dev.berth.core.error.Unavailable;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -29,6 +30,7 @@ public final class RestErrors {
             case Unauthenticated x -> 401;
             case Forbidden x -> 403;
             case BackendFailure x -> 500;
+            case Unavailable x -> 503;
         };
     }
 
@@ -64,6 +66,7 @@ public final class RestErrors {
             case "out_of_capacity" -> new OutOfCapacity(m, hint);
             case "unauthenticated" -> new Unauthenticated(m, hint);
             case "forbidden" -> new Forbidden(m, hint);
+            case "unavailable" -> new Unavailable(m, hint);
             default -> new BackendFailure(m, hint);
         };
     }

@@ -3,6 +3,7 @@ package dev.berth.store.embedded;
 import dev.berth.core.error.BackendFailure;
 import dev.berth.core.error.InvalidArgument;
 import dev.berth.core.error.NotFound;
+import dev.berth.core.error.Unavailable;
 import dev.berth.core.spi.StateStore;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -12,6 +13,7 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
 
@@ -26,7 +28,8 @@ import java.util.function.Consumer;
  *   half-way is rolled back on the next open. A hand-rolled log would need its own torn-write and
  *   fsync handling, and its own recovery tests.</li>
  *   <li><b>Inspectable.</b> An operator can run {@code sqlite3 state.db 'select key, mod_rev from kv'}
- *   while Berth runs: WAL lets a reader in alongside the writer, and the values are JSON.</li>
+ *   on the files (or, while Berth runs, on a copy of {@code state.db} and {@code state.db-wal}: the
+ *   database is held exclusively, see {@link SqliteTables}), and the values are JSON.</li>
  *   <li><b>Reads never touch the disk.</b> Every key lives in an ordered in-memory map loaded at open,
  *   so {@code get} is a map lookup and listing 10,000 keys takes milliseconds, and a reader never
  *   waits for a writer's fsync. The state of one host is small (volumes, claims, mounts), so memory
@@ -40,6 +43,16 @@ import java.util.function.Consumer;
  *
  * <p>The directory is locked with an OS file lock ({@code <dir>/lock}) for the life of the store:
  * a second store on it, in this process or another, fails with {@link dev.berth.core.error.Busy}.
+ *
+ * <p><b>Lost files.</b> After every write (and in {@link #failure()}, the health check) the store
+ * checks that the directory, the lock file, the database and its WAL are still the files it opened
+ * (device and inode, see {@link StateDirectory#changed()}). If one was removed or replaced, SQLite
+ * would go on writing into unlinked files and nothing would survive a restart, so the store turns
+ * <i>lost</i> for good: that write and every later one fails with {@link Unavailable}, nothing
+ * more reaches the disk, leases are no longer reaped, and reads go on answering from memory (what
+ * the store held when it was lost, which is what an operator needs to recover). It is logged once
+ * at SEVERE. A write that merely fails (disk full, {@code chattr +i}) is a {@link BackendFailure}
+ * that changes nothing; {@link #failure()} reports it until a later write succeeds.
  */
 public final class SqliteStateStore implements StateStore {
     static final Duration MIN_TTL = Duration.ofSeconds(1);
@@ -56,6 +69,10 @@ public final class SqliteStateStore implements StateStore {
     /** Guarded by {@link #writes}. */
     private long nextLease;
     private volatile boolean closed;
+    /** Why the store's files are gone; set once, never cleared. */
+    private final AtomicReference<String> lost = new AtomicReference<>();
+    /** The message of the last failed write, until a write succeeds. */
+    private volatile String lastWriteError;
 
     private SqliteStateStore(StateDirectory directory, SqliteTables tables, SqliteTables.Contents contents) {
         this.directory = directory;
@@ -81,7 +98,8 @@ public final class SqliteStateStore implements StateStore {
             deleteOrphans(orphans);
         }
         this.reaper = new LeaseReaper("berth-lease-reaper " + directory.path(),
-                () -> leases.nanosUntilNextDeadline(System.nanoTime()), this::expireDue).start();
+                () -> lost.get() != null ? LeaseReaper.MAX_NAP : leases.nanosUntilNextDeadline(System.nanoTime()),
+                this::expireDue).start();
     }
 
     /**
@@ -96,7 +114,9 @@ public final class SqliteStateStore implements StateStore {
         SqliteTables tables = null;
         try {
             tables = SqliteTables.open(directory.prepareDatabase());
-            return new SqliteStateStore(directory, tables, tables.load());
+            SqliteTables.Contents contents = tables.load();
+            directory.databaseOpened();
+            return new SqliteStateStore(directory, tables, contents);
         } catch (RuntimeException | Error e) {
             if (tables != null) {
                 tables.close();
@@ -134,7 +154,7 @@ public final class SqliteStateStore implements StateStore {
         TxnCheck.check(compares, ops);
         writes.lock();
         try {
-            ensureOpen();
+            ensureWritable();
             long current = index.revision();
             for (Compare compare : compares) {
                 KeyValue kv = index.current(compare.key());
@@ -182,9 +202,9 @@ public final class SqliteStateStore implements StateStore {
         long ttlMillis = ttl.toMillis();
         writes.lock();
         try {
-            ensureOpen();
+            ensureWritable();
             long id = nextLease;
-            tables.write(batch -> {
+            write(batch -> {
                 batch.insertLease(id, ttlMillis);
                 batch.nextLease(id + 1);
             });
@@ -224,7 +244,7 @@ public final class SqliteStateStore implements StateStore {
     public void revoke(long leaseId) {
         writes.lock();
         try {
-            ensureOpen();
+            ensureWritable();
             LeaseTable.Live lease = leases.any(leaseId);
             if (lease != null) {
                 endLeaseLocked(lease);
@@ -279,8 +299,8 @@ public final class SqliteStateStore implements StateStore {
     private void expireDue() {
         writes.lock();
         try {
-            if (closed) {
-                return;
+            if (closed || lost.get() != null) {
+                return; // a lost store writes nothing, so its leases' keys cannot be deleted either
             }
             for (LeaseTable.Live lease : leases.due(System.nanoTime())) {
                 endLeaseLocked(lease);
@@ -328,7 +348,7 @@ public final class SqliteStateStore implements StateStore {
      * An empty change list writes only {@code extra} and keeps the revision.
      */
     private void commitLocked(List<Change> changes, long revision, SqliteTables.Work extra) {
-        tables.write(batch -> {
+        write(batch -> {
             for (Change change : changes) {
                 switch (change) {
                     case Change.Put put -> batch.put(put.kv());
@@ -350,6 +370,69 @@ public final class SqliteStateStore implements StateStore {
             leases.rebind(change.key(), before, after);
         }
         watches.publish(changes);
+    }
+
+    @Override
+    public Optional<String> failure() {
+        if (closed) {
+            return Optional.of("the state store in " + directory.path() + " is closed");
+        }
+        if (lost.get() == null) {
+            directory.changed().ifPresent(this::markLost);
+        }
+        String why = lost.get();
+        if (why != null) {
+            return Optional.of(why);
+        }
+        String error = lastWriteError;
+        return error == null ? Optional.empty() : Optional.of("the last write to the state database failed: " + error);
+    }
+
+    /**
+     * Runs one SQLite write transaction, then checks that it went to the files this store opened:
+     * a write into a removed or replaced database is reported as lost, never as done.
+     */
+    private void write(SqliteTables.Work work) {
+        try {
+            tables.write(work);
+        } catch (BackendFailure e) {
+            Optional<String> changed = directory.changed();
+            if (changed.isPresent()) {
+                markLost(changed.get());
+                throw unavailable(e);
+            }
+            lastWriteError = e.getMessage();
+            throw e;
+        }
+        Optional<String> changed = directory.changed();
+        if (changed.isPresent()) {
+            markLost(changed.get());
+            throw unavailable(null);
+        }
+        lastWriteError = null;
+    }
+
+    private void markLost(String why) {
+        if (lost.compareAndSet(null, why)) {
+            System.getLogger(SqliteStateStore.class.getName()).log(System.Logger.Level.ERROR,
+                    "the state store has lost its files: " + why + ". Every change is refused from now on "
+                            + "(reads answer from memory); " + RECOVERY);
+        }
+    }
+
+    private static final String RECOVERY = "stop `berth serve`, then restore the state directory and start "
+            + "again, or start it with `berth serve --adopt-pool` to rebuild the volume records from the loop pool";
+
+    private Unavailable unavailable(Throwable cause) {
+        return new Unavailable("the state store cannot save changes any more: " + lost.get()
+                + "; this change was not made", RECOVERY, cause);
+    }
+
+    private void ensureWritable() {
+        ensureOpen();
+        if (lost.get() != null) {
+            throw unavailable(null);
+        }
     }
 
     private void ensureOpen() {

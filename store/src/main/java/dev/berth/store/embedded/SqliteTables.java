@@ -15,7 +15,8 @@ import java.util.List;
 /**
  * The durable half of the store: three tables in one SQLite file, written only inside
  * transactions that are fsynced before {@link #write} returns. Not thread-safe; the store calls it
- * under its write lock.
+ * under its write lock. SQLite holds the file exclusively and maps none of it into memory (see
+ * {@link #open}).
  *
  * <pre>
  * kv     (key TEXT PRIMARY KEY, value BLOB, create_rev, mod_rev, lease)   the data
@@ -34,6 +35,8 @@ final class SqliteTables implements AutoCloseable {
     private final PreparedStatement setNextLease;
     private final PreparedStatement insertLease;
     private final PreparedStatement deleteLease;
+    /** BEGIN / COMMIT / ROLLBACK. */
+    private final Statement control;
 
     /** Everything in the file, read once at open. */
     record Contents(long revision, long nextLease, List<KeyValue> keys, List<StoredLease> leases) {
@@ -71,6 +74,7 @@ final class SqliteTables implements AutoCloseable {
         this.setNextLease = connection.prepareStatement("UPDATE meta SET next_lease = ?");
         this.insertLease = connection.prepareStatement("INSERT INTO leases (id, ttl_ms) VALUES (?, ?)");
         this.deleteLease = connection.prepareStatement("DELETE FROM leases WHERE id = ?");
+        this.control = connection.createStatement();
     }
 
     static SqliteTables open(Path file) {
@@ -78,8 +82,18 @@ final class SqliteTables implements AutoCloseable {
         try {
             connection = DriverManager.getConnection("jdbc:sqlite:" + file);
             try (Statement st = connection.createStatement()) {
-                // WAL: readers (the sqlite3 tool) do not block the writer. FULL: the WAL is fsynced
-                // on every commit, so a returned write survives power loss, not only a crash.
+                // No memory-mapped I/O anywhere, so a file that cannot be written (chattr +i, a
+                // failing disk, a truncated file) is an SQLite error and not a SIGBUS that kills
+                // the JVM: mmap_size=0 for the database, and EXCLUSIVE locking set before the first
+                // WAL access, which makes SQLite keep the WAL index in heap memory instead of an
+                // mmap'ed -shm file ("WAL without shared memory", sqlite.org/wal.html). The price:
+                // no other process can open the database while Berth has it (the directory lock
+                // keeps other Berths out anyway); inspect a copy of state.db and state.db-wal.
+                expect(st, "PRAGMA locking_mode = EXCLUSIVE", "exclusive");
+                st.execute("PRAGMA mmap_size = 0");
+                expect(st, "PRAGMA mmap_size", "0");
+                // WAL: one fsync per commit. FULL: the WAL is fsynced on every commit, so a
+                // returned write survives power loss, not only a crash.
                 expect(st, "PRAGMA journal_mode = WAL", "wal");
                 st.execute("PRAGMA synchronous = FULL");
                 expect(st, "PRAGMA synchronous", "2");
@@ -90,7 +104,8 @@ final class SqliteTables implements AutoCloseable {
                             + "; this Berth understands up to " + SCHEMA_VERSION,
                             "run the Berth version that wrote it, or a newer one", null);
                 }
-                connection.setAutoCommit(false);
+                // Transactions are begun and ended by hand (see write), so JDBC stays in auto-commit.
+                st.execute("BEGIN IMMEDIATE");
                 st.execute("""
                         CREATE TABLE IF NOT EXISTS kv (
                           key        TEXT    PRIMARY KEY NOT NULL,
@@ -108,7 +123,7 @@ final class SqliteTables implements AutoCloseable {
                         )""");
                 st.execute("INSERT OR IGNORE INTO meta (one, revision, next_lease) VALUES (1, 0, 1)");
                 st.execute("PRAGMA user_version = " + SCHEMA_VERSION);
-                connection.commit();
+                st.execute("COMMIT");
             }
             return new SqliteTables(file, connection);
         } catch (SQLException e) {
@@ -142,23 +157,31 @@ final class SqliteTables implements AutoCloseable {
                     leases.add(new StoredLease(rs.getLong(1), rs.getLong(2)));
                 }
             }
-            connection.commit(); // ends the read transaction so the WAL can be checkpointed
             return new Contents(revision, nextLease, keys, leases);
         } catch (SQLException e) {
             throw failure("read", e);
         }
     }
 
-    /** Runs {@code work} in one SQLite transaction; when this returns, the write is on disk. */
+    /**
+     * Runs {@code work} in one SQLite transaction; when this returns, the write is on disk, and when
+     * it throws, nothing of it is.
+     *
+     * <p>BEGIN, COMMIT and ROLLBACK are sent by hand instead of through JDBC's auto-commit off: on
+     * some errors (an I/O error, a full disk) SQLite rolls the transaction back by itself, JDBC's
+     * rollback() then fails and never begins the next one, and every later statement would commit
+     * on its own — half a transaction on disk, reported as failed.
+     */
     void write(Work work) {
         try {
+            control.execute("BEGIN IMMEDIATE");
             work.run(batch);
-            connection.commit();
+            control.execute("COMMIT");
         } catch (SQLException e) {
             try {
-                connection.rollback();
-            } catch (SQLException ignored) {
-                // the connection is broken; the next write reports it
+                control.execute("ROLLBACK");
+            } catch (SQLException alreadyRolledBack) {
+                // SQLite ended the transaction itself ("no transaction is active"): nothing to undo
             }
             throw failure("write", e);
         }
@@ -171,7 +194,6 @@ final class SqliteTables implements AutoCloseable {
             try (ResultSet rs = st.executeQuery("PRAGMA " + name)) {
                 value = rs.next() ? rs.getString(1) : "";
             }
-            connection.commit();
             return value;
         } catch (SQLException e) {
             throw failure("read", e);

@@ -1,12 +1,14 @@
 package dev.berth.store.embedded;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.berth.core.error.BackendFailure;
 import dev.berth.core.error.Busy;
+import dev.berth.core.error.Unavailable;
 import dev.berth.core.spi.StateStore;
 import dev.berth.core.spi.StateStore.KeyValue;
 import dev.berth.core.spi.StateStore.WatchEvent;
@@ -21,10 +23,13 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
+import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -107,23 +112,182 @@ class SqliteStateStoreTest extends StateStoreContract {
     }
 
     @Test
-    void sqliteRunsInWalModeWithFullSyncAndCanBeInspectedWhileOpen() throws Exception {
+    void sqliteRunsInWalModeWithFullSyncAndNoMemoryMappedFile() throws Exception {
         assertEquals("wal", current.pragma("journal_mode"));
         assertEquals("2", current.pragma("synchronous"), "2 = FULL: every commit is fsynced");
+        assertEquals("0", current.pragma("mmap_size"), "no mmap of the database: an I/O error must not be a SIGBUS");
+        assertEquals("exclusive", current.pragma("locking_mode"));
         long revision = store.put("volumes/v1", bytes("{\"name\":\"data\"}"));
+        assertTrue(Files.exists(dir().resolve("state.db-wal")));
+        assertFalse(Files.exists(dir().resolve("state.db-shm")),
+                "EXCLUSIVE before the first WAL access keeps the WAL index in heap memory, not in an mmap'ed -shm file");
+        // The price of EXCLUSIVE: another process cannot open the database while Berth has it ...
         try (Connection sqlite = DriverManager.getConnection("jdbc:sqlite:" + dir().resolve("state.db"));
+             Statement st = sqlite.createStatement()) {
+            SQLException locked = assertThrows(SQLException.class, () -> st.executeQuery("SELECT count(*) FROM kv"));
+            assertTrue(locked.getMessage().contains("locked") || locked.getMessage().contains("BUSY"), locked.getMessage());
+        }
+        // ... but a copy of the database and its WAL can be inspected (what the docs tell operators).
+        Path copy = Files.createDirectories(tmp.resolve("copy"));
+        Files.copy(dir().resolve("state.db"), copy.resolve("state.db"));
+        Files.copy(dir().resolve("state.db-wal"), copy.resolve("state.db-wal"));
+        try (Connection sqlite = DriverManager.getConnection("jdbc:sqlite:" + copy.resolve("state.db"));
              Statement st = sqlite.createStatement()) {
             try (ResultSet rs = st.executeQuery("SELECT value, mod_rev FROM kv WHERE key = 'volumes/v1'")) {
                 assertTrue(rs.next());
                 assertEquals("{\"name\":\"data\"}", new String(rs.getBytes(1), StandardCharsets.UTF_8));
                 assertEquals(revision, rs.getLong(2));
             }
-            try (ResultSet rs = st.executeQuery("SELECT revision FROM meta")) {
-                assertTrue(rs.next());
-                assertEquals(revision, rs.getLong(1));
+        }
+        assertEquals(revision + 1, store.put("volumes/v2", bytes("{}")));
+    }
+
+    // ---- lost files ----------------------------------------------------------------------------
+
+    @Test
+    void removedDirectoryIsNoticedAtTheNextWriteWhichFailsAsDoesEveryLaterOne() throws Exception {
+        store.put("volumes/a", bytes("kept in memory"));
+        long revision = store.revision();
+        assertEquals(Optional.empty(), store.failure());
+        deleteTree(dir());
+
+        Unavailable e = assertThrows(Unavailable.class, () -> store.put("volumes/b", bytes("lost")));
+        assertTrue(e.getMessage().startsWith("the state store cannot save changes any more: the state directory "
+                + tmp.toRealPath().resolve("state") + " was removed while Berth was using it"), e.getMessage());
+        assertTrue(e.hint().contains("berth serve --adopt-pool"), e.hint());
+        assertEquals("unavailable", e.code());
+        assertTrue(store.failure().orElseThrow().contains("was removed"), store.failure().toString());
+        // Reads go on from memory; the refused write left no trace there.
+        assertEquals("kept in memory", text(store.get("volumes/a").orElseThrow().value()));
+        assertTrue(store.get("volumes/b").isEmpty());
+        assertEquals(revision, store.revision());
+        // Every later change is refused without touching the disk: nothing re-creates the directory.
+        assertThrows(Unavailable.class, () -> store.put("volumes/c", bytes("x")));
+        assertThrows(Unavailable.class, () -> store.delete("volumes/a"));
+        assertThrows(Unavailable.class, () -> store.grant(Duration.ofSeconds(5)));
+        assertThrows(Unavailable.class, () -> store.compareAndPut("volumes/a", 1, bytes("x"), StateStore.NO_LEASE));
+        assertFalse(Files.exists(dir()), "the lost store must not write a new directory into place");
+    }
+
+    @Test
+    void theHealthCheckNoticesARemovedDirectoryBeforeAnyWrite() throws Exception {
+        store.put("k", bytes("v"));
+        deleteTree(dir());
+        assertTrue(store.failure().orElseThrow().contains("was removed while Berth was using it"), store.failure().toString());
+        assertThrows(Unavailable.class, () -> store.put("k2", bytes("v")));
+        // It stays lost, even once a directory of that name is back (a second Berth may own it).
+        Files.createDirectories(dir());
+        assertTrue(store.failure().isPresent());
+        assertThrows(Unavailable.class, () -> store.put("k3", bytes("v")));
+    }
+
+    @Test
+    void aDatabaseSwappedUnderTheStoreIsNoticed() throws Exception {
+        store.put("k", bytes("v"));
+        Path db = dir().resolve("state.db");
+        // What a restore from a backup does: same name, same content, another file.
+        Files.copy(db, tmp.resolve("backup.db"));
+        Files.move(tmp.resolve("backup.db"), db, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        assertTrue(store.failure().orElseThrow().contains("the database " + db.toRealPath() + " was replaced"),
+                store.failure().toString());
+        assertThrows(Unavailable.class, () -> store.put("k2", bytes("v")));
+    }
+
+    @Test
+    void aRemovedLockFileIsNoticedBecauseASecondBerthCouldNowLockTheDirectory() throws Exception {
+        store.put("k", bytes("v"));
+        Files.delete(dir().resolve("lock"));
+        // The directory lock no longer keeps a second store out; only SQLite's own exclusive lock on
+        // the database (still the same file) stops it now.
+        String second = child("try-open", dir().toString());
+        assertTrue(second.startsWith("failed cannot open state database") && second.contains("locked"), second);
+        Unavailable e = assertThrows(Unavailable.class, () -> store.put("k2", bytes("v")));
+        assertTrue(e.getMessage().contains("its lock file " + dir().toRealPath().resolve("lock") + " was replaced"), e.getMessage());
+    }
+
+    @Test
+    void aRemovedWalIsNoticed() throws Exception {
+        store.put("k", bytes("v"));
+        Files.delete(dir().resolve("state.db-wal"));
+        Unavailable e = assertThrows(Unavailable.class, () -> store.put("k2", bytes("v")));
+        assertTrue(e.getMessage().contains("write-ahead log"), e.getMessage());
+    }
+
+    @Test
+    void aLostStoreStopsReapingLeasesWithoutSpinning() throws Exception {
+        StateStore.Lease lease = store.grant(Duration.ofSeconds(1));
+        putLeased("nodes/n1", bytes("alive"), lease.id());
+        deleteTree(dir());
+        assertTrue(store.failure().isPresent());
+        Thread.sleep(1500);
+        String reaperName = "berth-lease-reaper " + tmp.toRealPath();
+        // The lease is past its deadline, but its keys cannot be deleted on disk, so memory keeps them
+        // too (memory never runs ahead of the disk) and the reaper naps instead of retrying every ms.
+        assertTrue(store.get("nodes/n1").isPresent());
+        Thread reaper = Thread.getAllStackTraces().keySet().stream()
+                .filter(t -> t.getName().startsWith(reaperName)).findFirst().orElseThrow();
+        long cpu = java.lang.management.ManagementFactory.getThreadMXBean().getThreadCpuTime(reaper.threadId());
+        Thread.sleep(1000);
+        long spent = java.lang.management.ManagementFactory.getThreadMXBean().getThreadCpuTime(reaper.threadId()) - cpu;
+        assertTrue(spent < TimeUnit.MILLISECONDS.toNanos(50), "the reaper used " + spent / 1_000_000 + " ms CPU in 1 s");
+    }
+
+    /**
+     * {@code chattr +i} makes every write fail for real (root only; the flag stops root too). A
+     * failed write changes nothing, on disk or in memory, and once the disk takes writes again the
+     * next one works as a whole: no statement of it may commit on its own.
+     */
+    @Test
+    void aWriteRefusedByTheDiskChangesNothingAndTheNextOneWorksWhole() throws Exception {
+        requireRoot();
+        store.put("a", bytes("1"));
+        long revision = store.revision();
+        List<Path> files = List.of(dir().resolve("state.db"), dir().resolve("state.db-wal"));
+        try {
+            for (Path f : files) {
+                chattr("+i", f);
+            }
+            BackendFailure e = assertThrows(BackendFailure.class, () -> store.txn(List.of(), List.of(
+                    new StateStore.Op.Put("b", bytes("2"), StateStore.NO_LEASE),
+                    new StateStore.Op.Put("c", bytes("3"), StateStore.NO_LEASE))));
+            assertTrue(e.getMessage().startsWith("state database write failed: [SQLITE_IOERR"), e.getMessage());
+            assertTrue(store.failure().orElseThrow().startsWith("the last write to the state database failed: "),
+                    store.failure().toString());
+            assertTrue(store.get("b").isEmpty());
+            assertEquals(revision, store.revision());
+            assertThrows(BackendFailure.class, () -> store.put("d", bytes("4")), "still refused while the flag is on");
+        } finally {
+            for (Path f : files) {
+                chattr("-i", f);
             }
         }
-        assertEquals(revision + 1, store.put("volumes/v2", bytes("{}")), "an outside reader does not block writes");
+        assertEquals(revision + 1, store.txn(List.of(), List.of(
+                new StateStore.Op.Put("e", bytes("5"), StateStore.NO_LEASE),
+                new StateStore.Op.Put("f", bytes("6"), StateStore.NO_LEASE))).revision());
+        assertEquals(Optional.empty(), store.failure(), "a write that succeeds clears the report");
+        store = reopen();
+        assertEquals(List.of("a", "e", "f"), store.list("").stream().map(KeyValue::key).toList());
+        assertEquals(revision + 1, store.revision());
+    }
+
+    @Test
+    void theFileCheckCostsLittleNextToTheWriteItGuards() {
+        for (int i = 0; i < 50; i++) {
+            store.put("warm/" + i, bytes("v"));
+        }
+        int n = 200;
+        long t0 = System.nanoTime();
+        for (int i = 0; i < n; i++) {
+            store.put("bench/" + i, bytes("v"));
+        }
+        long perWrite = (System.nanoTime() - t0) / n;
+        long t1 = System.nanoTime();
+        for (int i = 0; i < n; i++) {
+            assertEquals(Optional.empty(), store.failure());
+        }
+        long perCheck = (System.nanoTime() - t1) / n;
+        System.out.printf("state store: %d us per fsynced write, %d us per file check%n", perWrite / 1000, perCheck / 1000);
+        assertTrue(perCheck * 10 < perWrite, "check " + perCheck + " ns vs write " + perWrite + " ns");
     }
 
     @Test
@@ -303,6 +467,28 @@ class SqliteStateStoreTest extends StateStoreContract {
     }
 
     // ---- helpers ---------------------------------------------------------------------------
+
+    private static void requireRoot() throws IOException {
+        boolean root = ((Number) Files.getAttribute(Path.of("/proc/self"), "unix:uid")).intValue() == 0;
+        if (Boolean.getBoolean("berth.requireRoot")) {
+            assertTrue(root, "this test needs root (chattr); CI runs as root");
+        }
+        org.junit.jupiter.api.Assumptions.assumeTrue(root, "needs root (chattr +i)");
+    }
+
+    private static void chattr(String flag, Path file) throws Exception {
+        Process p = new ProcessBuilder("chattr", flag, file.toString()).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertEquals(0, p.waitFor(), "chattr " + flag + " " + file + ": " + out);
+    }
+
+    private static void deleteTree(Path root) throws IOException {
+        try (var paths = Files.walk(root)) {
+            for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
+                Files.delete(p);
+            }
+        }
+    }
 
     private static String mode(Path p) throws IOException {
         return PosixFilePermissions.toString(Files.getPosixFilePermissions(p));
