@@ -61,15 +61,12 @@ public final class ControllerService implements VolumeAdmin, ControlPlane {
         this.directory = new NodeDirectory(store, codec, clock, leaseTtl);
         this.views = new VolumeViews(store, codec, services);
         this.capacity = new CapacityCheck(services, catalog::ofService);
-        int moved = nodes.namespaceLegacyDockerRefs();
-        if (moved > 0) {
-            LOG.info("moved " + moved + " Docker mount reference(s) of an older Berth to the docker: namespace");
-        }
         this.inventory = new BackendInventory(store, catalog, services, defaults, clock);
     }
 
     /**
-     * At start, before any node registers: reports backend volumes (loop images) that no record
+     * At start, before any node registers (then, once, moves Docker mount references of an older
+     * Berth into their namespace): reports backend volumes (loop images) that no record
      * owns, refuses to start (with {@link dev.berth.core.error.Unavailable}) on a never-written
      * store when there are any, or, with {@code adopt}, rebuilds their records. Returns what it found
      * and did, one line each.
@@ -77,7 +74,14 @@ public final class ControllerService implements VolumeAdmin, ControlPlane {
      * @param stateLocation where the state lives, for the messages (e.g. the state directory)
      */
     public List<String> checkBackends(boolean adopt, String stateLocation) {
-        return inventory.check(adopt, stateLocation);
+        List<String> report = inventory.check(adopt, stateLocation);
+        // Only after the inventory: this may write a marker, and the inventory must still see a
+        // never-written store as the sign of lost state.
+        int moved = nodes.namespaceLegacyDockerRefs();
+        if (moved > 0) {
+            LOG.info("moved " + moved + " Docker mount reference(s) of an older Berth to the docker: namespace");
+        }
+        return report;
     }
 
     // ---- VolumeAdmin ---------------------------------------------------------------------
