@@ -1,5 +1,7 @@
 package dev.berth.app.cli;
 
+import dev.berth.app.config.Keys;
+import dev.berth.app.daemon.Wiring;
 import dev.berth.protocols.http.Json;
 import dev.berth.protocols.rest.security.TokenIssuer;
 import java.io.PrintWriter;
@@ -17,6 +19,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.TypeConversionException;
@@ -35,8 +38,11 @@ public final class TokenCommand {
                 description = "Who the token is for (the `sub` claim; allow/deny lists match it)")
         String subject;
         @Option(names = "--ttl", defaultValue = "24h", converter = TtlConverter.class, paramLabel = "DURATION",
-                description = "Lifetime, e.g. 30m, 24h, 7d (default: ${DEFAULT-VALUE})")
+                description = "Lifetime, e.g. 30m, 24h, 7d (default: ${DEFAULT-VALUE}; at most auth.maxTokenTtl, default 30d)")
         Duration ttl;
+        @Option(names = "--config", paramLabel = "FILE",
+                description = "Config file whose auth.maxTokenTtl caps --ttl (default: /etc/berth/config.yml if present)")
+        Path config;
         @Option(names = "--key", required = true, paramLabel = "FILE",
                 description = "The controller's HS256 key file (it must exist; the controller creates it)")
         Path key;
@@ -47,6 +53,14 @@ public final class TokenCommand {
 
         @Override
         public Integer call() {
+            // The controller refuses tokens that live longer than its auth.maxTokenTtl: never make one.
+            Duration max = Wiring.configLoader().load(config, System.getenv(), Map.of()).duration(Keys.AUTH_MAX_TOKEN_TTL);
+            if (ttl.compareTo(max) > 0) {
+                throw new ParameterException(spec.commandLine(), "--ttl " + Durations.human(ttl)
+                        + " is longer than the maximum token lifetime of " + Durations.human(max)
+                        + " (auth.maxTokenTtl), and the controller refuses such tokens: use a shorter --ttl, "
+                        + "or raise auth.maxTokenTtl in the controller's configuration first");
+            }
             String token = TokenIssuer.issueHs256(key, subject, ttl, new LinkedHashMap<>(claims));
             // Only the token on stdout, so that TOKEN=$(berth token new ...) works.
             spec.commandLine().getOut().println(token);
