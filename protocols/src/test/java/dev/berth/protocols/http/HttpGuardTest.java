@@ -153,7 +153,7 @@ class HttpGuardTest {
 
     @Test
     void aSlowButValidClientAndSlowWorkAreServed() throws Exception {
-        Duration header = Duration.ofMillis(1500);
+        Duration header = Duration.ofSeconds(3);
         Path socket = docker(new HttpLimits(header, Duration.ofMillis(300), 1024));
         try (RawUnix c = RawUnix.connect(socket)) {
             for (char ch : ACTIVATE.toCharArray()) { // ~60 bytes over ~600 ms: slow, within the limit
