@@ -104,15 +104,15 @@ public final class Daemon implements AutoCloseable {
                 closeables.add(tcp.start(vertx, new RestApi(volumes, controller, info, blocking, tasks, tcp.access()), limits));
                 notes.addAll(tcp.notes());
             }
-            // The local socket comes last: once it answers, everything else is up.
-            RestApi local = new RestApi(volumes, controller, info, blocking, tasks, Access.OPEN);
-            closeables.add(UnixSocketServer.start(vertx, config.path(Keys.SOCKET),
-                    PosixFilePermissions.fromString("rw-------"), null, local.router(vertx, null), 1,
-                    new HttpGuard(config.get(Keys.SOCKET), limits, RestErrors::send)));
             if (isNode && config.bool(Keys.DOCKER_ENABLED)) {
                 closeables.add(new DockerPluginApi(volumes, nodeId, blocking)
                         .serve(vertx, config.path(Keys.DOCKER_SOCKET), config.get(Keys.DOCKER_GROUP), limits));
             }
+            // The local socket comes last: once it answers, everything else is up (the Docker socket too).
+            RestApi local = new RestApi(volumes, controller, info, blocking, tasks, Access.OPEN);
+            closeables.add(UnixSocketServer.start(vertx, config.path(Keys.SOCKET),
+                    PosixFilePermissions.fromString("rw-------"), null, local.router(vertx, null), 1,
+                    new HttpGuard(config.get(Keys.SOCKET), limits, RestErrors::send)));
         } catch (RuntimeException e) {
             close();
             throw e;
