@@ -207,7 +207,8 @@ public final class ConfigLoader {
         Config.parseDuration(Keys.API_TASK_WAIT.name(), c.get(Keys.API_TASK_WAIT));
         for (Key k : List.of(Keys.AUTH_MAX_TOKEN_TTL, Keys.HTTP_HEADER_TIMEOUT, Keys.HTTP_IDLE_TIMEOUT)) {
             if (c.duration(k).isZero()) {
-                throw new InvalidArgument(k.name() + " = '" + c.get(k) + "' must be longer than 0", "use e.g. " + k.defaultValue());
+                throw new InvalidArgument(k.name() + " = '" + c.get(k) + "' must be longer than 0",
+                        "use e.g. " + k.defaultValue());
             }
         }
         c.count(Keys.HTTP_MAX_CONNECTIONS);

@@ -200,7 +200,8 @@ public final class DockerPluginApi {
 
     /** An {@link ErrorReply}: {@code {"Err": "<message> (<hint>)"}} with {@code status}. */
     static void sendErr(HttpServerResponse response, int status, BerthException e) {
-        response.setStatusCode(status).putHeader("Content-Type", CONTENT_TYPE).end(Buffer.buffer(json(Map.of("Err", e.fullMessage()))));
+        response.setStatusCode(status).putHeader("Content-Type", CONTENT_TYPE)
+                .end(Buffer.buffer(json(Map.of("Err", e.fullMessage()))));
     }
 
     private static String body(RoutingContext ctx) {

@@ -49,7 +49,10 @@ public final class RestErrors {
         return Map.of("error", error);
     }
 
-    /** Ends {@code response} with {@code status} and the REST error body of {@code e} (an {@link dev.berth.protocols.http.ErrorReply}). */
+    /**
+     * Ends {@code response} with {@code status} and the REST error body of {@code e}: the REST API's
+     * {@link dev.berth.protocols.http.ErrorReply}.
+     */
     public static void send(HttpServerResponse response, int status, BerthException e) {
         if (status == 401) {
             response.putHeader("WWW-Authenticate", "Bearer");
