@@ -1,5 +1,6 @@
 package dev.berth.app.cli;
 
+import dev.berth.app.Logs;
 import dev.berth.app.Version;
 import dev.berth.app.config.Config;
 import dev.berth.app.config.FolderRules;
@@ -90,8 +91,9 @@ public final class ServeCommand implements Callable<Integer> {
         out.println("Berth " + Version.get() + " (" + daemon.role() + ") serving on " + cfg.get(Keys.SOCKET)
                 + (daemon.role().equals("agent") ? " for controller " + cfg.get(Keys.CONTROLLER)
                 : " (state " + cfg.get(Keys.STATE_DIR) + ")") + ", node " + Wiring.nodeId(cfg));
-        daemon.notes().forEach(out::println);
-        daemon.reconcileReport().forEach(line -> out.println("reconcile: " + line));
+        daemon.notes().forEach(line -> out.println(Logs.escape(line)));
+        // Report lines quote names found on the host (mount table, pool files): one line each, escaped.
+        daemon.reconcileReport().forEach(line -> out.println("reconcile: " + Logs.escape(line)));
         out.flush();
         stopped.await();
         return ExitCodes.OK;

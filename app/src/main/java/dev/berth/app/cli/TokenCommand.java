@@ -1,5 +1,7 @@
 package dev.berth.app.cli;
 
+import dev.berth.app.config.Keys;
+import dev.berth.app.daemon.Wiring;
 import dev.berth.protocols.http.Json;
 import dev.berth.protocols.rest.security.TokenIssuer;
 import java.io.PrintWriter;
@@ -41,8 +43,11 @@ public final class TokenCommand {
                 description = "Make a node token for an agent: it may use the /v1/control routes for node ID only")
         String node;
         @Option(names = "--ttl", defaultValue = "24h", converter = TtlConverter.class, paramLabel = "DURATION",
-                description = "Lifetime, e.g. 30m, 24h, 7d (default: ${DEFAULT-VALUE})")
+                description = "Lifetime, e.g. 30m, 24h, 7d (default: ${DEFAULT-VALUE}; at most auth.maxTokenTtl, default 30d)")
         Duration ttl;
+        @Option(names = "--config", paramLabel = "FILE",
+                description = "Config file whose auth.maxTokenTtl caps --ttl (default: /etc/berth/config.yml if present)")
+        Path config;
         @Option(names = "--key", required = true, paramLabel = "FILE",
                 description = "The controller's HS256 key file (it must exist; the controller creates it)")
         Path key;
@@ -56,6 +61,14 @@ public final class TokenCommand {
             if (subject == null && node == null) {
                 throw new ParameterException(spec.commandLine(), "a token needs --subject NAME (users and admins) "
                         + "or --node ID (agents: a node token)");
+            }
+            // The controller refuses tokens that live longer than its auth.maxTokenTtl: never make one.
+            Duration max = Wiring.configLoader().load(config, System.getenv(), Map.of()).duration(Keys.AUTH_MAX_TOKEN_TTL);
+            if (ttl.compareTo(max) > 0) {
+                throw new ParameterException(spec.commandLine(), "--ttl " + Durations.human(ttl)
+                        + " is longer than the maximum token lifetime of " + Durations.human(max)
+                        + " (auth.maxTokenTtl), and the controller refuses such tokens: use a shorter --ttl, "
+                        + "or raise auth.maxTokenTtl in the controller's configuration first");
             }
             String token = TokenIssuer.issueHs256(key, subject, node, ttl, new LinkedHashMap<>(claims));
             // Only the token on stdout, so that TOKEN=$(berth token new ...) works.

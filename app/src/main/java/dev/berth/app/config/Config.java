@@ -12,7 +12,7 @@ import java.util.regex.Pattern;
 
 /** The effective configuration: every key with its value and source, plus the services. */
 public record Config(Map<String, Setting> settings, List<ServiceConfig> services, Path file) {
-    private static final Pattern DURATION = Pattern.compile("(\\d{1,9})(ms|s|m|h)");
+    private static final Pattern DURATION = Pattern.compile("(\\d{1,9})(ms|s|m|h|d)");
 
     public Config {
         settings = Map.copyOf(settings);
@@ -41,6 +41,21 @@ public record Config(Map<String, Setting> settings, List<ServiceConfig> services
 
     public Duration duration(Key key) {
         return parseDuration(key.name(), get(key));
+    }
+
+    /** A whole number from 1 to 1,000,000 (a limit or a count). */
+    public int count(Key key) {
+        String v = get(key).strip();
+        try {
+            int n = Integer.parseInt(v);
+            if (n >= 1 && n <= 1_000_000) {
+                return n;
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw new InvalidArgument(key.name() + " = '" + get(key) + "' is not a whole number from 1 to 1000000",
+                "use e.g. " + key.defaultValue());
     }
 
     /** Comma-separated values, trimmed, empties dropped. */
@@ -104,14 +119,15 @@ public record Config(Map<String, Setting> settings, List<ServiceConfig> services
     static Duration parseDuration(String key, String text) {
         Matcher m = DURATION.matcher(text.strip());
         if (!m.matches()) {
-            throw new InvalidArgument(key + " = '" + text + "' is not a duration", "write it like 500ms, 5s or 1m");
+            throw new InvalidArgument(key + " = '" + text + "' is not a duration", "write it like 500ms, 5s, 1m, 24h or 30d");
         }
         long n = Long.parseLong(m.group(1));
         return switch (m.group(2)) {
             case "ms" -> Duration.ofMillis(n);
             case "s" -> Duration.ofSeconds(n);
             case "m" -> Duration.ofMinutes(n);
-            default -> Duration.ofHours(n);
+            case "h" -> Duration.ofHours(n);
+            default -> Duration.ofDays(n);
         };
     }
 }

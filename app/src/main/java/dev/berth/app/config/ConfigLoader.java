@@ -1,6 +1,7 @@
 package dev.berth.app.config;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
@@ -10,6 +11,7 @@ import dev.berth.core.model.FsType;
 import dev.berth.core.model.Names;
 import dev.berth.core.model.Size;
 import dev.berth.protocols.rest.security.BearerToken;
+import dev.berth.protocols.http.Json;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -32,7 +34,9 @@ import java.util.TreeSet;
 public final class ConfigLoader {
     public static final Path DEFAULT_FILE = Path.of("/etc/berth/config.yml");
     static final int MAX_SOCKET_PATH = 107;
-    private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
+    // A key given twice is an error, not "the last one wins": the operator meant one of them.
+    private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory())
+            .enable(DeserializationFeature.FAIL_ON_READING_DUP_TREE_KEY);
     private final Map<String, Set<String>> driverOptions;
     private final Map<String, Set<String>> requiredOptions;
 
@@ -100,6 +104,11 @@ public final class ConfigLoader {
         try {
             root = YAML.readTree(new String(BoundedFiles.read(file, "config file", BoundedFiles.CONFIG_LIMIT), StandardCharsets.UTF_8));
         } catch (JsonProcessingException e) {
+            String line = e.getLocation() == null ? "" : " (line " + e.getLocation().getLineNr() + ")";
+            Json.duplicate(e).ifPresent(key -> {
+                throw new InvalidArgument("config file " + file + " has the key '" + key + "' twice in one mapping" + line,
+                        "keep one of them: Berth does not guess which one you meant");
+            });
             throw new InvalidArgument("config file " + file + " is not valid YAML: " + e.getOriginalMessage()
                     + (e.getLocation() == null ? "" : " (line " + e.getLocation().getLineNr() + ")"),
                     "fix the YAML syntax");
@@ -134,6 +143,11 @@ public final class ConfigLoader {
         requireKnown(prefix, keys, "config file " + file);
         if (!node.isValueNode()) {
             throw new InvalidArgument("config key " + prefix + " in " + file + " must be a single value", "");
+        }
+        if (out.containsKey(prefix)) {
+            // e.g. "api.listen: …" and "api: {listen: …}" in the same file
+            throw new InvalidArgument("config file " + file + " sets " + prefix + " twice (once nested, once as a dotted key)",
+                    "keep one of them: Berth does not guess which one you meant");
         }
         out.put(prefix, node.asText());
     }
@@ -205,6 +219,13 @@ public final class ConfigLoader {
             Config.hostPort(Keys.API_LISTEN.name(), c.get(Keys.API_LISTEN));
         }
         Config.parseDuration(Keys.API_TASK_WAIT.name(), c.get(Keys.API_TASK_WAIT));
+        for (Key k : List.of(Keys.AUTH_MAX_TOKEN_TTL, Keys.HTTP_HEADER_TIMEOUT, Keys.HTTP_IDLE_TIMEOUT)) {
+            if (c.duration(k).isZero()) {
+                throw new InvalidArgument(k.name() + " = '" + c.get(k) + "' must be longer than 0",
+                        "use e.g. " + k.defaultValue());
+            }
+        }
+        c.count(Keys.HTTP_MAX_CONNECTIONS);
         if (c.get(Keys.ROLE).equals("agent")) {
             String url = c.get(Keys.CONTROLLER);
             if (url.isEmpty()) {

@@ -27,6 +27,14 @@ public final class Keys {
     public static final Key AUTH_PUBLIC_KEY = new Key("auth.publicKey", "", "PEM public key for RS256/ES256 tokens instead");
     public static final Key AUTH_ALLOW = new Key("auth.allow", "", "subjects allowed (comma-separated, * globs); empty: all");
     public static final Key AUTH_DENY = new Key("auth.deny", "", "subjects denied (comma-separated, * globs)");
+    public static final Key AUTH_MAX_TOKEN_TTL = new Key("auth.maxTokenTtl", "30d",
+            "longest token lifetime (exp - iat) the TCP API accepts and `berth token new` makes");
+    public static final Key HTTP_HEADER_TIMEOUT = new Key("http.headerTimeout", "20s",
+            "every listener: time a connection has for a request's line and headers, and again for its body");
+    public static final Key HTTP_IDLE_TIMEOUT = new Key("http.idleTimeout", "2m",
+            "every listener: an idle connection is closed after this (clients reconnect)");
+    public static final Key HTTP_MAX_CONNECTIONS = new Key("http.maxConnections", "1024",
+            "every listener: connections open at once; more are closed at once");
     public static final Key CONTROLLER = new Key("controller.url", "", "the controller an agent uses (https://HOST:7979)");
     public static final Key CONTROLLER_TOKEN = new Key("controller.token", "",
             "token an agent sends to the controller (prefer controller.tokenFile)");
@@ -42,8 +50,8 @@ public final class Keys {
 
     public static final List<Key> ALL = List.of(ROLE, NODE, STATE_DIR, SOCKET, MOUNT_ROOT, LEASE_TTL, DEFAULT_SIZE,
             DEFAULT_FS, DEFAULT_SERVICE, API_LISTEN, API_TLS, API_CERT, API_KEY, API_TASK_WAIT, AUTH_ENABLED, AUTH_KEY,
-            AUTH_PUBLIC_KEY, AUTH_ALLOW, AUTH_DENY, CONTROLLER, CONTROLLER_TOKEN, CONTROLLER_TOKEN_FILE,
-            CONTROLLER_CA, CONTROLLER_FINGERPRINT,
+            AUTH_PUBLIC_KEY, AUTH_ALLOW, AUTH_DENY, AUTH_MAX_TOKEN_TTL, HTTP_HEADER_TIMEOUT, HTTP_IDLE_TIMEOUT,
+            HTTP_MAX_CONNECTIONS, CONTROLLER, CONTROLLER_TOKEN, CONTROLLER_TOKEN_FILE, CONTROLLER_CA, CONTROLLER_FINGERPRINT,
             KNOWN_HOSTS, DOCKER_ENABLED, DOCKER_SOCKET, DOCKER_GROUP);
 
     /** Keys whose values are secrets: `berth env` does not print them. */

@@ -19,10 +19,13 @@ import dev.berth.core.spi.HostOps;
 import dev.berth.core.spi.StateStore;
 import dev.berth.protocols.docker.DockerPluginApi;
 import dev.berth.protocols.http.Blocking;
+import dev.berth.protocols.http.HttpGuard;
+import dev.berth.protocols.http.HttpLimits;
 import dev.berth.protocols.http.UnixSocketServer;
 import dev.berth.protocols.rest.Access;
 import dev.berth.protocols.rest.RemoteController;
 import dev.berth.protocols.rest.RestApi;
+import dev.berth.protocols.rest.RestErrors;
 import dev.berth.protocols.rest.ServerInfo;
 import dev.berth.protocols.rest.Tasks;
 import dev.berth.store.embedded.SqliteStateStore;
@@ -111,22 +114,30 @@ public final class Daemon implements AutoCloseable {
             Tasks tasks = new Tasks(config.duration(Keys.API_TASK_WAIT), Duration.ofMinutes(10), Clock.systemUTC());
             ServerInfo info = new ServerInfo(Version.get(), role, nodeId, "v1");
             TcpApi tcp = isController ? TcpApi.prepare(config) : null;
+            HttpLimits limits = httpLimits(config);
             if (tcp != null) {
-                closeables.add(tcp.start(vertx, new RestApi(volumes, controller, info, blocking, tasks, tcp.access(), health)));
+                closeables.add(tcp.start(vertx, new RestApi(volumes, controller, info, blocking, tasks, tcp.access(), health), limits));
                 notes.addAll(tcp.notes());
             }
-            // The local socket comes last: once it answers, everything else is up.
-            RestApi local = new RestApi(volumes, controller, info, blocking, tasks, Access.OPEN, health);
-            closeables.add(UnixSocketServer.start(vertx, config.path(Keys.SOCKET),
-                    PosixFilePermissions.fromString("rw-------"), null, local.router(vertx, null)));
             if (isNode && config.bool(Keys.DOCKER_ENABLED)) {
                 closeables.add(new DockerPluginApi(volumes, nodeId, blocking)
-                        .serve(vertx, config.path(Keys.DOCKER_SOCKET), config.get(Keys.DOCKER_GROUP)));
+                        .serve(vertx, config.path(Keys.DOCKER_SOCKET), config.get(Keys.DOCKER_GROUP), limits));
             }
+            // The local socket comes last: once it answers, everything else is up (the Docker socket too).
+            RestApi local = new RestApi(volumes, controller, info, blocking, tasks, Access.OPEN, health);
+            closeables.add(UnixSocketServer.start(vertx, config.path(Keys.SOCKET),
+                    PosixFilePermissions.fromString("rw-------"), null, local.router(vertx, null), 1,
+                    new HttpGuard(config.get(Keys.SOCKET), limits, RestErrors::send)));
         } catch (RuntimeException e) {
             close();
             throw e;
         }
+    }
+
+    /** The limits of every listener (http.*: header and idle timeouts, connection cap). */
+    static HttpLimits httpLimits(Config config) {
+        return new HttpLimits(config.duration(Keys.HTTP_HEADER_TIMEOUT), config.duration(Keys.HTTP_IDLE_TIMEOUT),
+                config.count(Keys.HTTP_MAX_CONNECTIONS));
     }
 
     public static Daemon start(Config config, Checkpoints checkpoints) {

@@ -4,8 +4,11 @@ import dev.berth.app.config.Config;
 import dev.berth.app.config.Keys;
 import dev.berth.app.config.ServiceConfig;
 import dev.berth.protocols.http.Futures;
+import dev.berth.protocols.http.HttpGuard;
+import dev.berth.protocols.http.HttpLimits;
 import dev.berth.protocols.rest.Access;
 import dev.berth.protocols.rest.RestApi;
+import dev.berth.protocols.rest.RestErrors;
 import dev.berth.protocols.rest.security.AuthConfig;
 import dev.berth.protocols.rest.security.AuthHandler;
 import dev.berth.protocols.rest.security.SubjectRules;
@@ -18,6 +21,7 @@ import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.logging.Logger;
@@ -37,7 +41,7 @@ final class TcpApi {
     private TcpApi(Config config, InetSocketAddress listen) {
         this.config = config;
         this.listen = listen;
-        this.verifier = new TokenVerifier(authConfig());
+        this.verifier = new TokenVerifier(authConfig(), Clock.systemUTC(), config.duration(Keys.AUTH_MAX_TOKEN_TTL));
     }
 
     /** The TCP API of this role, or null when it is off (all-in-one without api.listen, agents). */
@@ -84,10 +88,11 @@ final class TcpApi {
         return new TokenAccess(verifier);
     }
 
-    /** Listens; returns what to close on stop. Notes tell the address, fingerprint and key. */
-    AutoCloseable start(Vertx vertx, RestApi api) {
-        HttpServerOptions options = new HttpServerOptions().setHost(listen.getHostString()).setPort(listen.getPort())
-                .setMaxInitialLineLength(RestApi.MAX_LINE);
+    /** Listens with {@code limits}; returns what to close on stop. Notes tell the address, fingerprint and key. */
+    AutoCloseable start(Vertx vertx, RestApi api, HttpLimits limits) {
+        HttpGuard guard = new HttpGuard(listen.getHostString() + ":" + listen.getPort(), limits, RestErrors::send);
+        HttpServerOptions options = guard.options(new HttpServerOptions().setHost(listen.getHostString())
+                .setPort(listen.getPort()).setMaxInitialLineLength(RestApi.MAX_LINE));
         String scheme = "https";
         if (config.bool(Keys.API_TLS)) {
             TlsMaterial tls = config.get(Keys.API_CERT).isEmpty()
@@ -100,8 +105,8 @@ final class TcpApi {
             scheme = "http";
             warn("TLS is OFF on the TCP API (api.tls=false): tokens and data cross the network unencrypted");
         }
-        HttpServer server = vertx.createHttpServer(options)
-                .requestHandler(api.router(vertx, verifier.enabled() ? new AuthHandler(verifier) : null));
+        HttpServer server = guard.attach(vertx, vertx.createHttpServer(options),
+                api.router(vertx, verifier.enabled() ? new AuthHandler(verifier) : null));
         HttpServer bound = Futures.get(server.listen());
         notes.addFirst("REST API on " + scheme + "://" + listen.getHostString() + ":" + bound.actualPort());
         return () -> Futures.get(bound.close());

@@ -9,11 +9,17 @@ import dev.berth.core.service.VolumeRef;
 import dev.berth.core.service.VolumeView;
 import dev.berth.core.service.Volumes;
 import dev.berth.protocols.http.Blocking;
+import dev.berth.protocols.http.ErrorReply;
+import dev.berth.protocols.http.HttpGuard;
+import dev.berth.protocols.http.HttpLimits;
 import dev.berth.protocols.http.Json;
+import dev.berth.protocols.http.RouteErrors;
 import dev.berth.protocols.http.UnixSocketServer;
 import dev.berth.protocols.rest.RestErrors;
+import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpServerResponse;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
@@ -66,11 +72,17 @@ public final class DockerPluginApi {
         this.blocking = blocking;
     }
 
-    /** Serves the protocol on {@code socket} (mode 0660, group {@code group} when it exists). */
+    /** Serves the protocol on {@code socket} (mode 0660, group {@code group} when it exists), default limits. */
     public UnixSocketServer serve(Vertx vertx, Path socket, String group) {
+        return serve(vertx, socket, group, HttpLimits.DEFAULT);
+    }
+
+    /** As above, with the listener's connection limits. */
+    public UnixSocketServer serve(Vertx vertx, Path socket, String group, HttpLimits limits) {
         // One server per core on the socket: HTTP handling spreads over event loops like the work does.
         UnixSocketServer server = UnixSocketServer.start(vertx, socket, PosixFilePermissions.fromString("rw-rw----"),
-                group == null || group.isBlank() ? null : group, router(vertx), Runtime.getRuntime().availableProcessors());
+                group == null || group.isBlank() ? null : group, router(vertx), Runtime.getRuntime().availableProcessors(),
+                new HttpGuard(socket.toString(), limits, DockerPluginApi::sendErr));
         // dockerd gives up looking for a plugin after ~30 s; the log says how close we are to that.
         LOG.info("Docker volume plugin ready on " + socket + " ("
                 + ManagementFactory.getRuntimeMXBean().getUptime() + " ms after the JVM started)");
@@ -134,7 +146,7 @@ public final class DockerPluginApi {
             return ListReply.write(volumes.list(null), node);
         }));
         // Anything else: a known call with another method, or no such call. Both answer JSON.
-        r.route().last().handler(ctx -> {
+        Handler<RoutingContext> noCall = ctx -> {
             if (PATHS.contains(ctx.request().path())) {
                 fail(ctx, "route", 405, new InvalidArgument("method " + ctx.request().method() + " is not allowed on "
                         + ctx.request().path(), "plugin calls are POST requests"));
@@ -142,7 +154,11 @@ public final class DockerPluginApi {
                 fail(ctx, "route", 404, new NotFound("no plugin call " + ctx.request().method() + " "
                         + ctx.request().path(), "Berth serves POST " + CALLS));
             }
-        });
+        };
+        r.route().last().handler(noCall);
+        // What Vert.x Web refuses before any route (OPTIONS *, a bad %-escape…) answers {"Err"} too.
+        RouteErrors.install(r, DockerPluginApi::sendErr, "Berth serves POST " + CALLS);
+        r.errorHandler(404, noCall);
         r.errorHandler(413, ctx -> fail(ctx, "route", 413, new InvalidArgument("the request body is larger than "
                 + MAX_BODY + " bytes", "send a smaller body")));
         return r;
@@ -182,6 +198,12 @@ public final class DockerPluginApi {
         Level level = e instanceof NotFound && what.equals("Get") ? Level.FINE : Level.INFO;
         LOG.log(level, () -> "docker: " + what + " refused: " + e.fullMessage());
         send(ctx, status, json(Map.of("Err", e.fullMessage())));
+    }
+
+    /** An {@link ErrorReply}: {@code {"Err": "<message> (<hint>)"}} with {@code status}. */
+    static void sendErr(HttpServerResponse response, int status, BerthException e) {
+        response.setStatusCode(status).putHeader("Content-Type", CONTENT_TYPE)
+                .end(Buffer.buffer(json(Map.of("Err", e.fullMessage()))));
     }
 
     private static String body(RoutingContext ctx) {

@@ -1,5 +1,6 @@
 package dev.berth.protocols.http;
 
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -10,11 +11,22 @@ import com.fasterxml.jackson.databind.type.LogicalType;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
 import dev.berth.core.error.InvalidArgument;
+import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
-/** The JSON mapper of the wire protocols: strict on input (unknown fields are errors), ISO dates out. */
+/**
+ * The JSON mapper of the wire protocols: strict on input (unknown fields are errors, and so is a
+ * field given twice or a second value after the first: {@code {"name":"a","name":"b"}} must not
+ * quietly mean "b"), ISO dates out.
+ */
 public final class Json {
+    private static final Pattern DUPLICATE = Pattern.compile("Duplicate (?:field|Object property) '([^']*)'.*", Pattern.DOTALL);
     public static final ObjectMapper MAPPER = strictTypes(new ObjectMapper()
             .registerModule(new JavaTimeModule())
+            .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
+            .enable(DeserializationFeature.FAIL_ON_READING_DUP_TREE_KEY)
+            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
             .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
             .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
             .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES));
@@ -56,9 +68,20 @@ public final class Json {
             throw new InvalidArgument("unknown field '" + e.getPropertyName() + "' in the request body",
                     "valid fields: " + e.getKnownPropertyIds() + "; e.g. " + example);
         } catch (JsonProcessingException e) {
+            duplicate(e).ifPresent(field -> {
+                throw new InvalidArgument("field '" + field + "' appears more than once in the request body",
+                        "send each field once; e.g. " + example);
+            });
             throw new InvalidArgument("the request body is not valid JSON for this call: " + e.getOriginalMessage(),
                     "send a JSON object like " + example);
         }
+    }
+
+    /** The field named by a duplicate-key refusal (Jackson's parser or tree reader), if {@code e} is one. */
+    public static Optional<String> duplicate(JsonProcessingException e) {
+        String message = e.getOriginalMessage();
+        Matcher m = DUPLICATE.matcher(message == null ? "" : message);
+        return m.matches() ? Optional.of(m.group(1)) : Optional.empty();
     }
 
     public static String write(Object value) {

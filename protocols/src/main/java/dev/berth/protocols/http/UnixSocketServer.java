@@ -24,7 +24,8 @@ import java.util.Set;
 import java.util.logging.Logger;
 
 /**
- * An HTTP/1.1 server on a unix socket (Vert.x; it accepts dockerd's blank Host header). A stale
+ * An HTTP/1.1 server on a unix socket (Vert.x; it accepts dockerd's blank Host header), guarded by
+ * an {@link HttpGuard} (HTTP/1.x only, timeouts, connection limit). A stale
  * socket file left by a crash is removed first, but a socket another live process answers on is
  * never taken over. The file is removed again on close.
  */
@@ -41,21 +42,15 @@ public final class UnixSocketServer implements AutoCloseable {
     }
 
     /**
-     * @param mode  permissions of the socket file (e.g. rw------- for the API)
-     * @param group group to own the socket, if that group exists (e.g. "docker"); may be null
+     * @param mode      permissions of the socket file (e.g. rw------- for the API)
+     * @param group     group to own the socket, if that group exists (e.g. "docker"); may be null
+     * @param instances servers sharing the socket, each on its own event loop: connections are
+     *                  spread over them, so parsing and writing HTTP is not one queue on a machine
+     *                  with many cores (the request work itself runs on virtual threads anyway)
+     * @param guard     the listener's limits and error shape, shared by all instances
      */
     public static UnixSocketServer start(Vertx vertx, Path path, Set<PosixFilePermission> mode, String group,
-                                         Handler<HttpServerRequest> handler) {
-        return start(vertx, path, mode, group, handler, 1);
-    }
-
-    /**
-     * As above, with {@code instances} servers sharing the socket, each on its own event loop:
-     * connections are spread over them, so parsing and writing HTTP is not one queue on a machine
-     * with many cores (the request work itself runs on virtual threads anyway).
-     */
-    public static UnixSocketServer start(Vertx vertx, Path path, Set<PosixFilePermission> mode, String group,
-                                         Handler<HttpServerRequest> handler, int instances) {
+                                         Handler<HttpServerRequest> handler, int instances, HttpGuard guard) {
         if (!path.isAbsolute()) {
             throw new InvalidArgument("socket path must be absolute: " + path, "configure an absolute path");
         }
@@ -67,9 +62,9 @@ public final class UnixSocketServer implements AutoCloseable {
             String deployment = Futures.get(vertx.deployVerticle(() -> new VerticleBase() {
                 @Override
                 public Future<?> start() {
-                    return vertx.createHttpServer(new HttpServerOptions().setIdleTimeout(0)
-                            .setMaxInitialLineLength(dev.berth.protocols.rest.RestApi.MAX_LINE)).requestHandler(handler)
-                            .listen(address);
+                    HttpServerOptions options = guard.options(new HttpServerOptions()
+                            .setMaxInitialLineLength(dev.berth.protocols.rest.RestApi.MAX_LINE));
+                    return guard.attach(vertx, vertx.createHttpServer(options), handler).listen(address);
                 }
             }, new DeploymentOptions().setInstances(Math.max(1, instances))));
             Files.setPosixFilePermissions(path, mode);

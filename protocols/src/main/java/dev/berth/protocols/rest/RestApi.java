@@ -16,6 +16,7 @@ import dev.berth.core.service.Volumes;
 import dev.berth.core.spi.ControlPlane;
 import dev.berth.protocols.http.Blocking;
 import dev.berth.protocols.http.Json;
+import dev.berth.protocols.http.RouteErrors;
 import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
 import io.vertx.ext.web.Router;
@@ -76,6 +77,7 @@ public final class RestApi {
     public Router router(Vertx vertx, Handler<RoutingContext> guard) {
         Router r = Router.router(vertx);
         r.route().handler(BodyHandler.create(false).setBodyLimit(MAX_BODY));
+        r.route().handler(RouteErrors::checkQuery);
         r.get("/v1/version").handler(ctx -> reply(ctx, 200, info));
         r.get("/v1/health").handler(this::health);
         if (guard != null) {
@@ -90,8 +92,12 @@ public final class RestApi {
         if (control != null) {
             controlRoutes(r);
         }
-        r.route().last().handler(ctx -> error(ctx, new NotFound(
-                "no route " + ctx.request().method() + " " + ctx.request().path(), "see docs/api.md for the routes")));
+        Handler<RoutingContext> noRoute = ctx -> error(ctx, new NotFound(
+                "no route " + ctx.request().method() + " " + ctx.request().path(), "see docs/api.md for the routes"));
+        r.route().last().handler(noRoute);
+        // Every status Vert.x Web answers itself (OPTIONS *, a bad %-escape…) in the REST error shape.
+        RouteErrors.install(r, RestErrors::send, "see docs/api.md for the routes");
+        r.errorHandler(404, noRoute);
         r.errorHandler(413, ctx -> error(ctx, new InvalidArgument("the request body is larger than "
                 + MAX_BODY + " bytes", "send a smaller body")));
         r.errorHandler(405, ctx -> error(ctx, new InvalidArgument("method " + ctx.request().method()

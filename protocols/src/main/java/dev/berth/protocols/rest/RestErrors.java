@@ -11,6 +11,8 @@ import dev.berth.core.error.NotFound;
 import dev.berth.core.error.OutOfCapacity;
 import dev.berth.core.error.Unauthenticated;
 import dev.berth.core.error.Unavailable;
+import dev.berth.protocols.http.Json;
+import io.vertx.core.http.HttpServerResponse;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -47,6 +49,17 @@ public final class RestErrors {
             }
         }
         return Map.of("error", error);
+    }
+
+    /**
+     * Ends {@code response} with {@code status} and the REST error body of {@code e}: the REST API's
+     * {@link dev.berth.protocols.http.ErrorReply}.
+     */
+    public static void send(HttpServerResponse response, int status, BerthException e) {
+        if (status == 401) {
+            response.putHeader("WWW-Authenticate", "Bearer");
+        }
+        response.setStatusCode(status).putHeader("Content-Type", "application/json").end(Json.write(body(e)));
     }
 
     /** Rebuilds the core error a server sent, so that clients handle remote and local errors alike. */

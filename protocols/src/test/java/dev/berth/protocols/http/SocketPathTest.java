@@ -34,7 +34,8 @@ class SocketPathTest {
 
     private BerthException refused(Path socket) {
         return assertThrows(BerthException.class, () -> UnixSocketServer.start(vertx, socket,
-                PosixFilePermissions.fromString("rw-------"), null, req -> req.response().end("{}"), 1));
+                PosixFilePermissions.fromString("rw-------"), null, req -> req.response().end("{}"), 1,
+                new HttpGuard(socket.toString(), HttpLimits.DEFAULT, (resp, status, e) -> resp.setStatusCode(status).end())));
     }
 
     @Test
@@ -63,7 +64,8 @@ class SocketPathTest {
             ch.bind(UnixDomainSocketAddress.of(socket));
         }
         UnixSocketServer server = UnixSocketServer.start(vertx, socket, PosixFilePermissions.fromString("rw-------"), null,
-                req -> req.response().end("{}"), 1);
+                req -> req.response().end("{}"), 1,
+                new HttpGuard(socket.toString(), HttpLimits.DEFAULT, (resp, status, e) -> resp.setStatusCode(status).end()));
         try (PluginClient c = PluginClient.connect(socket)) {
             assertEquals(200, c.call("/x", "{}").status());
         }

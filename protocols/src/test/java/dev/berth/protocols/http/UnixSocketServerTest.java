@@ -36,7 +36,7 @@ class UnixSocketServerTest {
                 req -> {
                     loops.add(Thread.currentThread().getName());
                     req.response().end("{}");
-                }, 2);
+                }, 2, new HttpGuard(socket.toString(), HttpLimits.DEFAULT, (resp, status, e) -> resp.setStatusCode(status).end()));
         List<PluginClient> clients = new ArrayList<>();
         for (int i = 0; i < 4; i++) {
             PluginClient c = PluginClient.connect(socket);

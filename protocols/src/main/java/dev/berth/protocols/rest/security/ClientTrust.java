@@ -185,9 +185,9 @@ public sealed interface ClientTrust permits ClientTrust.CaFile, ClientTrust.Pinn
                     + ": no TLS, the token and all data cross the network unencrypted");
             return o.setSsl(false);
         }
-        return o.setSsl(true)
+        return TlsPolicy.client(o.setSsl(true)
                 .setVerifyHost(verifiesHostname())
-                .setTrustOptions(TrustManagers.options(trustManager(hostPort(server))));
+                .setTrustOptions(TrustManagers.options(trustManager(hostPort(server)))));
     }
 
     /** {@code host:port} as known_hosts and messages write it: lower case, IPv6 in brackets, default port filled in. */

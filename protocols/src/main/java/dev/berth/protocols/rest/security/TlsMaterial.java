@@ -168,13 +168,13 @@ public final class TlsMaterial {
         return generated;
     }
 
-    /** A copy of {@code base} that serves TLS with this key and certificate. */
+    /** A copy of {@code base} that serves TLS with this key and certificate, as {@link TlsPolicy} allows. */
     public HttpServerOptions serverOptions(HttpServerOptions base) {
-        return new HttpServerOptions(base)
+        return TlsPolicy.server(new HttpServerOptions(base)
                 .setSsl(true)
                 .setKeyCertOptions(new PemKeyCertOptions()
                         .setCertValue(Buffer.buffer(certChainPem))
-                        .setKeyValue(Buffer.buffer(keyPem)));
+                        .setKeyValue(Buffer.buffer(keyPem))));
     }
 
     @Override

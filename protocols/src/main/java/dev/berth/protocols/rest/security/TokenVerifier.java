@@ -33,10 +33,13 @@ import java.util.Date;
  * one algorithm — HS256 for a key file, RS256 or ES256 for a public key — and refuses every other
  * {@code alg} before looking at the signature, so "none" and algorithm confusion (an RS256 public
  * key used as an HMAC secret) cannot get through. {@code sub}, {@code exp} and {@code iat} are
- * required; dates get {@link #CLOCK_SKEW} of slack.
+ * required; dates get {@link #CLOCK_SKEW} of slack. A token may live ({@code exp - iat}) at most the
+ * configured maximum lifetime: a stolen token that never expires is a key that cannot be revoked.
  */
 public final class TokenVerifier {
     public static final Duration CLOCK_SKEW = Duration.ofSeconds(30);
+    /** The maximum lifetime when none is configured (auth.maxTokenTtl). */
+    public static final Duration DEFAULT_MAX_LIFETIME = Duration.ofDays(30);
     static final String NEW_TOKEN = "get a new token with `berth token new --subject NAME` on the controller "
             + "and send it as `Authorization: Bearer TOKEN`";
     static final String NEW_NODE_TOKEN = "make the agent a node token on the controller: "
@@ -46,13 +49,26 @@ public final class TokenVerifier {
     private final Clock clock;
     private final JWSAlgorithm algorithm;
     private final JWSVerifier verifier;
+    private final Duration maxLifetime;
 
     public TokenVerifier(AuthConfig config) {
         this(config, Clock.systemUTC());
     }
 
-    /** Loads the key now, so that a bad key file stops the server at start, not at the first request. */
     public TokenVerifier(AuthConfig config, Clock clock) {
+        this(config, clock, DEFAULT_MAX_LIFETIME);
+    }
+
+    /**
+     * Loads the key now, so that a bad key file stops the server at start, not at the first request.
+     *
+     * @param maxLifetime the longest {@code exp - iat} accepted (plus {@link #CLOCK_SKEW})
+     */
+    public TokenVerifier(AuthConfig config, Clock clock, Duration maxLifetime) {
+        if (maxLifetime == null || maxLifetime.isNegative() || maxLifetime.isZero()) {
+            throw new InvalidArgument("the maximum token lifetime must be positive, not " + maxLifetime, "use e.g. 30d");
+        }
+        this.maxLifetime = maxLifetime;
         this.config = config;
         this.clock = clock;
         if (!config.enabled()) {
@@ -79,6 +95,11 @@ public final class TokenVerifier {
 
     public AuthConfig config() {
         return config;
+    }
+
+    /** The longest lifetime ({@code exp - iat}) this verifier accepts, before {@link #CLOCK_SKEW}. */
+    public Duration maxLifetime() {
+        return maxLifetime;
     }
 
     /**
@@ -195,6 +216,14 @@ public final class TokenVerifier {
         if (iat.isAfter(now.plus(CLOCK_SKEW))) {
             throw new Unauthenticated("the token was issued in the future (iat " + iat + ", this server's time " + now + ")",
                     "check the clocks of the host that made the token and of the controller (NTP)");
+        }
+        Duration lifetime = Duration.between(iat, exp);
+        if (lifetime.compareTo(maxLifetime.plus(CLOCK_SKEW)) > 0) {
+            throw new Unauthenticated("the token lives " + Durations.human(lifetime) + " (iat " + iat + ", exp " + exp
+                    + "), longer than this server's maximum token lifetime of " + Durations.human(maxLifetime),
+                    "get a token that lives at most " + Durations.human(maxLifetime) + ": berth token new --subject NAME --ttl "
+                            + Durations.human(maxLifetime) + " (or less); the controller's administrator sets the maximum "
+                            + "with auth.maxTokenTtl");
         }
         Date nbf = c.getNotBeforeTime();
         if (nbf != null && nbf.toInstant().isAfter(now.plus(CLOCK_SKEW))) {
