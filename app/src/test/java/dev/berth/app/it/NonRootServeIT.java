@@ -4,16 +4,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.berth.host.testing.Root;
-import java.io.File;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -34,38 +30,7 @@ class NonRootServeIT {
         Root.require();
         Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
         // nobody cannot read root's ~/.m2: give it a world-readable copy of the test's classpath.
-        String cp = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
-        Path lib = Files.createDirectories(dir.resolve("lib"));
-        List<String> entries = new ArrayList<>();
-        int i = 0;
-        for (String entry : cp.split(File.pathSeparator)) {
-            Path src = Path.of(entry);
-            if (!Files.exists(src)) {
-                continue;
-            }
-            Path dst = lib.resolve((i++) + "-" + src.getFileName());
-            if (Files.isDirectory(src)) {
-                try (Stream<Path> all = Files.walk(src)) {
-                    for (Path p : all.toList()) {
-                        Path t = dst.resolve(src.relativize(p).toString());
-                        if (Files.isDirectory(p)) {
-                            Files.createDirectories(t);
-                        } else {
-                            Files.copy(p, t, StandardCopyOption.REPLACE_EXISTING);
-                        }
-                    }
-                }
-            } else {
-                Files.copy(src, dst);
-            }
-            entries.add(dst.toString());
-        }
-        try (Stream<Path> all = Files.walk(lib)) {
-            for (Path p : all.toList()) {
-                Files.setPosixFilePermissions(p, PosixFilePermissions.fromString(Files.isDirectory(p) ? "rwxr-xr-x" : "rw-r--r--"));
-            }
-        }
-        classpath = String.join(File.pathSeparator, entries);
+        classpath = dev.berth.app.testing.WorldReadableClasspath.copyInto(dir.resolve("lib"));
     }
 
     private record Run(int code, String output) {

@@ -271,26 +271,6 @@ class SqliteStateStoreTest extends StateStoreContract {
     }
 
     @Test
-    void theFileCheckCostsLittleNextToTheWriteItGuards() {
-        for (int i = 0; i < 50; i++) {
-            store.put("warm/" + i, bytes("v"));
-        }
-        int n = 200;
-        long t0 = System.nanoTime();
-        for (int i = 0; i < n; i++) {
-            store.put("bench/" + i, bytes("v"));
-        }
-        long perWrite = (System.nanoTime() - t0) / n;
-        long t1 = System.nanoTime();
-        for (int i = 0; i < n; i++) {
-            assertEquals(Optional.empty(), store.failure());
-        }
-        long perCheck = (System.nanoTime() - t1) / n;
-        System.out.printf("state store: %d us per fsynced write, %d us per file check%n", perWrite / 1000, perCheck / 1000);
-        assertTrue(perCheck * 10 < perWrite, "check " + perCheck + " ns vs write " + perWrite + " ns");
-    }
-
-    @Test
     void leaseExpiresPromptlyAndNeverEarly() {
         long start = System.nanoTime();
         StateStore.Lease lease = store.grant(Duration.ofSeconds(1));
