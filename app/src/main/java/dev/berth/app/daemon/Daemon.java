@@ -128,6 +128,14 @@ public final class Daemon implements AutoCloseable {
             closeables.add(UnixSocketServer.start(vertx, config.path(Keys.SOCKET),
                     PosixFilePermissions.fromString("rw-------"), null, local.router(vertx, null), 1,
                     new HttpGuard(config.get(Keys.SOCKET), limits, RestErrors::send)));
+            if (controller != null) {
+                // Nodes could not heartbeat while this process started: their leases count from now.
+                try {
+                    controller.renewNodeLeases();
+                } catch (dev.berth.core.error.BerthException e) {
+                    LOG.warning("could not renew the node leases after the start: " + e.fullMessage());
+                }
+            }
         } catch (RuntimeException e) {
             close();
             throw e;

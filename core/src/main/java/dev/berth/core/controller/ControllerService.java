@@ -207,6 +207,11 @@ public final class ControllerService implements VolumeAdmin, ControlPlane {
         return directory.ttl();
     }
 
+    /** See {@link NodeDirectory#renewAll}: once the APIs listen after a start. */
+    public int renewNodeLeases() {
+        return directory.renewAll();
+    }
+
     @Override
     public void heartbeat(String node) {
         directory.heartbeat(Names.node(node));

@@ -59,6 +59,25 @@ final class NodeDirectory {
                         StateStore.NO_LEASE)));
     }
 
+    /**
+     * Gives every live node lease a full TTL again, from now. Called once the controller can hear
+     * heartbeats again after a start: the store's leases run from the moment it opened, and a start
+     * slower than the TTL (a loaded host, a big inventory) must not look like every node died.
+     * A node that really died gets at most one more TTL, counted from this moment.
+     */
+    int renewAll() {
+        int renewed = 0;
+        for (KeyValue kv : store.list(StateKeys.NODES)) {
+            try {
+                store.keepAlive(kv.lease());
+                renewed++;
+            } catch (NotFound expired) {
+                // expired meanwhile: that node registers again by itself
+            }
+        }
+        return renewed;
+    }
+
     void heartbeat(String node) {
         store.keepAlive(leaseOf(node));
     }
