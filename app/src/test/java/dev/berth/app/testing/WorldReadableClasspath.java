@@ -42,9 +42,15 @@ public final class WorldReadableClasspath {
             }
             entries.add(dst.toString());
         }
-        for (Path p = lib; p != null; p = p.getParent()) {
-            if (p.equals(lib) || p.startsWith(System.getProperty("java.io.tmpdir"))) {
-                Files.setPosixFilePermissions(p, PosixFilePermissions.fromString("rwxr-xr-x"));
+        // The folders on the way from the temp folder down to lib must be searchable by others. Only
+        // r-x is added, and only strictly below the temp folder: /tmp itself keeps its mode (1777;
+        // taking its sticky and write bits broke apt and every other user of /tmp).
+        Path tmp = Path.of(System.getProperty("java.io.tmpdir")).toAbsolutePath().normalize();
+        for (Path p = lib; p != null && !p.equals(tmp); p = p.getParent()) {
+            if (p.equals(lib) || p.startsWith(tmp)) {
+                var mode = java.util.EnumSet.copyOf(Files.getPosixFilePermissions(p));
+                mode.addAll(PosixFilePermissions.fromString("---r-xr-x"));
+                Files.setPosixFilePermissions(p, mode);
             }
         }
         try (Stream<Path> all = Files.walk(lib)) {
