@@ -128,14 +128,7 @@ final class FilesystemProbe {
 
     private static boolean nonZero(FileChannel ch, ByteBuffer buf, long offset, int length) throws IOException {
         buf.clear().limit(length);
-        long pos = offset;
-        while (buf.hasRemaining()) {
-            int n = ch.read(buf, pos);
-            if (n < 0) {
-                break;
-            }
-            pos += n;
-        }
+        DeviceReads.fill(ch, buf, offset);
         buf.flip();
         while (buf.remaining() >= Long.BYTES) {
             if (buf.getLong() != 0) {

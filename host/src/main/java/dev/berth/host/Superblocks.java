@@ -87,14 +87,7 @@ final class Superblocks {
     private static ByteBuffer read(Path device, long offset, int length) {
         ByteBuffer buf = ByteBuffer.allocate(length);
         try (FileChannel ch = FileChannel.open(device, StandardOpenOption.READ)) {
-            long pos = offset;
-            while (buf.hasRemaining()) {
-                int n = ch.read(buf, pos);
-                if (n < 0) {
-                    break;
-                }
-                pos += n;
-            }
+            DeviceReads.fill(ch, buf, offset);
         } catch (IOException e) {
             throw new BackendFailure("cannot read the superblock of " + device + ": " + e,
                     "Berth reads it before mounting; run as root", e);

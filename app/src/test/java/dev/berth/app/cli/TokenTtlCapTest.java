@@ -3,32 +3,24 @@ package dev.berth.app.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.berth.app.cli.TokenCommandTest.Run;
 import dev.berth.protocols.rest.security.AuthConfig;
 import dev.berth.protocols.rest.security.Principal;
 import dev.berth.protocols.rest.security.TokenIssuer;
 import dev.berth.protocols.rest.security.TokenVerifier;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /** `berth token new` never makes a token the controller would refuse for its lifetime. */
 class TokenTtlCapTest {
     @TempDir
     Path tmp;
 
-    record Run(int code, String out, String err) {
-    }
-
     static Run run(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        int code = new CommandLine(new TokenCommand()).setOut(new PrintWriter(out)).setErr(new PrintWriter(err)).execute(args);
-        return new Run(code, out.toString(), err.toString());
+        return TokenCommandTest.run(args);
     }
 
     Path config(String yaml) throws Exception {

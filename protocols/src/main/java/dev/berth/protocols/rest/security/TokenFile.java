@@ -31,9 +31,6 @@ public final class TokenFile {
     /** The token in {@code file}; InvalidArgument with a hint for every way the file can be wrong. */
     public static String read(Path file) {
         String what = "token file " + file;
-        if (!Files.exists(file)) {
-            throw new InvalidArgument(what + " does not exist", MAKE);
-        }
         // Type and size first (BoundedFiles): a FIFO or /dev/zero here must not hang or fill the heap.
         byte[] bytes = BoundedFiles.readIfExists(file, "token file", MAX_BYTES)
                 .orElseThrow(() -> new InvalidArgument(what + " does not exist", MAKE));
