@@ -71,6 +71,8 @@ class DockerE2EIT {
         serve = ServeProcess.start(config, dir.resolve("serve" + serves + ".log"), Map.of("BERTH_DOCKER_ENABLED", "true"),
                 "--docker-socket", PLUGIN_SOCKET.toString());
         serve.awaitReady(PLUGIN_SOCKET, Duration.ofSeconds(60));
+        // The CLI below talks to the local socket, which Berth serves last (after the plugin socket).
+        serve.awaitReady(dir.resolve("berth.sock"), Duration.ofSeconds(60));
     }
 
     /** Volumes a crashed earlier run left in dockerd's list (Remove of an unknown name succeeds). */
