@@ -8,10 +8,10 @@ import java.util.Objects;
 import java.util.Optional;
 
 /**
- * {@link HostOps} on Linux: loop devices through losetup, probing through blkid, formatting
- * through mkfs, checks through e2fsck/xfs_repair, mounts through mount/umount, allocated space
- * through du, all run by one {@link ProcessRunner}; the mount table is read from
- * /proc/self/mountinfo directly.
+ * {@link HostOps} on Linux: loop devices and mounts through system calls (or, with
+ * {@link SyscallMode#TOOLS}, through losetup and mount/umount), probing through blkid, formatting
+ * through mkfs, checks through e2fsck/xfs_repair, allocated space through du, all tools run by one
+ * {@link ProcessRunner}; the mount table and the loop devices are read from /proc and /sys directly.
  */
 public final class LinuxHostOps implements HostOps {
     private final LoopDevices loops;
@@ -21,18 +21,33 @@ public final class LinuxHostOps implements HostOps {
     private final FilesystemChecker fsck;
     private final DiskUsage du;
 
+    /** System calls for loop devices and mounts (the default of host.syscalls). */
     public LinuxHostOps() {
         this(new ProcessRunner());
     }
 
     public LinuxHostOps(ProcessRunner runner) {
+        this(runner, SyscallMode.NATIVE);
+    }
+
+    public LinuxHostOps(ProcessRunner runner, SyscallMode mode) {
+        this(runner, mode == SyscallMode.NATIVE ? nativeBinder() : new LosetupBinder(runner),
+                mode == SyscallMode.NATIVE ? new NativeMountCalls() : new ToolMountCalls(runner));
+    }
+
+    LinuxHostOps(ProcessRunner runner, LoopBinder binder, MountCalls mountCalls) {
         Objects.requireNonNull(runner, "runner");
-        this.loops = new LoopDevices(runner);
+        this.loops = new LoopDevices(runner, binder);
         this.probe = new FilesystemProbe(runner);
         this.mkfs = new FilesystemMaker(runner);
-        this.mountCommands = new MountCommands(runner);
+        this.mountCommands = new MountCommands(mountCalls);
         this.fsck = new FilesystemChecker(runner);
         this.du = new DiskUsage(runner);
+    }
+
+    private static LoopBinder nativeBinder() {
+        SyscallMode.requireNative();
+        return new IoctlBinder(false);
     }
 
     @Override

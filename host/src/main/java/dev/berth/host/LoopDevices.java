@@ -12,27 +12,35 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 
-/** Loop devices through losetup: idempotent attach, lookup by backing file, checked detach. */
+/**
+ * Loop devices: idempotent attach, lookup by backing file, checked detach. The binding itself is
+ * a {@link LoopBinder} (ioctl or losetup); lookups read sysfs either way.
+ */
 final class LoopDevices {
     private static final Duration TIMEOUT = Duration.ofSeconds(30);
     /**
-     * After {@code losetup --detach}, how long the device may take to go away. The kernel only
+     * After the unbind (LOOP_CLR_FD, or {@code losetup --detach}), how long the device may take to go away. The kernel only
      * marks a device that is still open (mounted anywhere, even in another mount namespace, or
-     * briefly probed by udev) for release when its last user lets go, and losetup exits 0 anyway.
+     * briefly probed by udev) for release when its last user lets go, and the call succeeds anyway.
      */
     private static final Duration RELEASE_WAIT = Duration.ofSeconds(3);
     /** Polls start short (the kernel usually lets go within a millisecond or two) and back off. */
     private static final long FIRST_POLL_MICROS = 500;
     private static final long MAX_POLL_MILLIS = 50;
 
+    /**
+     * Serializes attach and detach in this JVM (every instance: the backing-file lock cannot be
+     * taken twice in one process), so two attaches of one file cannot race here.
+     */
+    private static final Object LOCK = new Object();
+
     private final ProcessRunner runner;
+    private final LoopBinder binder;
     private final SysfsLoops sysfs = new SysfsLoops(Path.of("/sys/block"));
     private final DeviceUsers deviceUsers = new DeviceUsers(Path.of("/proc"), Path.of("/sys"));
-    /** Serializes attach and detach in this process, so two attaches of one file cannot race. */
-    private final Object lock = new Object();
-
-    LoopDevices(ProcessRunner runner) {
+    LoopDevices(ProcessRunner runner, LoopBinder binder) {
         this.runner = runner;
+        this.binder = binder;
     }
 
     List<LosetupListing.Entry> entries() {
@@ -65,21 +73,14 @@ final class LoopDevices {
                     "create the volume first");
         }
         Path real = realPath(file);
-        synchronized (lock) {
-            Optional<Path> existing = find(real);
-            if (existing.isPresent()) {
-                return existing.get();
-            }
-            // --nooverlap makes losetup itself hand back an existing device for this file (it
-            // compares inodes under its own lock), which covers another process attaching
-            // between our lookup and this call.
-            String out = runner.run(List.of("losetup", "--nooverlap", "--find", "--show", real.toString()), TIMEOUT)
-                    .stdout().strip();
-            try {
-                return HostPaths.loopDevice(Path.of(out));
-            } catch (RuntimeException e) {
-                throw new BackendFailure("losetup printed '" + CommandLine.tail(out, 200)
-                        + "' instead of a loop device for " + real, "run losetup --list to see what happened", e);
+        synchronized (LOCK) {
+            // Another Berth process attaching the same file waits here until our device is in sysfs.
+            try (BackingFileLock held = BackingFileLock.take(real)) {
+                Optional<Path> existing = find(real);
+                if (existing.isPresent()) {
+                    return existing.get();
+                }
+                return binder.bind(real);
             }
         }
     }
@@ -104,7 +105,7 @@ final class LoopDevices {
 
     void detach(Path device) {
         HostPaths.loopDevice(device);
-        synchronized (lock) {
+        synchronized (LOCK) {
             if (!bound(device)) {
                 return;
             }
@@ -115,10 +116,10 @@ final class LoopDevices {
                         "unmount it there first (or stop whatever holds it), then retry");
             }
             try {
-                runner.run(List.of("losetup", "--detach", device.toString()), TIMEOUT);
-            } catch (BackendFailure e) {
+                binder.unbind(device);
+            } catch (BackendFailure | Busy e) {
                 if (!bound(device)) {
-                    return; // someone else detached it between our look and losetup: the goal is met
+                    return; // someone else detached it between our look and the unbind: the goal is met
                 }
                 throw e;
             }
@@ -131,7 +132,7 @@ final class LoopDevices {
         long pollMicros = FIRST_POLL_MICROS;
         while (bound(device)) {
             if (System.nanoTime() - deadline > 0) {
-                throw new Busy("loop device " + device + " is still in use after losetup --detach: it is mounted "
+                throw new Busy("loop device " + device + " is still in use after the detach: it is mounted "
                         + "or held open (perhaps in another mount namespace), so the kernel will only free it "
                         + "when its last user lets go",
                         "unmount it everywhere (grep " + device + " /proc/*/mountinfo) and retry");

@@ -27,14 +27,27 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.EnumSource;
 
-/** Real loop devices, real filesystems, real mounts, all inside a temp folder. Needs root. */
+/**
+ * Real loop devices, real filesystems, real mounts, all inside a temp folder, once through system
+ * calls and once through losetup/mount/umount (host.syscalls): both must behave the same. Needs root.
+ */
+@ParameterizedClass(name = "host.syscalls = {0}")
+@EnumSource(SyscallMode.class)
 class LinuxHostOpsRootTest {
     private static final long MIB = 1L << 20;
 
     @TempDir
     Path dir;
-    private final LinuxHostOps host = new LinuxHostOps();
+    private final SyscallMode mode;
+    private final LinuxHostOps host;
+
+    LinuxHostOpsRootTest(SyscallMode mode) {
+        this.mode = mode;
+        this.host = new LinuxHostOps(new ProcessRunner(), mode);
+    }
 
     @BeforeEach
     void needsRoot() {
@@ -69,7 +82,7 @@ class LinuxHostOpsRootTest {
     void findWorksFromANewInstance() throws IOException {
         Path f = sparse("b.img", 64 * MIB);
         Path dev = host.loopAttach(f);
-        assertEquals(Optional.of(dev), new LinuxHostOps().loopFind(f));
+        assertEquals(Optional.of(dev), new LinuxHostOps(new ProcessRunner(), mode).loopFind(f));
         assertEquals(Optional.empty(), host.loopFind(sparse("other.img", 64 * MIB)));
         assertEquals(Optional.empty(), host.loopFind(dir.resolve("missing.img")));
     }
@@ -177,12 +190,74 @@ class LinuxHostOpsRootTest {
     }
 
     @Test
-    void mountFailuresCarryTheToolsMessage() throws IOException {
+    void mountFailuresCarryTheToolsMessageOrTheErrno() throws IOException {
         Path f = sparse("blank.img", 64 * MIB);
         Path dev = host.loopAttach(f);
         Path mnt = Files.createDirectory(dir.resolve("m"));
         BackendFailure e = assertThrows(BackendFailure.class, () -> host.mount(dev, mnt, "ext4", List.of()));
-        assertTrue(e.getMessage().startsWith("mount failed (exit 32): "), e.getMessage());
+        String expected = mode == SyscallMode.TOOLS ? "mount failed (exit 32): "
+                : "mount(2) of " + dev + " on " + mnt + " as ext4 failed: EINVAL (Invalid argument)";
+        assertTrue(e.getMessage().startsWith(expected), e.getMessage());
+        assertTrue(e.hint().contains(mode == SyscallMode.TOOLS ? "" : "holds no valid ext4 filesystem"), e.hint());
+        assertEquals(Optional.empty(), host.mountAt(mnt));
+    }
+
+    @Test
+    void optionsReachTheKernelTheSameWay() throws IOException {
+        Path dev = host.loopAttach(sparse("opts.img", 64 * MIB));
+        host.makeFilesystem(dev, FsType.EXT4);
+        Path mnt = Files.createDirectory(dir.resolve("opts"));
+        host.mount(dev, mnt, "ext4", List.of("ro", "noatime", "nodev", "errors=remount-ro"));
+        String line = Files.readAllLines(Path.of("/proc/self/mountinfo")).stream()
+                .filter(l -> l.split(" ")[4].equals(mnt.toString())).findFirst().orElseThrow();
+        String[] f = line.split(" ");
+        assertEquals("ro,nodev,noatime", f[5], line); // per-mount flags
+        assertTrue(line.contains(" - ext4 " + dev + " ro,"), line); // superblock options after the separator
+        assertTrue(line.endsWith("errors=remount-ro"), line);
+        host.unmount(mnt);
+        assertThrows(dev.berth.core.error.InvalidArgument.class, () -> host.mount(dev, mnt, "ext4", List.of("bind")));
+        assertThrows(dev.berth.core.error.InvalidArgument.class, () -> host.mount(dev, mnt, "ext4", List.of("ro,suid")));
+        assertEquals(Optional.empty(), host.mountAt(mnt));
+    }
+
+    @Test
+    void aBusyMountPointIsNotUnmountedAndSaysSo() throws IOException {
+        Path dev = host.loopAttach(sparse("ebusy.img", 64 * MIB));
+        host.makeFilesystem(dev, FsType.EXT4);
+        Path mnt = Files.createDirectory(dir.resolve("ebusy"));
+        host.mount(dev, mnt, "ext4", List.of());
+        try (var open = Files.newOutputStream(mnt.resolve("held.txt"))) {
+            BackendFailure e = assertThrows(BackendFailure.class, () -> host.unmount(mnt));
+            assertTrue(e.getMessage().contains(mode == SyscallMode.TOOLS ? "target is busy" : "umount2(2) of " + mnt
+                    + " failed: EBUSY (Device or resource busy)"), e.getMessage());
+            assertTrue(e.hint().contains("fuser -vm " + mnt), e.hint());
+            assertTrue(host.mountAt(mnt).isPresent(), "no lazy detach: still mounted");
+        }
+        host.unmount(mnt);
+        assertEquals(Optional.empty(), host.mountAt(mnt));
+    }
+
+    @Test
+    void mountOfAMissingDeviceOrAFileNamesThePath() throws IOException {
+        Path mnt = Files.createDirectory(dir.resolve("nodev"));
+        Path missing = dir.resolve("no-such-device");
+        BackendFailure e = assertThrows(BackendFailure.class, () -> host.mount(missing, mnt, "ext4", List.of()));
+        assertTrue(e.getMessage().contains(missing.toString()), e.getMessage());
+        if (mode == SyscallMode.NATIVE) {
+            assertTrue(e.getMessage().endsWith("failed: ENOENT (No such file or directory)"), e.getMessage());
+            Path file = sparse("plain.img", MIB);
+            BackendFailure notBlock = assertThrows(BackendFailure.class, () -> host.mount(file, mnt, "ext4", List.of()));
+            assertTrue(notBlock.getMessage().endsWith("failed: ENOTBLK (Block device required)"), notBlock.getMessage());
+            assertEquals(file + " is not a block device", notBlock.hint());
+        }
+        assertEquals(Optional.empty(), host.mountAt(mnt));
+    }
+
+    @Test
+    void attachOfADirectoryIsNotFound() throws IOException {
+        Path d = Files.createDirectory(dir.resolve("folder.img"));
+        NotFound e = assertThrows(NotFound.class, () -> host.loopAttach(d));
+        assertTrue(e.getMessage().contains(d.toString()), e.getMessage());
     }
 
     @Test

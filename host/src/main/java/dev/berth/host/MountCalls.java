@@ -1,0 +1,17 @@
+package dev.berth.host;
+
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * The kernel's mount and unmount, without the checks around them, which {@link MountCommands}
+ * does the same way for both implementations. Failures are BackendFailure, as callers (the
+ * filesystem guard's check-and-retry, the known-filesystem probe) expect of a failed mount.
+ */
+interface MountCalls {
+    /** Mounts {@code source} on {@code target}; {@code options} are already checked. */
+    void mount(Path source, Path target, String fsType, List<String> options);
+
+    /** Unmounts the top mount at {@code target}, the path the mount table names (no lazy detach). */
+    void unmount(Path target);
+}
