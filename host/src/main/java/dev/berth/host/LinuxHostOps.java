@@ -20,6 +20,7 @@ public final class LinuxHostOps implements HostOps {
     private final MountCommands mountCommands;
     private final FilesystemChecker fsck;
     private final DiskUsage du;
+    private final SyscallMode mode;
 
     /** System calls for loop devices and mounts (the default of host.syscalls). */
     public LinuxHostOps() {
@@ -37,12 +38,18 @@ public final class LinuxHostOps implements HostOps {
 
     LinuxHostOps(ProcessRunner runner, LoopBinder binder, MountCalls mountCalls) {
         Objects.requireNonNull(runner, "runner");
+        this.mode = binder instanceof LosetupBinder ? SyscallMode.TOOLS : SyscallMode.NATIVE;
         this.loops = new LoopDevices(runner, binder);
         this.probe = new FilesystemProbe(runner);
         this.mkfs = new FilesystemMaker(runner);
         this.mountCommands = new MountCommands(mountCalls);
         this.fsck = new FilesystemChecker(runner);
         this.du = new DiskUsage(runner);
+    }
+
+    /** Which path loop devices and mounts take. */
+    public SyscallMode syscalls() {
+        return mode;
     }
 
     private static LoopBinder nativeBinder() {

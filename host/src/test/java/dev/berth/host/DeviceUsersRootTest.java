@@ -15,13 +15,21 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /** What the busy check sees, and what it costs; real loop devices and mounts. Needs root. */
+@ParameterizedClass(name = "host.syscalls = {0}")
+@EnumSource(SyscallMode.class)
 class DeviceUsersRootTest {
     @TempDir
     Path dir;
-    private final LinuxHostOps host = new LinuxHostOps();
+    private final LinuxHostOps host;
     private final DeviceUsers users = new DeviceUsers(Path.of("/proc"), Path.of("/sys"));
+
+    DeviceUsersRootTest(SyscallMode mode) {
+        this.host = new LinuxHostOps(new ProcessRunner(), mode);
+    }
 
     @BeforeEach
     void needsRoot() {

@@ -24,19 +24,27 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * The check before a mount on real loop devices, with filesystems put into each state by the
  * filesystems' own tools (debugfs, xfs_db) or by a real unclean stop (a copy of a mounted image).
  */
+@ParameterizedClass(name = "host.syscalls = {0}")
+@EnumSource(SyscallMode.class)
 class FilesystemCheckRootTest {
     private static final long MIB = 1L << 20;
     private static final Duration T = Duration.ofSeconds(120);
 
     @TempDir
     Path dir;
-    private final LinuxHostOps host = new LinuxHostOps();
+    private final LinuxHostOps host;
     private final ProcessRunner run = new ProcessRunner();
+
+    FilesystemCheckRootTest(SyscallMode mode) {
+        this.host = new LinuxHostOps(new ProcessRunner(), mode);
+    }
 
     @BeforeEach
     void needsRoot() {

@@ -47,12 +47,14 @@ public final class Keys {
     public static final Key DOCKER_ENABLED = new Key("docker.enabled", "true", "serve Docker's volume plugin protocol");
     public static final Key DOCKER_SOCKET = new Key("docker.socket", "/run/docker/plugins/berth.sock", "Docker plugin socket");
     public static final Key DOCKER_GROUP = new Key("docker.group", "docker", "group owning the Docker plugin socket, if it exists");
+    public static final Key HOST_SYSCALLS = new Key("host.syscalls", "native",
+            "loop devices and mounts: native (system calls) or tools (losetup, mount, umount)");
 
     public static final List<Key> ALL = List.of(ROLE, NODE, STATE_DIR, SOCKET, MOUNT_ROOT, LEASE_TTL, DEFAULT_SIZE,
             DEFAULT_FS, DEFAULT_SERVICE, API_LISTEN, API_TLS, API_CERT, API_KEY, API_TASK_WAIT, AUTH_ENABLED, AUTH_KEY,
             AUTH_PUBLIC_KEY, AUTH_ALLOW, AUTH_DENY, AUTH_MAX_TOKEN_TTL, HTTP_HEADER_TIMEOUT, HTTP_IDLE_TIMEOUT,
             HTTP_MAX_CONNECTIONS, CONTROLLER, CONTROLLER_TOKEN, CONTROLLER_TOKEN_FILE, CONTROLLER_CA, CONTROLLER_FINGERPRINT,
-            KNOWN_HOSTS, DOCKER_ENABLED, DOCKER_SOCKET, DOCKER_GROUP);
+            KNOWN_HOSTS, DOCKER_ENABLED, DOCKER_SOCKET, DOCKER_GROUP, HOST_SYSCALLS);
 
     /** Keys whose values are secrets: `berth env` does not print them. */
     public static final List<Key> SECRET = List.of(CONTROLLER_TOKEN);

@@ -68,7 +68,7 @@ public final class Daemon implements AutoCloseable {
             // Before the store and the reconcile: a second daemon on this configuration must not get
             // as far as cleaning up devices and mounts the first one is using.
             UnixSocketServer.refuseIfServed(config.path(Keys.SOCKET));
-            HostOps host = Wiring.hostOps();
+            HostOps host = Wiring.hostOps(config);
             ServiceRegistry services = new ServiceRegistry(Wiring.drivers(config, host), config.get(Keys.DEFAULT_SERVICE));
             notes.addAll(ServiceNotes.lines(config, services));
             String nodeId = Wiring.nodeId(config);

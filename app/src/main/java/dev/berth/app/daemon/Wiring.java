@@ -11,6 +11,7 @@ import dev.berth.drivers.dir.DirDriverFactory;
 import dev.berth.drivers.loop.LoopDriverFactory;
 import dev.berth.host.LinuxHostOps;
 import dev.berth.host.ProcessRunner;
+import dev.berth.host.SyscallMode;
 import dev.berth.protocols.rest.RestClient;
 import dev.berth.protocols.rest.security.ClientTrust;
 import dev.berth.protocols.rest.security.TokenFile;
@@ -41,6 +42,11 @@ public final class Wiring {
 
     public static HostOps hostOps() {
         return new LinuxHostOps(new ProcessRunner());
+    }
+
+    /** The host as configured: host.syscalls picks system calls or tools for loop devices and mounts. */
+    public static HostOps hostOps(Config config) {
+        return new LinuxHostOps(new ProcessRunner(), SyscallMode.parse(config.get(Keys.HOST_SYSCALLS)));
     }
 
     public static Map<String, StorageDriver> drivers(Config config, HostOps host) {

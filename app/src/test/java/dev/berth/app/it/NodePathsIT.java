@@ -48,6 +48,9 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.Parameter;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * A node derives every path itself: attachment records and volume records in the store (written
@@ -56,6 +59,8 @@ import org.junit.jupiter.api.io.TempDir;
  * JVM, the node serving Docker's protocol; the dir driver needs no root, the loop driver does.
  */
 @Timeout(value = 3, unit = TimeUnit.MINUTES)
+@ParameterizedClass(name = "host.syscalls = {0}")
+@ValueSource(strings = {"native", "tools"})
 class NodePathsIT {
     private static final String NODE = "n";
     private static final String DOCKER_ID = "c".repeat(64);
@@ -67,18 +72,21 @@ class NodePathsIT {
     CombinedVolumes volumes;
     PluginClient docker;
     Path victim;
+    @Parameter
+    String syscalls;
 
     @BeforeEach
     void start() throws Exception {
         Path file = dir.resolve("config.yml");
         Files.writeString(file, """
                 docker: {enabled: false}
+                host: {syscalls: %2$s}
                 services:
                   local: {driver: loop, options: {pool: %1$s/pool}}
                   scratch: {driver: dir, options: {root: %1$s/dirs}}
-                """.formatted(dir));
+                """.formatted(dir, syscalls));
         Config cfg = Wiring.configLoader().load(file, Map.of(), Map.of());
-        HostOps host = Wiring.hostOps();
+        HostOps host = Wiring.hostOps(cfg);
         store = SqliteStateStore.open(dir.resolve("state"));
         closeables.add(store);
         ServiceRegistry services = new ServiceRegistry(Wiring.drivers(cfg, host), "local");

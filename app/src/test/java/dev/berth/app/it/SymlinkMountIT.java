@@ -20,6 +20,9 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.Parameter;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * A symlink planted where Berth creates a folder — a volume's mount point, the mount root, a data
@@ -27,16 +30,20 @@ import org.junit.jupiter.api.io.TempDir;
  * target. Before: the volume was mounted on the symlink's target. Real loop devices and mounts.
  */
 @Timeout(value = 5, unit = TimeUnit.MINUTES)
+@ParameterizedClass(name = "host.syscalls = {0}")
+@ValueSource(strings = {"native", "tools"})
 class SymlinkMountIT {
     @TempDir
     Path dir;
     LocalBerth berth;
     Cli cli;
     Path victim;
+    @Parameter
+    String syscalls;
 
     @BeforeEach
     void start() throws Exception {
-        berth = LocalBerth.start(dir, "link-node", Map.of());
+        berth = LocalBerth.start(dir, "link-node", Map.of("host.syscalls", syscalls));
         cli = berth.cli;
         victim = Files.createDirectories(dir.resolve("victim"));
         Files.writeString(victim.resolve("precious.txt"), "not Berth's");
