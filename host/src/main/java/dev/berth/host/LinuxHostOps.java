@@ -54,7 +54,7 @@ public final class LinuxHostOps implements HostOps {
 
     private static LoopBinder nativeBinder() {
         SyscallMode.requireNative();
-        return new IoctlBinder(false);
+        return new IoctlBinder(true);
     }
 
     @Override

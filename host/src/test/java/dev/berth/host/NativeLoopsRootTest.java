@@ -61,10 +61,10 @@ class NativeLoopsRootTest {
     void aDeviceAttachedNativelyLooksToLosetupAndSysfsAsOneLosetupMade() throws IOException {
         Path f = sparse("native.img");
         Path dev = host.loopAttach(f);
-        assertBoundLikeLosetup(dev, f);
+        assertBound(dev, f, "1");
         String listed = runner.run(List.of("losetup", "--list", "--raw", "--noheadings", "--output",
                 "NAME,AUTOCLEAR,RO,DIO,BACK-FILE", dev.toString()), TOOL).stdout().strip();
-        assertEquals(dev + " 0 0 0 " + f.toString().replace(" ", "\\x20"), listed);
+        assertEquals(dev + " 0 0 1 " + f.toString().replace(" ", "\\x20"), listed);
         assertEquals(List.of(dev.toString()), List.of(runner.run(List.of("losetup", "--associated", f.toString(),
                 "--noheadings", "--output", "NAME", "--list"), TOOL).stdout().strip()));
     }
@@ -95,7 +95,7 @@ class NativeLoopsRootTest {
         Path dev = raced.loopAttach(f);
         Path theirs = Path.of("/dev/loop" + taken.get());
         assertNotEquals(theirs, dev, "EBUSY on the taken device, then the next free one");
-        assertBoundLikeLosetup(dev, f);
+        assertBound(dev, f, "0");
         assertEquals(Optional.of(theirs), host.loopFind(other), "the other process's device is left alone");
     }
 
@@ -104,20 +104,38 @@ class NativeLoopsRootTest {
         Path f = sparse("old-kernel.img");
         LinuxHostOps old = new LinuxHostOps(runner, new IoctlBinder(false, true, n -> { }), new NativeMountCalls());
         Path dev = old.loopAttach(f);
-        assertBoundLikeLosetup(dev, f);
+        assertBound(dev, f, "0");
         assertEquals(dev, old.loopAttach(f));
         old.loopDetach(dev);
         assertEquals(Optional.empty(), host.loopFind(f));
     }
 
     @Test
-    void directIoIsOnlyWhatItSays() throws IOException {
-        Path f = sparse("dio.img");
-        LinuxHostOps dio = new LinuxHostOps(runner, new IoctlBinder(true), new NativeMountCalls());
-        Path dev = dio.loopAttach(f);
-        assertEquals("1", sysfs(dev, "dio"));
-        assertEquals("0", sysfs(dev, "autoclear"));
-        dio.loopDetach(dev);
+    void withoutDirectIoTheDeviceIsBuffered() throws IOException {
+        Path f = sparse("buffered.img");
+        LinuxHostOps buffered = new LinuxHostOps(runner, new IoctlBinder(false), new NativeMountCalls());
+        Path dev = buffered.loopAttach(f);
+        assertBound(dev, f, "0");
+        buffered.loopDetach(dev);
+    }
+
+    /** ramfs has no O_DIRECT (losetup --direct-io=on fails there): the device is buffered instead. */
+    @Test
+    void aBackingFilesystemWithoutDirectIoGetsABufferedDevice() throws IOException {
+        Path ramfs = Files.createDirectory(dir.resolve("ramfs"));
+        runner.run(List.of("mount", "-t", "ramfs", "none", ramfs.toString()), TOOL);
+        Path dev = null;
+        try {
+            Path f = ramfs.resolve("r.img");
+            Files.write(f, new byte[1 << 20]);
+            dev = host.loopAttach(f);
+            assertBound(dev, f.toRealPath(), "0");
+        } finally {
+            if (dev != null) {
+                host.loopDetach(dev);
+            }
+            host.unmount(ramfs);
+        }
     }
 
     /**
@@ -158,11 +176,11 @@ class NativeLoopsRootTest {
         }
     }
 
-    private void assertBoundLikeLosetup(Path dev, Path file) throws IOException {
+    private void assertBound(Path dev, Path file, String dio) throws IOException {
         assertEquals(file.toString(), sysfs(dev, "backing_file"));
         assertEquals("0", sysfs(dev, "autoclear"));
         assertEquals("0", sysfs(dev, "offset"));
-        assertEquals("0", sysfs(dev, "dio"));
+        assertEquals(dio, sysfs(dev, "dio"));
         assertEquals(file.toString(), statusFileName(dev), "lo_file_name, which LOOP_GET_STATUS64 reports");
     }
 
