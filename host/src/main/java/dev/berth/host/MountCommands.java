@@ -27,7 +27,7 @@ final class MountCommands {
         HostPaths.check("mount point", target);
         checkType(fsType);
         List<String> checked = options == null ? List.of() : List.copyOf(options);
-        checked.forEach(MountOptions::check);
+        MountOptions.parse(checked); // the same refusals for both paths
         calls.mount(source, target, fsType, checked);
     }
 
@@ -36,7 +36,7 @@ final class MountCommands {
         checkType(fsType);
         List<String> argv = new ArrayList<>(List.of("mount", "-t", fsType));
         if (options != null && !options.isEmpty()) {
-            options.forEach(MountOptions::check);
+            MountOptions.parse(options);
             argv.add("-o");
             argv.add(String.join(",", options));
         }

@@ -9,9 +9,10 @@ import java.util.Set;
 /**
  * Mount options as mount(2) takes them: the generic ones as MS_* flags, the rest (ext4's
  * {@code discard}, xfs's {@code nouuid}, …) as the filesystem's data string, in order — what
- * mount(8) passes for the same {@code -o} list. Options mount(8) handles itself rather than the
- * kernel (bind, remount, loop, user, nofail, x-…) are refused for both paths, so the native and the
- * tools path can never mean different things for one list.
+ * mount(8) passes for the same {@code -o} list. {@code bind} and {@code rbind} are MS_BIND (|MS_REC),
+ * alone: with further options mount(8) would make a second, remounting call. Options mount(8)
+ * handles itself rather than the kernel (remount, move, loop, user, nofail, x-…) are refused for
+ * both paths, so the native and the tools path can never mean different things for one list.
  */
 record MountOptions(long flags, String data) {
     static final long MS_RDONLY = 1;
@@ -23,6 +24,8 @@ record MountOptions(long flags, String data) {
     static final long MS_DIRSYNC = 128;
     static final long MS_NOATIME = 1024;
     static final long MS_NODIRATIME = 2048;
+    static final long MS_BIND = 4096;
+    static final long MS_REC = 16384;
     static final long MS_SILENT = 1 << 15;
     static final long MS_RELATIME = 1 << 21;
     static final long MS_I_VERSION = 1 << 23;
@@ -42,17 +45,24 @@ record MountOptions(long flags, String data) {
             Map.entry("atime", MS_NOATIME), Map.entry("diratime", MS_NODIRATIME), Map.entry("loud", MS_SILENT),
             Map.entry("norelatime", MS_RELATIME), Map.entry("noiversion", MS_I_VERSION),
             Map.entry("nostrictatime", MS_STRICTATIME), Map.entry("nolazytime", MS_LAZYTIME));
-    private static final Set<String> MOUNT8_ONLY = Set.of("bind", "rbind", "move", "remount", "loop", "offset",
+    private static final Set<String> MOUNT8_ONLY = Set.of("move", "remount", "loop", "offset",
             "sizelimit", "encryption", "user", "users", "nouser", "owner", "group", "auto", "noauto", "_netdev", "nofail",
             "shared", "rshared", "private", "rprivate", "slave", "rslave", "unbindable", "runbindable", "helper");
 
     /** Checks every option and splits the list; an empty or null list is no flags and no data. */
     static MountOptions parse(List<String> options) {
+        List<String> all = options == null ? List.of() : options;
+        all.forEach(MountOptions::check);
+        if (all.size() == 1 && (all.get(0).equals("bind") || all.get(0).equals("rbind"))) {
+            return new MountOptions(all.get(0).equals("bind") ? MS_BIND : MS_BIND | MS_REC, null);
+        }
         long flags = 0;
         List<String> data = new ArrayList<>();
-        for (String option : options == null ? List.<String>of() : options) {
-            check(option);
-            if (option.equals("defaults")) {
+        for (String option : all) {
+            if (option.equals("bind") || option.equals("rbind")) {
+                throw new InvalidArgument("mount option '" + option + "' goes alone, not with " + all,
+                        "bind-mount first, then change the bind mount's flags with a second call");
+            } else if (option.equals("defaults")) {
                 continue; // rw,suid,dev,exec,async: nothing to set
             } else if (SETS.containsKey(option)) {
                 flags |= SETS.get(option);

@@ -215,9 +215,21 @@ class LinuxHostOpsRootTest {
         assertTrue(line.contains(" - ext4 " + dev + " ro,"), line); // superblock options after the separator
         assertTrue(line.endsWith("errors=remount-ro"), line);
         host.unmount(mnt);
-        assertThrows(dev.berth.core.error.InvalidArgument.class, () -> host.mount(dev, mnt, "ext4", List.of("bind")));
+        assertThrows(dev.berth.core.error.InvalidArgument.class, () -> host.mount(dev, mnt, "ext4", List.of("remount")));
         assertThrows(dev.berth.core.error.InvalidArgument.class, () -> host.mount(dev, mnt, "ext4", List.of("ro,suid")));
         assertEquals(Optional.empty(), host.mountAt(mnt));
+    }
+
+    @Test
+    void aBindMountRoundTrip() throws IOException {
+        Path from = Files.createDirectory(dir.resolve("from"));
+        Files.writeString(from.resolve("f"), "seen through the bind mount");
+        Path to = Files.createDirectory(dir.resolve("to"));
+        host.mount(from, to, "none", List.of("bind"));
+        assertEquals("seen through the bind mount", Files.readString(to.resolve("f")));
+        host.unmount(to);
+        assertFalse(Files.exists(to.resolve("f")));
+        assertTrue(Files.exists(from.resolve("f")));
     }
 
     @Test

@@ -36,11 +36,20 @@ class MountOptionsTest {
 
     @Test
     void optionsMount8HandlesItselfAreRefused() {
-        for (String o : List.of("bind", "rbind", "remount", "move", "loop", "loop=/dev/loop0", "offset=512", "user",
+        for (String o : List.of("remount", "move", "loop", "loop=/dev/loop0", "offset=512", "user",
                 "nofail", "x-systemd.automount", "X-mount.mkdir", "rshared", "_netdev")) {
             InvalidArgument e = assertThrows(InvalidArgument.class, () -> MountOptions.parse(List.of(o)), o);
             assertTrue(e.getMessage().contains("mount(8) acts on itself"), e.getMessage());
         }
+    }
+
+    @Test
+    void bindGoesAlone() {
+        // strace mount -o bind / -o rbind: MS_BIND / MS_BIND|MS_REC, data NULL
+        assertEquals(new MountOptions(4096, null), MountOptions.parse(List.of("bind")));
+        assertEquals(new MountOptions(4096 | 16384, null), MountOptions.parse(List.of("rbind")));
+        assertThrows(InvalidArgument.class, () -> MountOptions.parse(List.of("bind", "ro")));
+        assertThrows(InvalidArgument.class, () -> MountOptions.parse(List.of("noatime", "rbind")));
     }
 
     @Test
