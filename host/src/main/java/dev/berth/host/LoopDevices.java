@@ -75,7 +75,7 @@ final class LoopDevices {
         Path real = realPath(file);
         synchronized (LOCK) {
             // Another Berth process attaching the same file waits here until our device is in sysfs.
-            try (BackingFileLock held = BackingFileLock.take(real)) {
+            try (BackingFileLock _ = BackingFileLock.take(real)) {
                 Optional<Path> existing = find(real);
                 if (existing.isPresent()) {
                     return existing.get();

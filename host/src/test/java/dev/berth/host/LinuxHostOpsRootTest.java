@@ -239,6 +239,7 @@ class LinuxHostOpsRootTest {
         Path mnt = Files.createDirectory(dir.resolve("ebusy"));
         host.mount(dev, mnt, "ext4", List.of());
         try (var open = Files.newOutputStream(mnt.resolve("held.txt"))) {
+            open.write(1);
             BackendFailure e = assertThrows(BackendFailure.class, () -> host.unmount(mnt));
             assertTrue(e.getMessage().contains(mode == SyscallMode.TOOLS ? "target is busy" : "umount2(2) of " + mnt
                     + " failed: EBUSY (Device or resource busy)"), e.getMessage());
