@@ -19,6 +19,7 @@ public final class BenchMain {
                 FastBench.main(rest.length > 1 ? new String[] {rest[0]} : rest);
             }
             case "docker" -> DockerBench.main(rest);
+            case "steps" -> MountSteps.main(rest);
             default -> {
                 System.err.println("unknown benchmark '" + which + "'; available: fast (default), docker");
                 System.exit(2);
