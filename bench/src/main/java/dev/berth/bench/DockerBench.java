@@ -12,19 +12,21 @@ import java.util.stream.Stream;
 
 /**
  * Docker plugin calls over the plugin socket, spoken like dockerd (PluginClient): Get, Path and
- * List with 100, 1,000 and 10,000 volumes, one client and 8 concurrent clients; the
- * first-Mount/last-Unmount cycle of a 1G volume against the raw tool sequence; and the
- * time-to-socket-ready. The daemon is a real {@code berth serve} process with bin/berth's JVM flags;
+ * List with 100, 1,000 and 10,000 volumes, one client and 8 concurrent clients, and the
+ * time-to-socket-ready (the mount rows are in {@link FastBench}). The daemon is a real
+ * {@code bin/berth serve} process;
  * the clients run in this JVM. Baseline for the calls, measured in the same run on the same socket:
  * {@code /Plugin.Activate}, a constant reply, i.e. the transport alone.
  *
- * <p>Args: {@code [maxVolumes=10000] [cycles=10]}. Needs root (loop devices).
+ * <p>Args: {@code [maxVolumes=10000]}. Extra JVM flags for the daemon (e.g. JFR):
+ * {@code BERTH_BENCH_SERVE_OPTS}. Needs root (loop devices).
  */
 public final class DockerBench {
     private static final int CONCURRENT = 8;
     private final Path dir;
     private final Path socket;
     private final Table table = new Table();
+    private final Launcher berth = Launcher.ofThisCheckout();
     private Stats activate1;
     private Stats activate8;
 
@@ -35,10 +37,9 @@ public final class DockerBench {
 
     public static void main(String[] args) throws Exception {
         int maxVolumes = args.length > 0 ? Integer.parseInt(args[0]) : 10_000;
-        int cycles = args.length > 1 ? Integer.parseInt(args[1]) : 10;
         Path dir = Files.createTempDirectory(Path.of("/var/tmp"), "berth-dbench-");
         try {
-            new DockerBench(dir).run(maxVolumes, cycles);
+            new DockerBench(dir).run(maxVolumes);
         } finally {
             deleteTree(dir);
         }
@@ -59,16 +60,15 @@ public final class DockerBench {
         return file;
     }
 
-    private void run(int maxVolumes, int cycles) throws Exception {
-        System.out.printf("cores: %d, JVM: %s; berth serve runs in its own JVM with bin/berth's flags %s%n",
-                Runtime.getRuntime().availableProcessors(), Runtime.version(), BerthServe.LAUNCHER_FLAGS);
+    private void run(int maxVolumes) throws Exception {
+        System.out.printf("cores: %d, JVM: %s; the daemon is %s serve%n",
+                Runtime.getRuntime().availableProcessors(), Runtime.version(), berth.berth());
         startupRows(dir.resolve("startup"), "empty store", 7);
 
         Path cfg = writeConfig(dir, "bench");
         int have = 0;
-        try (BerthServe serve = BerthServe.start(cfg, socket, dir.resolve("serve.log"))) {
+        try (Serve serve = start(cfg, socket, dir.resolve("serve.log"))) {
             baseline();
-            mountCycle(cycles);
             try (PluginClient c = PluginClient.connect(socket)) {
                 for (int n : new int[] {100, 1_000, 10_000}) {
                     if (n > maxVolumes) {
@@ -96,13 +96,18 @@ public final class DockerBench {
         long[] ready = new long[runs];
         long[] version = new long[runs];
         for (int i = 0; i < runs; i++) {
-            try (BerthServe serve = BerthServe.start(cfg, at.resolve("docker.sock"), at.resolve("serve.log"))) {
+            try (Serve serve = start(cfg, at.resolve("docker.sock"), at.resolve("serve.log"))) {
                 ready[i] = serve.readyNanos();
             }
-            version[i] = BerthServe.versionCommand();
+            version[i] = berth.timedRun(berth.berth("version")) * 1000;
         }
         table.row("time-to-socket-ready, " + what + ": `berth serve` start -> plugin socket accepts "
-                + "(baseline: JVM start -> exit of `berth version`)", new Stats(ready), new Stats(version), "<< 30 s");
+                + "(baseline: `berth version` wall, from bash)", new Stats(ready), new Stats(version), "<< 30 s");
+    }
+
+    private Serve start(Path cfg, Path dockerSocket, Path log) throws Exception {
+        String opts = System.getenv("BERTH_BENCH_SERVE_OPTS");
+        return Serve.start(berth, cfg, dockerSocket, log, opts == null ? "" : opts);
     }
 
     private void baseline() throws Exception {
@@ -146,40 +151,6 @@ public final class DockerBench {
         ClientLoad.Result many = ClientLoad.run(socket, CONCURRENT, opsPerClient, call);
         table.row(what + ", 1 client", one.latency(), activate1, target, one.opsPerSecond());
         table.row(what + ", " + CONCURRENT + " clients", many.latency(), activate8, target, many.opsPerSecond());
-    }
-
-    /** First Mount (attach + mkfs + mount) and last Unmount (umount + detach) of fresh 1G volumes. */
-    private void mountCycle(int cycles) throws Exception {
-        RawLoop raw = new RawLoop(Files.createDirectories(dir.resolve("raw")));
-        int warm = 2;
-        long[] mount = new long[cycles];
-        long[] unmount = new long[cycles];
-        long[] rawMount = new long[cycles];
-        long[] rawUnmount = new long[cycles];
-        try (PluginClient c = PluginClient.connect(socket)) {
-            for (int i = -warm; i < cycles; i++) {
-                String name = "cycle-" + (i + warm);
-                String id = String.format("%064x", i + warm);
-                RawLoop.Cycle r = raw.firstMountAndUnmount(name, "1G");
-                ok(c.call("/VolumeDriver.Create", "{\"Name\":\"" + name + "\",\"Opts\":{\"size\":\"1G\"}}"));
-                long t0 = System.nanoTime();
-                ok(c.call("/VolumeDriver.Mount", "{\"Name\":\"" + name + "\",\"ID\":\"" + id + "\"}"));
-                long t1 = System.nanoTime();
-                ok(c.call("/VolumeDriver.Unmount", "{\"Name\":\"" + name + "\",\"ID\":\"" + id + "\"}"));
-                long t2 = System.nanoTime();
-                ok(c.call("/VolumeDriver.Remove", "{\"Name\":\"" + name + "\"}"));
-                if (i >= 0) {
-                    mount[i] = t1 - t0;
-                    unmount[i] = t2 - t1;
-                    rawMount[i] = r.mount();
-                    rawUnmount[i] = r.unmount();
-                }
-            }
-        }
-        table.row("first Mount of a 1G volume: attach + mkfs.ext4 + mount (baseline: truncate;losetup;mkfs.ext4;mount)",
-                new Stats(mount), new Stats(rawMount), "-");
-        table.row("last Unmount: umount + detach (baseline: umount;losetup -d)", new Stats(unmount), new Stats(rawUnmount),
-                "-");
     }
 
     private static void ok(Reply r) {

@@ -28,9 +28,14 @@ final class FilesystemGuard {
         judge(v, device, fs, host.checkFilesystem(device, fs, false), null);
     }
 
-    /** Checks, mounts, and on a failed mount checks again to say why. */
-    void mount(Volume v, Path device, Path mountPoint, String fs) {
-        beforeMount(v, device, fs);
+    /**
+     * Checks (unless Berth made the filesystem just now: mkfs succeeded, so nothing is there to
+     * find), mounts, and on a failed mount checks to say why.
+     */
+    void mount(Volume v, Path device, Path mountPoint, String fs, boolean madeNow) {
+        if (!madeNow) {
+            beforeMount(v, device, fs);
+        }
         try {
             host.mount(device, mountPoint, fs, List.of());
         } catch (BackendFailure mountFailed) {

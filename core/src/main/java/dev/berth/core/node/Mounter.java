@@ -11,6 +11,7 @@ import dev.berth.core.spi.HostOps;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.BooleanSupplier;
 import java.util.logging.Logger;
 
 /**
@@ -27,11 +28,18 @@ final class Mounter {
         this.guard = new FilesystemGuard(host);
     }
 
+    /** A filesystem to mount, and whether Berth made it just now. */
+    private record Filesystem(String type, boolean madeNow) {
+    }
+
     /**
      * Makes sure {@code device} is mounted at {@code mountPoint} with a data folder; idempotent.
      * Returns the filesystem mounted (null for directories, or when it was mounted already).
+     *
+     * @param knownEmpty asked only before a format: true if the driver knows the device holds no
+     *                   data at all (then the blank check does not read it)
      */
-    String mount(Volume v, Device device, Path mountPoint) {
+    String mount(Volume v, Device device, Path mountPoint, BooleanSupplier knownEmpty) {
         if (!device.block()) {
             ensureDir(MountLayout.containerPath(device.path()));
             return null;
@@ -47,8 +55,9 @@ final class Mounter {
             ensureDir(mountPoint);
             fs = mountKnown(v, device.path(), mountPoint);
             if (fs == null) {
-                fs = ensureFilesystem(v, device.path());
-                guard.mount(v, device.path(), mountPoint, fs);
+                Filesystem made = ensureFilesystem(v, device.path(), knownEmpty);
+                fs = made.type();
+                guard.mount(v, device.path(), mountPoint, fs, made.madeNow());
             }
         }
         ensureDataDir(mountPoint, fs != null);
@@ -77,11 +86,11 @@ final class Mounter {
         }
     }
 
-    private String ensureFilesystem(Volume v, Path device) {
-        Optional<String> found = host.probeFilesystem(device);
+    private Filesystem ensureFilesystem(Volume v, Path device, BooleanSupplier knownEmpty) {
+        Optional<String> found = knownEmpty.getAsBoolean() ? Optional.empty() : host.probeFilesystem(device);
         if (found.isEmpty()) {
             host.makeFilesystem(device, v.fsType());
-            return v.fsType().id();
+            return new Filesystem(v.fsType().id(), true);
         }
         String fs = found.get();
         if (!isBerthFilesystem(fs)) {
@@ -92,7 +101,7 @@ final class Mounter {
             LOG.warning("volume " + v.name() + " was asked to be " + v.fsType() + " but holds " + fs
                     + "; mounting it as " + fs + " (never reformatting)");
         }
-        return fs;
+        return new Filesystem(fs, false);
     }
 
     private static boolean isBerthFilesystem(String fs) {

@@ -18,4 +18,13 @@ public interface NodeDriver {
 
     /** Backend ids of this driver currently attached on this host (for reconciliation). */
     Set<String> attachedBackends();
+
+    /**
+     * True only if the attached volume is known to hold no data at all without reading its device
+     * (e.g. its image is one hole): then a first mount formats it without the blank check's reads.
+     * False means "not known", never "has data"; the default knows nothing.
+     */
+    default boolean knownEmpty(String backendId) {
+        return false;
+    }
 }

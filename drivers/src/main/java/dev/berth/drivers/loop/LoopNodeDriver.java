@@ -64,6 +64,17 @@ public final class LoopNodeDriver implements NodeDriver {
         return deletedImageDevice(backendId).map(device -> new Device(device, true));
     }
 
+    /**
+     * The image is one hole (SparseImages): it was never written, through this loop device or any
+     * other way (a closed writer's pages reach the file: the last close of a block device flushes
+     * it), so there is nothing for the blank check to find.
+     */
+    @Override
+    public boolean knownEmpty(String backendId) {
+        Path file = pool.file(backendId);
+        return LoopPool.isImage(file) && SparseImages.hasNoData(file);
+    }
+
     @Override
     public void detach(String backendId) {
         Path file = pool.file(backendId);

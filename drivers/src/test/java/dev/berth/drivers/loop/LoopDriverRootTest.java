@@ -69,6 +69,31 @@ class LoopDriverRootTest {
         node.detach(id);
     }
 
+    /**
+     * A fresh image is one hole, so the first mount may skip the blank check's reads; one byte
+     * anywhere — written through the loop device (then closed: the last close flushes it to the
+     * image) or into the file — makes it "not known empty", also where the sampled check never looks.
+     */
+    @Test
+    void knownEmptyOnlyUntilAByteIsWrittenAnywhere() throws IOException {
+        String id = driver.create(A, spec(GIB));
+        Device d = node.attach(id);
+        assertTrue(node.knownEmpty(id), "a fresh sparse image holds no data");
+        try (var ch = java.nio.channels.FileChannel.open(d.path(), java.nio.file.StandardOpenOption.WRITE)) {
+            ch.write(java.nio.ByteBuffer.wrap(new byte[] {42}), (GIB / 8) * 3 + 4096); // between sampled regions
+        }
+        assertFalse(node.knownEmpty(id), "a byte written through the device");
+
+        String other = driver.create(B, spec(GIB));
+        Path image = tmp.resolve("pool").resolve(other);
+        assertTrue(node.knownEmpty(other));
+        try (var ch = java.nio.channels.FileChannel.open(image, java.nio.file.StandardOpenOption.WRITE)) {
+            ch.write(java.nio.ByteBuffer.wrap(new byte[] {1}), GIB - 1);
+        }
+        assertFalse(node.knownEmpty(other), "a byte written into the image file");
+        assertFalse(node.knownEmpty("f0f0f0f0-0000-4000-8000-0000000000f0.img"), "no image at all");
+    }
+
     @Test
     void attachedBackendsListsOnlyThisPool() throws IOException {
         String a = driver.create(A, spec(GIB));

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# The clock of `bench/run fast` for everything started from a shell: the baselines (the raw tools)
+# and Berth's CLI. Bash times each step itself with EPOCHREALTIME, so starting this script is
+# outside the clock and every timed command is started by bash, as a user's shell would.
+# Prints one line per timed step: its wall time in microseconds.
+#
+#   timed.sh run CMD [ARG...]            CMD's wall time (its stdout is discarded; a failure fails)
+#   timed.sh loop-cycle IMAGE DIR SIZE   four lines, the raw loop-device sequence Berth replaces:
+#       first mount   truncate -s SIZE; losetup -f --show; mkfs.ext4 -q; mount -t ext4
+#       unmount       umount; losetup -d
+#       re-mount      losetup -f --show; mount -t ext4
+#       unmount       umount; losetup -d
+#     then IMAGE is removed. DIR must exist and be empty.
+set -euo pipefail
+# Digits only: EPOCHREALTIME's separator follows the locale.
+now() { t=${EPOCHREALTIME//[!0-9]/}; }
+
+case "${1:-}" in
+  run)
+    shift
+    now; t0=$t
+    "$@" >/dev/null
+    now; echo $((t - t0))
+    ;;
+  loop-cycle)
+    img=$2 dir=$3 size=$4
+    now; t0=$t
+    truncate -s "$size" "$img"
+    dev=$(losetup -f --show "$img")
+    mkfs.ext4 -q "$dev"
+    mount -t ext4 "$dev" "$dir"
+    now; t1=$t
+    umount "$dir"
+    losetup -d "$dev"
+    now; t2=$t
+    dev=$(losetup -f --show "$img")
+    mount -t ext4 "$dev" "$dir"
+    now; t3=$t
+    umount "$dir"
+    losetup -d "$dev"
+    now; t4=$t
+    rm -f "$img"
+    echo $((t1 - t0)); echo $((t2 - t1)); echo $((t3 - t2)); echo $((t4 - t3))
+    ;;
+  *)
+    echo "usage: timed.sh run CMD [ARG...] | loop-cycle IMAGE DIR SIZE" >&2
+    exit 2
+    ;;
+esac
