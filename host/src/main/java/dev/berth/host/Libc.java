@@ -30,6 +30,8 @@ final class Libc {
     static final int O_RDWR = 2;
     static final int O_CLOEXEC = 0x80000;
     static final int O_DIRECT = 0x4000;
+    static final int O_NOFOLLOW = 0x20000;
+    static final int SEEK_DATA = 3;
 
     private static final Linker LINKER = Linker.nativeLinker();
     private static final StructLayout STATE = Linker.Option.captureStateLayout();
@@ -40,6 +42,8 @@ final class Libc {
     private static final MethodHandle OPEN = bind("open",
             FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT), ERRNO_OPTION, Linker.Option.firstVariadicArg(2));
     private static final MethodHandle CLOSE = bind("close", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
+    private static final MethodHandle LSEEK = bind("lseek",
+            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_INT), ERRNO_OPTION);
     private static final MethodHandle IOCTL_LONG = bind("ioctl",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_LONG), ERRNO_OPTION, Linker.Option.firstVariadicArg(2));
     private static final MethodHandle IOCTL_POINTER = bind("ioctl",
@@ -71,6 +75,22 @@ final class Libc {
         try {
             int ignored = (int) CLOSE.invokeExact(fd);
         } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+    }
+
+    /** lseek(2); returns the new offset. */
+    static long lseek(int fd, long offset, int whence) throws SyscallException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = arena.allocate(STATE);
+            long r = (long) LSEEK.invokeExact(state, fd, offset, whence);
+            if (r == -1) {
+                throw new SyscallException("lseek", null, (int) ERRNO.get(state, 0L));
+            }
+            return r;
+        } catch (SyscallException | RuntimeException | Error e) {
             throw e;
         } catch (Throwable t) {
             throw new IllegalStateException(t);

@@ -6,6 +6,7 @@ import dev.berth.core.spi.HostOps;
 import dev.berth.core.spi.HostOps.FileId;
 import dev.berth.core.spi.NodeDriver;
 import dev.berth.host.FileIds;
+import dev.berth.host.SparseFiles;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -65,14 +66,14 @@ public final class LoopNodeDriver implements NodeDriver {
     }
 
     /**
-     * The image is one hole (SparseImages): it was never written, through this loop device or any
+     * The image is one hole (SparseFiles): it was never written, through this loop device or any
      * other way (a closed writer's pages reach the file: the last close of a block device flushes
      * it), so there is nothing for the blank check to find.
      */
     @Override
     public boolean knownEmpty(String backendId) {
         Path file = pool.file(backendId);
-        return LoopPool.isImage(file) && SparseImages.hasNoData(file);
+        return LoopPool.isImage(file) && SparseFiles.hasNoData(file);
     }
 
     @Override
