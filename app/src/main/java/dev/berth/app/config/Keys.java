@@ -21,7 +21,7 @@ public final class Keys {
     public static final Key API_CERT = new Key("api.cert", "", "PEM certificate; empty: generated in <stateDir>/tls");
     public static final Key API_KEY = new Key("api.key", "", "PEM private key of api.cert");
     public static final Key API_TASK_WAIT = new Key("api.taskWait", "30s",
-            "how long a change may run before the API answers 202 with a task id");
+            "how long a change may run before the API answers 202 with a task id (and a Docker call waits for a volume still reconciled at start)");
     public static final Key AUTH_ENABLED = new Key("auth.enabled", "true", "require tokens on the TCP API");
     public static final Key AUTH_KEY = new Key("auth.key", "", "HS256 key file; empty: <stateDir>/auth/hs256.key");
     public static final Key AUTH_PUBLIC_KEY = new Key("auth.publicKey", "", "PEM public key for RS256/ES256 tokens instead");

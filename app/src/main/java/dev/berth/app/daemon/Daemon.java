@@ -7,6 +7,7 @@ import dev.berth.core.controller.ControllerService;
 import dev.berth.core.error.InvalidArgument;
 import dev.berth.core.model.Node;
 import dev.berth.core.node.NodeService;
+import dev.berth.core.node.Reconciler;
 import dev.berth.core.node.NodeSession;
 import dev.berth.core.service.Checkpoints;
 import dev.berth.core.service.CombinedVolumes;
@@ -32,6 +33,7 @@ import dev.berth.store.embedded.SqliteStateStore;
 import dev.berth.store.json.JsonCodec;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
+import java.lang.management.ManagementFactory;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Clock;
 import java.time.Duration;
@@ -57,6 +59,9 @@ public final class Daemon implements AutoCloseable {
     private final String role;
 
     private Daemon(Config config, Checkpoints checkpoints, boolean adoptPool) {
+        EarlySockets early = null;
+        boolean joined = false;
+        StartGate gate = null;
         try {
             role = config.get(Keys.ROLE);
             boolean isController = !role.equals("agent");
@@ -68,14 +73,26 @@ public final class Daemon implements AutoCloseable {
             // Before the store and the reconcile: a second daemon on this configuration must not get
             // as far as cleaning up devices and mounts the first one is using.
             UnixSocketServer.refuseIfServed(config.path(Keys.SOCKET));
+            String nodeId = Wiring.nodeId(config);
+            HttpLimits limits = httpLimits(config);
+            Blocking blocking = new Blocking();
+            closeables.add(blocking);
+            // The Docker plugin socket first, while this thread opens the store: dockerd waits for
+            // it at boot, Plugin.Activate needs nothing else, and every other call waits at the gate.
+            boolean docker = isNode && config.bool(Keys.DOCKER_ENABLED);
+            StartGate dockerGate = docker ? new StartGate(config.duration(Keys.API_TASK_WAIT)) : null;
+            gate = dockerGate;
+            early = EarlySockets.begin(VertxOptions.DEFAULT_EVENT_LOOP_POOL_SIZE, !docker ? null
+                    : vertx -> new DockerPluginApi(dockerGate, nodeId, blocking)
+                            .serve(vertx, config.path(Keys.DOCKER_SOCKET), config.get(Keys.DOCKER_GROUP), limits));
             HostOps host = Wiring.hostOps(config);
             ServiceRegistry services = new ServiceRegistry(Wiring.drivers(config, host), config.get(Keys.DEFAULT_SERVICE));
             notes.addAll(ServiceNotes.lines(config, services));
-            String nodeId = Wiring.nodeId(config);
             ControllerService controller = null;
             VolumeAdmin admin;
             ControlPlane control;
             Supplier<Optional<String>> health = Optional::empty;
+            long storeStart = System.nanoTime();
             if (isController) {
                 StateStore store = SqliteStateStore.open(config.path(Keys.STATE_DIR));
                 closeables.add(store);
@@ -93,8 +110,18 @@ public final class Daemon implements AutoCloseable {
                 admin = remote;
                 control = remote;
             }
+            long storeMillis = millisSince(storeStart);
+            // Before the node's first write: a plugin socket that could not be served stops the start here.
+            EarlySockets.Started sockets = early.join();
+            joined = true;
+            Vertx vertx = sockets.vertx();
+            closeables.add(() -> vertx.close().toCompletionStage().toCompletableFuture().get());
+            if (sockets.docker() != null) {
+                closeables.add(sockets.docker());
+            }
             NodeService node = null;
-            List<String> report = List.of();
+            Reconciler.Start reconcile = null;
+            long reconcileStart = System.nanoTime();
             if (isNode) {
                 NodeSession session = new NodeSession(control, new Node(nodeId, Wiring.hostName(), Version.get()));
                 closeables.add(session);
@@ -102,28 +129,32 @@ public final class Daemon implements AutoCloseable {
                         new MountLayout(config.path(Keys.MOUNT_ROOT), config.get(Keys.DEFAULT_SERVICE)), checkpoints);
                 session.onReRegistered(node::reclaim);
                 session.start();
-                report = node.reconciler().run();
+                reconcile = node.reconciler().begin();
             }
-            reconcileReport = report;
             volumes = new CombinedVolumes(admin, node);
+            if (gate != null) {
+                gate.open(volumes, reconcile.pending());
+                LOG.info("Docker volume plugin serving volumes (" + uptime() + " ms after the JVM started; store "
+                        + storeMillis + " ms" + (reconcile.pending().isEmpty() ? ""
+                        : "; " + reconcile.pending().size() + " volume(s) wait for their reconcile") + ")");
+            }
+            StartGate reconciled = gate;
+            reconcileReport = reconcile == null ? List.of()
+                    : reconcile.finish(reconciled == null ? v -> { } : reconciled::reconciled);
+            long reconcileMillis = millisSince(reconcileStart);
+            if (controller != null && !adoptPool) {
+                notes.addAll(controller.unownedImages());
+            }
 
-            Vertx vertx = Vertx.vertx(new VertxOptions().setPreferNativeTransport(true));
-            closeables.add(() -> vertx.close().toCompletionStage().toCompletableFuture().get());
-            Blocking blocking = new Blocking();
-            closeables.add(blocking);
             Tasks tasks = new Tasks(config.duration(Keys.API_TASK_WAIT), Duration.ofMinutes(10), Clock.systemUTC());
             ServerInfo info = new ServerInfo(Version.get(), role, nodeId, "v1");
             TcpApi tcp = isController ? TcpApi.prepare(config) : null;
-            HttpLimits limits = httpLimits(config);
             if (tcp != null) {
                 closeables.add(tcp.start(vertx, new RestApi(volumes, controller, info, blocking, tasks, tcp.access(), health), limits));
                 notes.addAll(tcp.notes());
             }
-            if (isNode && config.bool(Keys.DOCKER_ENABLED)) {
-                closeables.add(new DockerPluginApi(volumes, nodeId, blocking)
-                        .serve(vertx, config.path(Keys.DOCKER_SOCKET), config.get(Keys.DOCKER_GROUP), limits));
-            }
-            // The local socket comes last: once it answers, everything else is up (the Docker socket too).
+            // The local socket comes last: once it answers, everything else is up (the Docker
+            // socket too) and the reconcile is over.
             RestApi local = new RestApi(volumes, controller, info, blocking, tasks, Access.OPEN, health);
             closeables.add(UnixSocketServer.start(vertx, config.path(Keys.SOCKET),
                     PosixFilePermissions.fromString("rw-------"), null, local.router(vertx, null), 1,
@@ -136,10 +167,27 @@ public final class Daemon implements AutoCloseable {
                     LOG.warning("could not renew the node leases after the start: " + e.fullMessage());
                 }
             }
-        } catch (RuntimeException e) {
+            LOG.info("started in " + uptime() + " ms after the JVM started (store " + storeMillis + " ms, reconcile "
+                    + reconcileMillis + " ms)");
+        } catch (RuntimeException | Error e) {
+            if (gate != null) {
+                gate.failed(e instanceof dev.berth.core.error.BerthException b ? b
+                        : new dev.berth.core.error.BackendFailure("the start failed: " + e, "see the log of `berth serve`"));
+            }
+            if (early != null && !joined) {
+                early.abandon();
+            }
             close();
             throw e;
         }
+    }
+
+    private static long millisSince(long nanos) {
+        return (System.nanoTime() - nanos) / 1_000_000;
+    }
+
+    private static long uptime() {
+        return ManagementFactory.getRuntimeMXBean().getUptime();
     }
 
     /** The limits of every listener (http.*: header and idle timeouts, connection cap). */

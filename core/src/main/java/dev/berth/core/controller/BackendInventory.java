@@ -55,7 +55,16 @@ final class BackendInventory {
     private record Found(String service, Stored stored) {
     }
 
+    /**
+     * What must happen before anything is written: adoption, or the refusal of a never-written store
+     * over a pool that holds images. A store that was written before cannot be refused, so its
+     * images are not listed here (at 10,000 volumes that is most of the start-up time): see
+     * {@link #report}, which the daemon runs once it serves.
+     */
     List<String> check(boolean adopt, String stateLocation) {
+        if (!adopt && store.revision() != 0) {
+            return List.of();
+        }
         Map<String, Found> unowned = unowned();
         if (unowned.isEmpty()) {
             return adopt ? List.of("adopt-pool: nothing to adopt, every volume image has a record") : List.of();
@@ -65,11 +74,13 @@ final class BackendInventory {
             unowned.values().forEach(f -> report.add(adopt(f)));
             return report;
         }
-        if (store.revision() == 0) {
-            throw refusal(unowned, stateLocation);
-        }
+        throw refusal(unowned, stateLocation);
+    }
+
+    /** One line per backend volume no record owns; they are left in place. */
+    List<String> report() {
         List<String> report = new ArrayList<>();
-        for (Found f : unowned.values()) {
+        for (Found f : unowned().values()) {
             report.add("image " + f.stored().backendId() + " of service " + f.service() + " ("
                     + Size.format(f.stored().sizeBytes()) + ") belongs to no volume record: left in place "
                     + "(`berth serve --adopt-pool` adopts it as a volume; delete it only if its data is not needed)");

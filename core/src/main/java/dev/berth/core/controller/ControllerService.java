@@ -66,10 +66,10 @@ public final class ControllerService implements VolumeAdmin, ControlPlane {
 
     /**
      * At start, before any node registers (then, once, moves Docker mount references of an older
-     * Berth into their namespace): reports backend volumes (loop images) that no record
-     * owns, refuses to start (with {@link dev.berth.core.error.Unavailable}) on a never-written
-     * store when there are any, or, with {@code adopt}, rebuilds their records. Returns what it found
-     * and did, one line each.
+     * Berth into their namespace): refuses to start (with {@link dev.berth.core.error.Unavailable})
+     * on a never-written store when backend volumes (loop images) exist, or, with {@code adopt},
+     * rebuilds the records of those no record owns. Returns what it did, one line each; images no
+     * record owns in a store written before are reported by {@link #unownedImages}.
      *
      * @param stateLocation where the state lives, for the messages (e.g. the state directory)
      */
@@ -82,6 +82,14 @@ public final class ControllerService implements VolumeAdmin, ControlPlane {
             LOG.info("moved " + moved + " Docker mount reference(s) of an older Berth to the docker: namespace");
         }
         return report;
+    }
+
+    /**
+     * The images of the backends that no volume record owns, one line each (left in place). Not a
+     * safety check (that is {@link #checkBackends}): the daemon runs it once it serves.
+     */
+    public List<String> unownedImages() {
+        return inventory.report();
     }
 
     // ---- VolumeAdmin ---------------------------------------------------------------------

@@ -13,9 +13,12 @@ public enum FsType {
     XFS(300L << 20);
 
     private final long minBytes;
+    /** Computed once: every volume of a listing asks for it. */
+    private final String id;
 
     FsType(long minBytes) {
         this.minBytes = minBytes;
+        this.id = name().toLowerCase(Locale.ROOT);
     }
 
     /** The smallest volume this filesystem is made on. */
@@ -38,7 +41,7 @@ public enum FsType {
     }
 
     public String id() {
-        return name().toLowerCase(Locale.ROOT);
+        return id;
     }
 
     public static FsType parse(String text) {

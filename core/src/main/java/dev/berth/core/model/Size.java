@@ -60,8 +60,10 @@ public final class Size {
     }
 
     /** The shortest exact form: 1073741824 -> "1G", 1536 MiB -> "1536M". */
+    private static final String[] UNITS = {"", "K", "M", "G", "T", "P"};
+
     public static String format(long bytes) {
-        String[] units = {"", "K", "M", "G", "T", "P"};
+        String[] units = UNITS;
         int i = 0;
         long v = bytes;
         while (i < units.length - 1 && v != 0 && v % 1024 == 0) {

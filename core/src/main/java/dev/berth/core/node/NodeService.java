@@ -58,7 +58,7 @@ public final class NodeService {
 
     /** The reconciler for this node, to run once at start before serving. */
     public Reconciler reconciler() {
-        return new Reconciler(control, node, mounter, services, layout, host, paths);
+        return new Reconciler(control, node, mounter, services, layout, host, paths, checkpoints);
     }
 
     /** Claims the volume for this node (kept until detach) and attaches it. */

@@ -6,6 +6,7 @@ import dev.berth.core.model.Attachment;
 import dev.berth.core.model.Claim;
 import dev.berth.core.model.Device;
 import dev.berth.core.model.Volume;
+import dev.berth.core.service.Checkpoints;
 import dev.berth.core.service.MountLayout;
 import dev.berth.core.service.ServiceRegistry;
 import dev.berth.core.spi.ControlPlane;
@@ -19,6 +20,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.Consumer;
 import java.util.logging.Logger;
 
 /**
@@ -41,9 +43,10 @@ public final class Reconciler {
     private final MountLayout layout;
     private final HostOps host;
     private final NodePaths paths;
+    private final Checkpoints checkpoints;
 
     Reconciler(ControlPlane control, String me, Mounter mounter, ServiceRegistry services, MountLayout layout,
-               HostOps host, NodePaths paths) {
+               HostOps host, NodePaths paths, Checkpoints checkpoints) {
         this.control = control;
         this.me = me;
         this.mounter = mounter;
@@ -51,11 +54,23 @@ public final class Reconciler {
         this.layout = layout;
         this.host = host;
         this.paths = paths;
+        this.checkpoints = checkpoints;
     }
 
     /** Runs once; returns one line per action taken (empty when everything was in order). */
     public List<String> run() {
-        List<String> report = new ArrayList<>();
+        return begin().finish(v -> { });
+    }
+
+    /**
+     * The first, quick part of the reconcile, before the node serves requests: reads the records and
+     * the host once, sorts out the volumes that need no work (the usual case: nothing of them is on
+     * this host and this node holds no claim on them), cleans up what belongs to no volume, and
+     * returns the rest as pending for {@link Start#finish}. A volume that is not pending has nothing
+     * on this host the reconcile would touch, so it can be served at once.
+     */
+    public Start begin() {
+        Start start = new Start();
         ControlPlane.NodeState state = control.nodeState(me);
         Map<String, List<Volume>> byService = new HashMap<>();
         // Of every service: two services may share one pool, and an image one of them owns is no orphan.
@@ -67,59 +82,130 @@ public final class Reconciler {
         // The mount table is read once here, not once per volume (10,000 volumes, 10,000 reads).
         Set<Path> mountedNow = new HashSet<>();
         host.mounts().forEach(m -> mountedNow.add(m.target()));
-        Set<Path> expectedMounts = new HashSet<>();
         Set<String> knownIds = new HashSet<>();
+        Set<Path> pendingMountPoints = new HashSet<>();
         for (String service : services.names()) {
             StorageDriver driver = services.require(service);
             Set<String> attachedHere;
             try {
                 attachedHere = driver.blockDevices() ? driver.node().attachedBackends() : Set.of();
             } catch (BerthException e) {
-                report.add("service " + service + ": could not list its attached volumes: " + e.fullMessage());
+                start.report.add("service " + service + ": could not list its attached volumes: " + e.fullMessage());
                 attachedHere = Set.of();
             }
             for (Volume v : byService.getOrDefault(service, List.of())) {
                 knownIds.add(v.id());
                 try {
-                    reconcile(v, driver, state, attachedHere.contains(v.backendId()), mountedNow, report, expectedMounts);
+                    paths.driver(v); // a record that does not fit this node's driver is reported, not used
+                    Path mountPoint = driver.blockDevices() ? paths.mountPoint(v) : null;
+                    boolean mounted = mountPoint != null && mountedNow.contains(mountPoint);
+                    boolean attached = attachedHere.contains(v.backendId());
+                    if (state.claims().get(v.id()) == null && state.refs().getOrDefault(v.id(), List.of()).isEmpty()
+                            && state.attachments().get(v.id()) == null && !attached && !mounted) {
+                        continue; // nothing of this volume is on this host and this node holds no claim on it
+                    }
+                    if (mounted) {
+                        pendingMountPoints.add(mountPoint);
+                    }
+                    start.pending.add(new Work(v, driver, attached, mountPoint, mounted));
                 } catch (BerthException e) {
-                    report.add("volume " + v.name() + ": could not reconcile: " + e.fullMessage());
+                    start.report.add("volume " + v.name() + ": could not reconcile: " + e.fullMessage());
                 } catch (RuntimeException bug) {
-                    // One volume must not keep the node from starting, even through a bug.
                     LOG.log(java.util.logging.Level.SEVERE, "reconcile of volume " + v.name() + " failed", bug);
-                    report.add("volume " + v.name() + ": could not reconcile: " + bug);
+                    start.report.add("volume " + v.name() + ": could not reconcile: " + bug);
                 }
             }
             for (String orphan : attachedHere) {
                 if (!backendsInState.contains(orphan)) {
-                    report.add(orphan(service, driver, orphan));
+                    start.report.add(orphan(service, driver, orphan));
                 }
             }
         }
+        start.state = state;
         for (String id : state.attachments().keySet()) {
             if (!knownIds.contains(id)) {
                 try {
                     control.deleteAttachment(me, id);
-                    report.add("dropped the attachment record of removed volume " + id);
+                    start.report.add("dropped the attachment record of removed volume " + id);
                 } catch (BerthException e) {
-                    report.add("could not drop the attachment record of removed volume " + id + ": " + e.fullMessage());
+                    start.report.add("could not drop the attachment record of removed volume " + id + ": " + e.fullMessage());
                 }
             }
         }
+        // Mounts under the mount root at no pending volume's mount point belong to no volume (a
+        // volume that is not pending is not mounted here). Those at a pending volume's mount point
+        // are that volume's business: see Start#finish.
         for (HostOps.MountEntry m : host.mounts()) {
             if (m.target().startsWith(layout.root()) && !m.target().equals(layout.root())
-                    && !expectedMounts.contains(m.target())) {
-                try {
-                    host.unmount(m.target());
-                    report.add("unmounted " + m.target() + " (" + m.source() + "): no volume uses it");
-                } catch (BerthException e) {
-                    report.add("could not unmount " + m.target() + " (" + m.source() + "), which no volume uses: "
-                            + e.fullMessage());
-                }
+                    && !pendingMountPoints.contains(m.target())) {
+                unmountStray(m, start.report);
             }
         }
-        report.forEach(line -> LOG.info("reconcile: " + line));
-        return report;
+        return start;
+    }
+
+    private record Work(Volume volume, StorageDriver driver, boolean attached, Path mountPoint, boolean mounted) {
+    }
+
+    /** The volumes {@link #begin} found work for, and the report so far. */
+    public final class Start {
+        private final List<Work> pending = new ArrayList<>();
+        private final List<String> report = new ArrayList<>();
+        private ControlPlane.NodeState state;
+
+        private Start() {
+        }
+
+        /** The volumes whose reconcile is still to come: requests for them must wait for {@link #finish}. */
+        public List<Volume> pending() {
+            return pending.stream().map(Work::volume).toList();
+        }
+
+        /**
+         * Reconciles each pending volume, calling {@code reconciled} after each one (done, or failed
+         * and reported); returns every line of the report and logs them.
+         */
+        public List<String> finish(Consumer<Volume> reconciled) {
+            for (Work w : pending) {
+                Volume v = w.volume();
+                try {
+                    checkpoints.reached("reconcile-volume");
+                    Set<Path> expectedMounts = new HashSet<>();
+                    try {
+                        reconcile(v, w.driver(), state, w.attached(), w.mountPoint(), w.mounted(), report, expectedMounts);
+                    } catch (BerthException e) {
+                        report.add("volume " + v.name() + ": could not reconcile: " + e.fullMessage());
+                    } catch (RuntimeException bug) {
+                        // One volume must not keep the node from starting, even through a bug.
+                        LOG.log(java.util.logging.Level.SEVERE, "reconcile of volume " + v.name() + " failed", bug);
+                        report.add("volume " + v.name() + ": could not reconcile: " + bug);
+                    }
+                    if (w.mounted() && !expectedMounts.contains(w.mountPoint())) {
+                        // Still mounted at its mount point without being re-adopted (e.g. held by
+                        // another node now, or its clean-up failed): no volume uses that mount.
+                        for (HostOps.MountEntry m : host.mounts()) {
+                            if (m.target().equals(w.mountPoint())) {
+                                unmountStray(m, report);
+                            }
+                        }
+                    }
+                } finally {
+                    reconciled.accept(v);
+                }
+            }
+            report.forEach(line -> LOG.info("reconcile: " + line));
+            return List.copyOf(report);
+        }
+    }
+
+    private void unmountStray(HostOps.MountEntry m, List<String> report) {
+        try {
+            host.unmount(m.target());
+            report.add("unmounted " + m.target() + " (" + m.source() + "): no volume uses it");
+        } catch (BerthException e) {
+            report.add("could not unmount " + m.target() + " (" + m.source() + "), which no volume uses: "
+                    + e.fullMessage());
+        }
     }
 
     /**
@@ -140,18 +226,12 @@ public final class Reconciler {
     }
 
     private void reconcile(Volume v, StorageDriver driver, ControlPlane.NodeState state, boolean attached,
-                           Set<Path> mountedNow, List<String> report, Set<Path> expectedMounts) {
-        paths.driver(v); // a record that does not fit this node's driver is reported, not used
+                           Path mountPoint, boolean mounted, List<String> report, Set<Path> expectedMounts) {
         List<String> refs = state.refs().getOrDefault(v.id(), List.of());
         // The attachment record only says whether there was one; every path here is derived.
         Attachment att = state.attachments().get(v.id());
-        Path mountPoint = driver.blockDevices() ? paths.mountPoint(v) : null;
-        boolean mounted = mountPoint != null && mountedNow.contains(mountPoint);
         Optional<Claim> claim = Optional.ofNullable(state.claims().get(v.id()));
         if (claim.isEmpty()) {
-            if (refs.isEmpty() && att == null && !attached && !mounted) {
-                return; // nothing of this volume is on this host and this node holds no claim on it
-            }
             claim = control.claimOf(v.id());
         }
         boolean mine = claim.isPresent() && claim.get().node().equals(me);

@@ -18,6 +18,7 @@ import dev.berth.protocols.http.Blocking;
 import dev.berth.protocols.http.Json;
 import dev.berth.protocols.http.RouteErrors;
 import io.vertx.core.Handler;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.Vertx;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
@@ -366,9 +367,15 @@ public final class RestApi {
         throw new InvalidArgument("query parameter " + name + "=" + v + " is not true or false", "use " + name + "=true");
     }
 
-    /** A read: answered when done (reads never become tasks); null means 204. */
+    /**
+     * A read: answered when done (reads never become tasks); null means 204. The answer is
+     * serialized on the virtual thread, so a large list never holds up the event loop.
+     */
     private void read(RoutingContext ctx, Function<RoutingContext, Object> work) {
-        blocking.run(() -> work.apply(ctx),
+        blocking.run(() -> {
+                    Object result = work.apply(ctx);
+                    return result == null ? null : Json.buffer(result);
+                },
                 result -> reply(ctx, result == null ? 204 : 200, result),
                 e -> error(ctx, e),
                 bug -> internal(ctx, bug));
@@ -438,6 +445,11 @@ public final class RestApi {
             resp.end();
             return;
         }
-        resp.putHeader("Content-Type", "application/json").end(Json.write(body));
+        resp.putHeader("Content-Type", "application/json");
+        if (body instanceof Buffer written) {
+            resp.end(written);
+        } else {
+            resp.end(Json.write(body));
+        }
     }
 }
