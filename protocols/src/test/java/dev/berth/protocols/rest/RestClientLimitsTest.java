@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.sun.net.httpserver.HttpServer;
 import dev.berth.core.error.BackendFailure;
-import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpMethod;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -68,7 +67,7 @@ class RestClientLimitsTest {
 
     @Test
     void anEndlessAnswerStopsAtTheLimit() {
-        try (RestClient c = RestClient.tcp(uri, new HttpClientOptions(), null)) {
+        try (RestClient c = RestClient.tcp(uri, null, null)) {
             long before = usedHeap();
             BackendFailure e = assertThrows(BackendFailure.class, () -> c.call(HttpMethod.GET, "/endless", null));
             assertEquals("the answer of " + uri + " to GET /endless is larger than 64 MiB", e.getMessage());
