@@ -195,22 +195,27 @@ case_launcher_runs_the_jar_with_the_aot_cache_only_when_it_fits() {
   [ "$(cat "$co/app/target/.jdk" | tail -n 1)" = "$T/jvm/jdk-25" ] || fail "JDK not cached"
 
   echo x > "$aot"; printf '%s\n%s\n' "$T/jvm/jdk-25" "25.0.3+9-LTS" > "$aot.jdk"
-  run_berth version
+  run_berth volume ls
   uses_aot || fail "a fitting AOT cache was not used: $(cat "$JAVA_ARGS")"
   grep -qx -- "-Xlog:aot=off" "$JAVA_ARGS" || fail "the JVM's own check of the cache is not kept quiet"
+  for printing in version --help -h ""; do
+    run_berth $printing
+    ! uses_aot || fail "AOT cache used for '$printing' (it only prints: the cache costs more than it saves)"
+  done
 
   printf '%s\n%s\n' "$T/jvm/jdk-25" "25.0.2+1-LTS" > "$aot.jdk"
-  run_berth version
+  run_berth volume ls
   ! uses_aot || fail "AOT cache of another JDK build used"
   printf '%s\n%s\n' "$T/jvm/jdk-other" "25.0.3+9-LTS" > "$aot.jdk"
-  run_berth version
+  run_berth volume ls
   ! uses_aot || fail "AOT cache of another JDK folder used"
   printf '%s\n%s\n' "$T/jvm/jdk-25" "25.0.3+9-LTS" > "$aot.jdk"
   touch -d '2 minutes ago' "$aot"
-  run_berth version
+  run_berth volume ls
   ! uses_aot || fail "AOT cache older than the jar used"
-  touch "$aot"; rm "$aot.jdk"
-  run_berth version
+  touch "$aot"; run_berth volume ls; uses_aot || fail "AOT cache not used again"
+  rm "$aot.jdk"
+  run_berth volume ls
   ! uses_aot || fail "AOT cache without its JDK record used"
 }
 
