@@ -1,9 +1,11 @@
 package dev.berth.app;
 
-import dev.berth.app.cli.BerthCommand;
+import dev.berth.app.cli.CommandTree;
 import dev.berth.app.cli.ExitCodes;
+import dev.berth.app.cli.VersionCommand;
 import dev.berth.core.error.BerthException;
 import java.io.PrintWriter;
+import java.util.concurrent.Callable;
 import picocli.CommandLine;
 
 /** Entry point of the berth binary: parses the command line and maps errors to exit codes. */
@@ -16,9 +18,15 @@ public final class Main {
     }
 
     public static int run(String[] args, PrintWriter out, PrintWriter err) {
-        Logs.configure();
-        CommandLine cl = new CommandLine(new BerthCommand());
+        CommandLine cl = CommandTree.of(args);
         cl.setOut(out).setErr(err);
+        // Logging is set up only for a command that does something: version and help print and exit.
+        cl.setExecutionStrategy(parsed -> {
+            if (needsLogs(parsed)) {
+                Logs.configure();
+            }
+            return new CommandLine.RunLast().execute(parsed);
+        });
         cl.setExecutionExceptionHandler((e, cmd, parsed) -> {
             if (e instanceof BerthException be) {
                 err.println("error: " + be.getMessage());
@@ -40,6 +48,21 @@ public final class Main {
             return ExitCodes.FAILURE;
         });
         return cl.execute(args);
+    }
+
+    /** False for help, version and a command that only groups others (it prints its usage). */
+    static boolean needsLogs(CommandLine.ParseResult parsed) {
+        CommandLine.ParseResult p = parsed;
+        while (true) {
+            if (p.isUsageHelpRequested() || p.isVersionHelpRequested()) {
+                return false;
+            }
+            if (p.subcommand() == null) {
+                Object command = p.commandSpec().userObject();
+                return command instanceof Callable<?> && !(command instanceof VersionCommand);
+            }
+            p = p.subcommand();
+        }
     }
 
     private static String oneLine(String text) {

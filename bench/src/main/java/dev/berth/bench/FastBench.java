@@ -2,7 +2,6 @@ package dev.berth.bench;
 
 import dev.berth.protocols.docker.PluginClient;
 import dev.berth.protocols.rest.RestClient;
-import io.vertx.core.http.HttpMethod;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -171,7 +170,7 @@ public final class FastBench {
 
     private void restListRow(Path at, RestClient api, int volumes) throws Exception {
         phase("restListRow");
-        RestClient.Response first = api.call(HttpMethod.GET, "/v1/volumes", null);
+        RestClient.Response first = api.call(RestClient.Method.GET, "/v1/volumes", null);
         if (first.status() != 200) {
             throw new IllegalStateException("GET /v1/volumes answered " + first.status() + ": " + Proc.tail(first.body()));
         }
@@ -179,7 +178,7 @@ public final class FastBench {
         int n = Math.max(30, opt.iterations() * 3);
         long[][] s = alternate(n, () -> {
             long t0 = System.nanoTime();
-            RestClient.Response r = api.call(HttpMethod.GET, "/v1/volumes", null);
+            RestClient.Response r = api.call(RestClient.Method.GET, "/v1/volumes", null);
             long took = (System.nanoTime() - t0) / 1000;
             if (r.status() != 200) {
                 throw new IllegalStateException("GET /v1/volumes answered " + r.status());

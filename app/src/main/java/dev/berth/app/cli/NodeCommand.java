@@ -3,7 +3,6 @@ package dev.berth.app.cli;
 import com.fasterxml.jackson.core.type.TypeReference;
 import dev.berth.core.service.NodeInfo;
 import dev.berth.protocols.rest.RestClient;
-import io.vertx.core.http.HttpMethod;
 import java.util.ArrayList;
 import java.util.List;
 import picocli.CommandLine.Command;
@@ -14,7 +13,7 @@ public final class NodeCommand {
     static final class Ls extends VolumeCommand.Base {
         @Override
         void run(RestClient c) {
-            List<NodeInfo> all = c.call(HttpMethod.GET, "/v1/nodes", null, new TypeReference<List<NodeInfo>>() { });
+            List<NodeInfo> all = c.call(RestClient.Method.GET, "/v1/nodes", null, new TypeReference<List<NodeInfo>>() { });
             if (output.quiet) {
                 all.forEach(n -> out().println(n.id()));
                 out().flush();

@@ -13,9 +13,12 @@ import picocli.CommandLine.Option;
 
 /** The -o / -q options shared by every command that prints data, and the printers behind them. */
 public final class Output {
-    private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory()
-            .disable(YAMLGenerator.Feature.WRITE_DOC_START_MARKER).enable(YAMLGenerator.Feature.MINIMIZE_QUOTES))
-            .registerModule(new JavaTimeModule()).disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS);
+    /** Made on first use: picocli creates this mixin for every command it builds, printing or not. */
+    private static final class Yaml {
+        static final ObjectMapper MAPPER = new ObjectMapper(new YAMLFactory()
+                .disable(YAMLGenerator.Feature.WRITE_DOC_START_MARKER).enable(YAMLGenerator.Feature.MINIMIZE_QUOTES))
+                .registerModule(new JavaTimeModule()).disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS);
+    }
 
     enum Format { table, json, yaml }
 
@@ -34,7 +37,7 @@ public final class Output {
             if (format == Format.json) {
                 out.println(Json.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(value));
             } else {
-                out.print(YAML.writeValueAsString(value));
+                out.print(Yaml.MAPPER.writeValueAsString(value));
             }
         } catch (Exception e) {
             throw new IllegalStateException(e);

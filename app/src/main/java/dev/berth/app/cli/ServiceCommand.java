@@ -4,7 +4,6 @@ import com.fasterxml.jackson.core.type.TypeReference;
 import dev.berth.core.model.Size;
 import dev.berth.core.service.ServiceInfo;
 import dev.berth.protocols.rest.RestClient;
-import io.vertx.core.http.HttpMethod;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -17,7 +16,7 @@ public final class ServiceCommand {
     static final class Ls extends VolumeCommand.Base {
         @Override
         void run(RestClient c) {
-            List<ServiceInfo> all = c.call(HttpMethod.GET, "/v1/services", null, new TypeReference<List<ServiceInfo>>() { });
+            List<ServiceInfo> all = c.call(RestClient.Method.GET, "/v1/services", null, new TypeReference<List<ServiceInfo>>() { });
             if (output.quiet) {
                 all.forEach(s -> out().println(s.name()));
                 out().flush();

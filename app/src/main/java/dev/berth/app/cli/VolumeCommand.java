@@ -6,7 +6,6 @@ import dev.berth.core.service.VolumeView;
 import dev.berth.protocols.rest.CreateVolumeBody;
 import dev.berth.protocols.rest.MountBody;
 import dev.berth.protocols.rest.RestClient;
-import io.vertx.core.http.HttpMethod;
 import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -20,10 +19,8 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
-@Command(name = "volume", description = "Create, mount and manage volumes.",
-        subcommands = {VolumeCommand.Ls.class, VolumeCommand.Create.class, VolumeCommand.Rm.class,
-                VolumeCommand.Inspect.class, VolumeCommand.Attach.class, VolumeCommand.Detach.class,
-                VolumeCommand.Mount.class, VolumeCommand.Unmount.class, VolumeCommand.Path.class})
+/** Its subcommands are listed in {@link CommandTree}. */
+@Command(name = "volume", description = "Create, mount and manage volumes.")
 public final class VolumeCommand {
     static final TypeReference<VolumeView> VIEW = new TypeReference<>() { };
     static final TypeReference<List<VolumeView>> VIEWS = new TypeReference<>() { };
@@ -106,7 +103,7 @@ public final class VolumeCommand {
 
         @Override
         void run(RestClient c) {
-            List<VolumeView> all = c.call(HttpMethod.GET, "/v1/volumes" + (service == null ? "" : "?service="
+            List<VolumeView> all = c.call(RestClient.Method.GET, "/v1/volumes" + (service == null ? "" : "?service="
                     + RestClient.enc(service)), null, VIEWS);
             if (output.quiet) {
                 all.forEach(v -> out().println(v.name()));
@@ -139,7 +136,7 @@ public final class VolumeCommand {
 
         @Override
         void run(RestClient c) {
-            VolumeView v = c.call(HttpMethod.POST, "/v1/volumes", new CreateVolumeBody(name, service, size, fsType, labels), VIEW);
+            VolumeView v = c.call(RestClient.Method.POST, "/v1/volumes", new CreateVolumeBody(name, service, size, fsType, labels), VIEW);
             if (output.structured()) {
                 output.data(out(), v);
             } else {
@@ -156,7 +153,7 @@ public final class VolumeCommand {
 
         @Override
         void run(RestClient c) {
-            c.call(HttpMethod.DELETE, uri(name, service, null, force), null, VIEW);
+            c.call(RestClient.Method.DELETE, uri(name, service, null, force), null, VIEW);
             if (!output.quiet && !output.structured()) {
                 out().println("removed " + name);
                 out().flush();
@@ -168,7 +165,7 @@ public final class VolumeCommand {
     static final class Inspect extends OneVolume {
         @Override
         void run(RestClient c) {
-            printVolume(c.call(HttpMethod.GET, uri(name, service, null, false), null, VIEW));
+            printVolume(c.call(RestClient.Method.GET, uri(name, service, null, false), null, VIEW));
         }
     }
 
@@ -176,7 +173,7 @@ public final class VolumeCommand {
     static final class Attach extends OneVolume {
         @Override
         void run(RestClient c) {
-            printVolume(c.call(HttpMethod.POST, uri(name, service, "attach", false), null, VIEW));
+            printVolume(c.call(RestClient.Method.POST, uri(name, service, "attach", false), null, VIEW));
         }
     }
 
@@ -187,7 +184,7 @@ public final class VolumeCommand {
 
         @Override
         void run(RestClient c) {
-            printVolume(c.call(HttpMethod.POST, uri(name, service, "detach", force), null, VIEW));
+            printVolume(c.call(RestClient.Method.POST, uri(name, service, "detach", force), null, VIEW));
         }
     }
 
@@ -198,7 +195,7 @@ public final class VolumeCommand {
 
         @Override
         void run(RestClient c) {
-            printPath(c.call(HttpMethod.POST, uri(name, service, "mount", false), new MountBody(ref), PATH).get("path"));
+            printPath(c.call(RestClient.Method.POST, uri(name, service, "mount", false), new MountBody(ref), PATH).get("path"));
         }
     }
 
@@ -209,7 +206,7 @@ public final class VolumeCommand {
 
         @Override
         void run(RestClient c) {
-            c.call(HttpMethod.POST, uri(name, service, "unmount", false), new MountBody(ref), PATH);
+            c.call(RestClient.Method.POST, uri(name, service, "unmount", false), new MountBody(ref), PATH);
         }
     }
 
@@ -217,7 +214,7 @@ public final class VolumeCommand {
     static final class Path extends OneVolume {
         @Override
         void run(RestClient c) {
-            printPath(c.call(HttpMethod.GET, uri(name, service, "path", false), null, PATH).get("path"));
+            printPath(c.call(RestClient.Method.GET, uri(name, service, "path", false), null, PATH).get("path"));
         }
     }
 }

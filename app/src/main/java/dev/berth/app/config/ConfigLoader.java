@@ -34,9 +34,12 @@ import java.util.TreeSet;
 public final class ConfigLoader {
     public static final Path DEFAULT_FILE = Path.of("/etc/berth/config.yml");
     static final int MAX_SOCKET_PATH = 107;
-    // A key given twice is an error, not "the last one wins": the operator meant one of them.
-    private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory())
-            .enable(DeserializationFeature.FAIL_ON_READING_DUP_TREE_KEY);
+    /** Made on first use: a CLI call without a config file needs no YAML parser (start-up time). */
+    private static final class Yaml {
+        // A key given twice is an error, not "the last one wins": the operator meant one of them.
+        static final ObjectMapper MAPPER = new ObjectMapper(new YAMLFactory())
+                .enable(DeserializationFeature.FAIL_ON_READING_DUP_TREE_KEY);
+    }
     private final Map<String, Set<String>> driverOptions;
     private final Map<String, Set<String>> requiredOptions;
 
@@ -102,7 +105,7 @@ public final class ConfigLoader {
     private void readFile(Path file, Map<String, String> out, List<ServiceConfig> services) {
         JsonNode root;
         try {
-            root = YAML.readTree(new String(BoundedFiles.read(file, "config file", BoundedFiles.CONFIG_LIMIT), StandardCharsets.UTF_8));
+            root = Yaml.MAPPER.readTree(new String(BoundedFiles.read(file, "config file", BoundedFiles.CONFIG_LIMIT), StandardCharsets.UTF_8));
         } catch (JsonProcessingException e) {
             String line = e.getLocation() == null ? "" : " (line " + e.getLocation().getLineNr() + ")";
             Json.duplicate(e).ifPresent(key -> {

@@ -76,7 +76,7 @@ public final class Wiring {
     public static RestClient client(URI uri, String ca, String fingerprint, String knownHosts, String token) {
         ClientTrust trust = ClientTrust.choose(ca.isEmpty() ? null : Path.of(ca), fingerprint,
                 knownHosts.isEmpty() ? null : Path.of(knownHosts));
-        return RestClient.tcp(uri, trust.clientOptions(uri, "http".equals(uri.getScheme())), token.isEmpty() ? null : token);
+        return RestClient.tcp(uri, trust, token.isEmpty() ? null : token);
     }
 
     public static String hostName() {

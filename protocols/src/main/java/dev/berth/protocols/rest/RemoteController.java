@@ -12,7 +12,6 @@ import dev.berth.core.service.VolumeAdmin;
 import dev.berth.core.service.VolumeRef;
 import dev.berth.core.service.VolumeView;
 import dev.berth.core.spi.ControlPlane;
-import io.vertx.core.http.HttpMethod;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
@@ -46,129 +45,129 @@ public final class RemoteController implements VolumeAdmin, ControlPlane, AutoCl
 
     @Override
     public VolumeView create(CreateVolume r) {
-        return http.call(HttpMethod.POST, "/v1/volumes",
+        return http.call(RestClient.Method.POST, "/v1/volumes",
                 new CreateVolumeBody(r.name(), r.service(), r.size(), r.fsType(), r.labels()), VIEW);
     }
 
     @Override
     public void remove(VolumeRef ref) {
-        http.call(HttpMethod.DELETE, vol(ref.name(), ref, ""), null, VIEW);
+        http.call(RestClient.Method.DELETE, vol(ref.name(), ref, ""), null, VIEW);
     }
 
     @Override
     public VolumeView inspect(VolumeRef ref) {
-        return http.call(HttpMethod.GET, vol(ref.name(), ref, ""), null, VIEW);
+        return http.call(RestClient.Method.GET, vol(ref.name(), ref, ""), null, VIEW);
     }
 
     @Override
     public List<VolumeView> list(String service) {
-        return http.call(HttpMethod.GET, "/v1/volumes" + (service == null ? "" : "?service=" + RestClient.enc(service)),
+        return http.call(RestClient.Method.GET, "/v1/volumes" + (service == null ? "" : "?service=" + RestClient.enc(service)),
                 null, new TypeReference<List<VolumeView>>() { });
     }
 
     @Override
     public List<ServiceInfo> services() {
-        return http.call(HttpMethod.GET, "/v1/services", null, new TypeReference<List<ServiceInfo>>() { });
+        return http.call(RestClient.Method.GET, "/v1/services", null, new TypeReference<List<ServiceInfo>>() { });
     }
 
     @Override
     public List<NodeInfo> nodes() {
-        return http.call(HttpMethod.GET, "/v1/nodes", null, new TypeReference<List<NodeInfo>>() { });
+        return http.call(RestClient.Method.GET, "/v1/nodes", null, new TypeReference<List<NodeInfo>>() { });
     }
 
     // ---- ControlPlane --------------------------------------------------------------------
 
     @Override
     public Duration register(Node node) {
-        ControlBodies.Registered r = http.call(HttpMethod.POST, "/v1/control/nodes/" + RestClient.enc(node.id())
+        ControlBodies.Registered r = http.call(RestClient.Method.POST, "/v1/control/nodes/" + RestClient.enc(node.id())
                 + "/register", node, new TypeReference<ControlBodies.Registered>() { });
         return Duration.ofMillis(r.leaseTtlMs());
     }
 
     @Override
     public void heartbeat(String node) {
-        http.call(HttpMethod.POST, "/v1/control/nodes/" + RestClient.enc(node) + "/heartbeat", null, VIEW);
+        http.call(RestClient.Method.POST, "/v1/control/nodes/" + RestClient.enc(node) + "/heartbeat", null, VIEW);
     }
 
     @Override
     public Volume resolve(VolumeRef ref) {
-        return http.call(HttpMethod.POST, "/v1/control/resolve", new ControlBodies.Resolve(ref.name(), ref.service()), VOLUME);
+        return http.call(RestClient.Method.POST, "/v1/control/resolve", new ControlBodies.Resolve(ref.name(), ref.service()), VOLUME);
     }
 
     @Override
     public Optional<Volume> volume(String id) {
-        return Optional.ofNullable(http.call(HttpMethod.GET, "/v1/control/volumes/" + RestClient.enc(id), null, VOLUME));
+        return Optional.ofNullable(http.call(RestClient.Method.GET, "/v1/control/volumes/" + RestClient.enc(id), null, VOLUME));
     }
 
     @Override
     public List<Volume> volumes() {
-        return http.call(HttpMethod.GET, "/v1/control/volumes", null, new TypeReference<List<Volume>>() { });
+        return http.call(RestClient.Method.GET, "/v1/control/volumes", null, new TypeReference<List<Volume>>() { });
     }
 
     @Override
     public Optional<Claim> claimOf(String volumeId) {
-        return Optional.ofNullable(http.call(HttpMethod.GET, "/v1/control/volumes/" + RestClient.enc(volumeId) + "/claim",
+        return Optional.ofNullable(http.call(RestClient.Method.GET, "/v1/control/volumes/" + RestClient.enc(volumeId) + "/claim",
                 null, CLAIM));
     }
 
     @Override
     public Claim claim(String volumeId, String node, boolean explicit) {
-        return http.call(HttpMethod.POST, "/v1/control/volumes/" + RestClient.enc(volumeId) + "/claim",
+        return http.call(RestClient.Method.POST, "/v1/control/volumes/" + RestClient.enc(volumeId) + "/claim",
                 new ControlBodies.ClaimRequest(node, explicit), CLAIM);
     }
 
     @Override
     public void release(String volumeId, String node) {
-        http.call(HttpMethod.POST, "/v1/control/volumes/" + RestClient.enc(volumeId) + "/release",
+        http.call(RestClient.Method.POST, "/v1/control/volumes/" + RestClient.enc(volumeId) + "/release",
                 new ControlBodies.NodeOnly(node), VIEW);
     }
 
     @Override
     public Optional<Attachment> attachment(String node, String volumeId) {
-        return Optional.ofNullable(http.call(HttpMethod.GET, nv(node, volumeId, "/attachment"), null, ATTACHMENT));
+        return Optional.ofNullable(http.call(RestClient.Method.GET, nv(node, volumeId, "/attachment"), null, ATTACHMENT));
     }
 
     @Override
     public List<String> refs(String node, String volumeId) {
-        return http.call(HttpMethod.GET, nv(node, volumeId, "/refs"), null, STRINGS);
+        return http.call(RestClient.Method.GET, nv(node, volumeId, "/refs"), null, STRINGS);
     }
 
     @Override
     public NodeState nodeState(String node) {
-        return http.call(HttpMethod.GET, "/v1/control/nodes/" + RestClient.enc(node) + "/state", null,
+        return http.call(RestClient.Method.GET, "/v1/control/nodes/" + RestClient.enc(node) + "/state", null,
                 new TypeReference<NodeState>() { });
     }
 
     @Override
     public void putAttachment(String node, Attachment attachment) {
-        http.call(HttpMethod.PUT, nv(node, attachment.volumeId(), "/attachment"), attachment, VIEW);
+        http.call(RestClient.Method.PUT, nv(node, attachment.volumeId(), "/attachment"), attachment, VIEW);
     }
 
     @Override
     public void deleteAttachment(String node, String volumeId) {
-        http.call(HttpMethod.DELETE, nv(node, volumeId, "/attachment"), null, VIEW);
+        http.call(RestClient.Method.DELETE, nv(node, volumeId, "/attachment"), null, VIEW);
     }
 
     @Override
     public void recordMount(String node, Attachment attachment, String ref, String filesystem) {
-        http.call(HttpMethod.POST, nv(node, attachment.volumeId(), "/mounted"),
+        http.call(RestClient.Method.POST, nv(node, attachment.volumeId(), "/mounted"),
                 new ControlBodies.RecordMount(attachment, ref, filesystem), VIEW);
     }
 
     @Override
     public void addRef(String node, String volumeId, String ref) {
-        http.call(HttpMethod.POST, nv(node, volumeId, "/refs"), new ControlBodies.Ref(ref), VIEW);
+        http.call(RestClient.Method.POST, nv(node, volumeId, "/refs"), new ControlBodies.Ref(ref), VIEW);
     }
 
     @Override
     public int removeRef(String node, String volumeId, String ref) {
-        return http.call(HttpMethod.POST, nv(node, volumeId, "/refs/remove"), new ControlBodies.Ref(ref),
+        return http.call(RestClient.Method.POST, nv(node, volumeId, "/refs/remove"), new ControlBodies.Ref(ref),
                 new TypeReference<ControlBodies.Remaining>() { }).remaining();
     }
 
     @Override
     public void removeAllRefs(String node, String volumeId) {
-        http.call(HttpMethod.DELETE, nv(node, volumeId, "/refs"), null, VIEW);
+        http.call(RestClient.Method.DELETE, nv(node, volumeId, "/refs"), null, VIEW);
     }
 
     @Override

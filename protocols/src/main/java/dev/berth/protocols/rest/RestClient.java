@@ -4,99 +4,132 @@ import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.berth.core.error.BackendFailure;
 import dev.berth.core.error.InvalidArgument;
-import dev.berth.protocols.http.Futures;
 import dev.berth.protocols.http.Json;
 import dev.berth.protocols.rest.security.BearerToken;
-import io.vertx.core.Vertx;
-import io.vertx.core.VertxOptions;
-import io.vertx.core.buffer.Buffer;
-import io.vertx.core.file.FileSystemOptions;
-import io.vertx.core.http.HttpClientAgent;
-import io.vertx.core.http.HttpClientOptions;
-import io.vertx.core.http.HttpMethod;
-import io.vertx.core.http.PoolOptions;
-import io.vertx.core.http.RequestOptions;
-import io.vertx.core.net.SocketAddress;
+import dev.berth.protocols.rest.security.ClientTrust;
+import java.io.IOException;
+import java.io.InputStream;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.concurrent.TimeUnit;
+import java.util.Locale;
+import java.util.logging.Logger;
+import org.apache.hc.client5.http.classic.methods.HttpUriRequestBase;
+import org.apache.hc.client5.http.config.ConnectionConfig;
+import org.apache.hc.client5.http.config.RequestConfig;
+import org.apache.hc.client5.http.impl.classic.CloseableHttpClient;
+import org.apache.hc.client5.http.impl.classic.HttpClients;
+import org.apache.hc.client5.http.impl.io.PoolingHttpClientConnectionManagerBuilder;
+import org.apache.hc.core5.http.ClassicHttpResponse;
+import org.apache.hc.core5.http.ContentType;
+import org.apache.hc.core5.http.HttpEntity;
+import org.apache.hc.core5.http.io.entity.ByteArrayEntity;
+import org.apache.hc.core5.io.CloseMode;
+import org.apache.hc.core5.util.TimeValue;
+import org.apache.hc.core5.util.Timeout;
 
 /**
  * A client of the REST API, on the local unix socket or over TCP (TLS and a bearer token). Server
  * errors come back as the same core exceptions the server threw, message and hint intact; a 202
  * (long operation) is followed until its task ends.
+ *
+ * <p>Apache HttpClient 5 (classic, blocking): it starts no thread and no event loop, so a CLI call
+ * costs one connection and one request (Vert.x's event loops and Netty's start took most of a
+ * `berth volume ls`). The unix socket is the JDK's (JEP 380); TLS is the JDK's, with the trust
+ * managers of {@link ClientTrust}. Thread-safe: the agent shares one client among its threads.
  */
 public final class RestClient implements AutoCloseable {
     /** Mounts format new volumes; the server's own tool timeouts are the real bound. */
-    private static final long TIMEOUT_MS = TimeUnit.MINUTES.toMillis(15);
+    private static final Timeout READ_TIMEOUT = Timeout.ofMinutes(15);
+    /** As long as Vert.x's client waited for a connection, which this client replaced. */
+    private static final Timeout CONNECT_TIMEOUT = Timeout.ofSeconds(60);
+    /** Idle pooled connections are dropped before the server's http.idleTimeout (default 2m) would. */
+    private static final TimeValue KEEP_ALIVE = TimeValue.ofSeconds(60);
     private static final Duration TASK_POLL = Duration.ofMillis(100);
+    private static final int MAX_CONNECTIONS = 16;
     /** An answer is read into memory; no real one comes near this (10,000 volumes listed are ~5 MiB). */
     static final int MAX_ANSWER = 64 << 20;
-    private final Vertx vertx;
-    private final io.vertx.core.Context context;
-    private final HttpClientAgent http;
-    private final SocketAddress server;
-    private final String host;
-    private final int port;
+    private final CloseableHttpClient http;
+    private final String base;
     private final String where;
     private final String token;
     private final Path socket;
 
-    private RestClient(Vertx vertx, HttpClientOptions options, SocketAddress server, String host, int port,
-                       String where, String token, Path socket) {
-        this.vertx = vertx;
-        this.context = vertx.getOrCreateContext();
-        this.http = vertx.createHttpClient(options, new PoolOptions().setHttp1MaxSize(16));
-        this.server = server;
-        this.host = host;
-        this.port = port;
+    private RestClient(CloseableHttpClient http, String base, String where, String token, Path socket) {
+        this.http = http;
+        this.base = base;
         this.where = where;
         this.token = token;
         this.socket = socket;
     }
 
     public static RestClient unix(Path socket) {
-        Vertx vertx = Vertx.vertx(options());
-        return new RestClient(vertx, new HttpClientOptions(), SocketAddress.domainSocketAddress(socket.toString()),
-                "localhost", 80, socket.toString(), null, socket);
+        return new RestClient(client(RequestConfig.custom().setUnixDomainSocket(socket), null),
+                "http://localhost", socket.toString(), null, socket);
     }
 
     /**
-     * @param options TLS trust etc. (see ClientTrust); SSL is switched on for https URIs
-     * @param token   bearer token, or null
+     * A client of the server at {@code base}: {@code https://} with {@code trust} deciding which
+     * certificate is accepted (CA file with hostname check, pinned fingerprint, or first use), or
+     * plain {@code http://} (the server knowingly has TLS off; logged as a warning, trust unused).
+     *
+     * @param token bearer token, or null
      */
-    public static RestClient tcp(URI base, HttpClientOptions options, String token) {
+    public static RestClient tcp(URI base, ClientTrust trust, String token) {
         if (token != null) {
             BearerToken.check(token, "for " + base);
         }
-        int port = base.getPort() > 0 ? base.getPort() : 7979;
-        if (base.getHost() == null || base.getPort() == 0 || port > 65535) {
-            throw new InvalidArgument("'" + base + "' is not a server address with a port in 1..65535",
-                    "write it like https://HOST:7979");
+        String scheme = base.getScheme() == null ? "" : base.getScheme().toLowerCase(Locale.ROOT);
+        if (base.getHost() == null || !(scheme.equals("https") || scheme.equals("http"))) {
+            throw new InvalidArgument("'" + base + "' is not a server address",
+                    "write it like https://HOST:" + ClientTrust.DEFAULT_PORT);
         }
-        Vertx vertx = Vertx.vertx(options());
-        boolean tls = "https".equals(base.getScheme());
-        options.setSsl(tls);
-        return new RestClient(vertx, options, SocketAddress.inetSocketAddress(port, base.getHost()), base.getHost(), port,
-                base.toString(), token, null);
+        int port = base.getPort() > 0 ? base.getPort() : ClientTrust.DEFAULT_PORT;
+        if (base.getPort() == 0 || port > 65535) {
+            throw new InvalidArgument("'" + base + "' is not a server address with a port in 1..65535",
+                    "write it like https://HOST:" + ClientTrust.DEFAULT_PORT);
+        }
+        String hostPort = ClientTrust.hostPort(base);
+        if (scheme.equals("http")) {
+            Logger.getLogger(ClientTrust.class.getName()).warning("plain HTTP to " + hostPort
+                    + ": no TLS, the token and all data cross the network unencrypted");
+        } else if (trust == null) {
+            throw new IllegalArgumentException("https needs a ClientTrust");
+        }
+        var tls = scheme.equals("https") ? ClientTls.strategy(trust, hostPort) : null;
+        return new RestClient(client(RequestConfig.custom(), tls), scheme + "://" + hostPort, base.toString(), token, null);
     }
 
-    /**
-     * No file cache: a client serves no files, and Vert.x's cache folder (java.io.tmpdir/vertx-cache)
-     * left by root's daemon would make every CLI call of another user fail ("Unable to create folder").
-     */
-    private static VertxOptions options() {
-        return new VertxOptions().setPreferNativeTransport(true)
-                .setFileSystemOptions(new FileSystemOptions().setFileCachingEnabled(false).setClassPathResolvingEnabled(false));
+    private static CloseableHttpClient client(RequestConfig.Builder request,
+                                              org.apache.hc.client5.http.ssl.TlsSocketStrategy tls) {
+        var connections = PoolingHttpClientConnectionManagerBuilder.create()
+                .setMaxConnTotal(MAX_CONNECTIONS).setMaxConnPerRoute(MAX_CONNECTIONS)
+                .setDefaultConnectionConfig(ConnectionConfig.custom().setConnectTimeout(CONNECT_TIMEOUT)
+                        .setSocketTimeout(READ_TIMEOUT).setValidateAfterInactivity(TimeValue.ofSeconds(2)).build());
+        // Always a strategy of our own: without one the builder makes the JDK's default TLS context,
+        // which reads the system's CA store (tens of ms) for a unix socket or plain http that never use it.
+        connections.setTlsSocketStrategy(tls != null ? tls : (socket, target, port, attachment, context) -> {
+            throw new javax.net.ssl.SSLException("this client has no TLS: its server is at a unix socket or plain http://");
+        });
+        // No retries (a POST must not run twice; a 503 is an answer, not a reason to wait), no
+        // redirects, cookies, authentication schemes or compression: the API uses none of them.
+        return HttpClients.custom().setConnectionManager(connections.build())
+                .setDefaultRequestConfig(request.setResponseTimeout(READ_TIMEOUT).setConnectionKeepAlive(KEEP_ALIVE)
+                        .setRedirectsEnabled(false).build())
+                .disableAutomaticRetries().disableRedirectHandling().disableCookieManagement()
+                .disableAuthCaching().disableContentCompression().disableConnectionState()
+                .build();
     }
 
     public record Response(int status, String body) {
     }
 
-    public Response call(HttpMethod method, String uri, Object body) {
+    /** The methods the REST API uses (not Vert.x's HttpMethod: loading it starts Netty's string classes). */
+    public enum Method { GET, POST, PUT, DELETE }
+
+    public Response call(Method method, String uri, Object body) {
         Response r = once(method, uri, body);
         while (r.status() == 202) {
             r = followTask(r);
@@ -104,32 +137,56 @@ public final class RestClient implements AutoCloseable {
         return r;
     }
 
-    private Response once(HttpMethod method, String uri, Object body) {
-        RequestOptions opts = new RequestOptions().setMethod(method).setServer(server).setHost(host).setPort(port)
-                .setURI(uri).setIdleTimeout(TIMEOUT_MS);
+    private Response once(Method method, String uri, Object body) {
+        HttpUriRequestBase request = new HttpUriRequestBase(method.name(), URI.create(base + uri));
         if (token != null) {
-            opts.putHeader("Authorization", "Bearer " + token);
+            request.addHeader("Authorization", "Bearer " + token);
         }
-        Buffer payload = body == null ? Buffer.buffer() : Buffer.buffer(Json.write(body));
-        try {
-            return Futures.onContext(context, () -> http.request(opts)
-                    .compose(req -> {
-                        if (body != null) {
-                            req.putHeader("Content-Type", "application/json");
-                        }
-                        return req.send(payload);
-                    })
-                    .compose(resp -> BoundedBody.of(resp, MAX_ANSWER).map(b -> new Response(resp.statusCode(), b.toString()))));
-        } catch (BackendFailure e) {
-            if (e.getCause() instanceof BoundedBody.TooLarge) {
-                throw new BackendFailure("the answer of " + where + " to " + method + " " + uri + " is larger than "
-                        + (MAX_ANSWER >> 20) + " MiB", "is this a Berth server? Check --host / --socket", e.getCause());
-            }
-            var trust = dev.berth.protocols.rest.security.ClientTrust.explain(e.getCause());
+        if (body != null) {
+            request.setEntity(new ByteArrayEntity(Json.write(body).getBytes(StandardCharsets.UTF_8), ContentType.APPLICATION_JSON));
+        }
+        try (ClassicHttpResponse response = http.executeOpen(null, request, null)) {
+            return new Response(response.getCode(), read(request, response));
+        } catch (TooLarge e) {
+            throw new BackendFailure("the answer of " + where + " to " + method + " " + uri + " is larger than "
+                    + (MAX_ANSWER >> 20) + " MiB", "is this a Berth server? Check --host / --socket", e);
+        } catch (IOException e) {
+            var trust = ClientTrust.explain(e);
             if (trust.isPresent()) {
                 throw trust.get();
             }
-            throw socket != null ? Unreachable.socket(socket, e.getCause()) : Unreachable.tcp(where, e.getCause());
+            throw socket != null ? Unreachable.socket(socket, e) : Unreachable.tcp(where, e);
+        }
+    }
+
+    /**
+     * The body, up to MAX_ANSWER: a server that is not Berth (a first-use TLS connection can reach
+     * anyone) must not fill the heap. Past the limit the request is cancelled, which closes the
+     * connection: closing the stream instead would read the rest of an endless answer.
+     */
+    private static String read(HttpUriRequestBase request, ClassicHttpResponse response) throws IOException {
+        HttpEntity entity = response.getEntity();
+        if (entity == null) {
+            return "";
+        }
+        if (entity.getContentLength() > MAX_ANSWER) {
+            request.cancel();
+            throw new TooLarge();
+        }
+        InputStream in = entity.getContent();
+        byte[] bytes = in.readNBytes(MAX_ANSWER + 1);
+        if (bytes.length > MAX_ANSWER) {
+            request.cancel();
+            throw new TooLarge();
+        }
+        in.close();
+        return new String(bytes, StandardCharsets.UTF_8);
+    }
+
+    /** An answer past MAX_ANSWER. */
+    private static final class TooLarge extends IOException {
+        TooLarge() {
+            super("the answer is larger than " + MAX_ANSWER + " bytes", null);
         }
     }
 
@@ -148,7 +205,7 @@ public final class RestClient implements AutoCloseable {
                 Thread.currentThread().interrupt();
                 throw new BackendFailure("interrupted while waiting for " + href, "the task goes on; GET " + href);
             }
-            Response r = once(HttpMethod.GET, href, null);
+            Response r = once(Method.GET, href, null);
             check(r);
             JsonNode task;
             try {
@@ -166,7 +223,7 @@ public final class RestClient implements AutoCloseable {
     }
 
     /** Calls and decodes a 2xx answer into {@code type} (null for an empty answer); errors are thrown. */
-    public <T> T call(HttpMethod method, String uri, Object body, TypeReference<T> type) {
+    public <T> T call(Method method, String uri, Object body, TypeReference<T> type) {
         Response r = call(method, uri, body);
         check(r);
         if (r.body().isEmpty()) {
@@ -201,6 +258,6 @@ public final class RestClient implements AutoCloseable {
 
     @Override
     public void close() {
-        Futures.get(vertx.close());
+        http.close(CloseMode.GRACEFUL);
     }
 }

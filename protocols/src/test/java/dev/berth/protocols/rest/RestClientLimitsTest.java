@@ -6,8 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.sun.net.httpserver.HttpServer;
 import dev.berth.core.error.BackendFailure;
-import io.vertx.core.http.HttpClientOptions;
-import io.vertx.core.http.HttpMethod;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetAddress;
@@ -68,16 +66,16 @@ class RestClientLimitsTest {
 
     @Test
     void anEndlessAnswerStopsAtTheLimit() {
-        try (RestClient c = RestClient.tcp(uri, new HttpClientOptions(), null)) {
+        try (RestClient c = RestClient.tcp(uri, null, null)) {
             long before = usedHeap();
-            BackendFailure e = assertThrows(BackendFailure.class, () -> c.call(HttpMethod.GET, "/endless", null));
+            BackendFailure e = assertThrows(BackendFailure.class, () -> c.call(RestClient.Method.GET, "/endless", null));
             assertEquals("the answer of " + uri + " to GET /endless is larger than 64 MiB", e.getMessage());
             assertTrue(usedHeap() - before < 512L << 20, "bounded memory");
             long start = System.nanoTime();
-            e = assertThrows(BackendFailure.class, () -> c.call(HttpMethod.GET, "/huge", null));
+            e = assertThrows(BackendFailure.class, () -> c.call(RestClient.Method.GET, "/huge", null));
             assertEquals("the answer of " + uri + " to GET /huge is larger than 64 MiB", e.getMessage());
             assertTrue(System.nanoTime() - start < TimeUnit.SECONDS.toNanos(4), "refused on the length, not after reading");
-            assertEquals("{\"ok\":1}", c.call(HttpMethod.GET, "/fine", null).body(), "the client still works");
+            assertEquals("{\"ok\":1}", c.call(RestClient.Method.GET, "/fine", null).body(), "the client still works");
         }
     }
 

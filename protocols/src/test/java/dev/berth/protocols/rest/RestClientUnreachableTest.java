@@ -7,8 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.berth.core.error.BackendFailure;
 import dev.berth.core.error.BerthException;
-import io.vertx.core.http.HttpClientOptions;
-import io.vertx.core.http.HttpMethod;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.StandardProtocolFamily;
@@ -30,7 +28,7 @@ class RestClientUnreachableTest {
 
     private static BerthException fail(RestClient c) {
         try (c) {
-            return assertThrows(BerthException.class, () -> c.call(HttpMethod.GET, "/v1/volumes", null));
+            return assertThrows(BerthException.class, () -> c.call(RestClient.Method.GET, "/v1/volumes", null));
         }
     }
 
@@ -69,7 +67,7 @@ class RestClientUnreachableTest {
             port = s.getLocalPort();
         }
         URI uri = URI.create("http://127.0.0.1:" + port);
-        BerthException e = fail(RestClient.tcp(uri, new HttpClientOptions(), null));
+        BerthException e = fail(RestClient.tcp(uri, null, null));
         assertEquals("cannot reach Berth at " + uri + ": connection refused (nothing listens on that port)", e.getMessage());
         assertFalse(e.getMessage().contains("error(-111)"), e.getMessage());
     }

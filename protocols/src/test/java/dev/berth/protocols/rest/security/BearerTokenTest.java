@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import dev.berth.core.error.InvalidArgument;
 import dev.berth.protocols.rest.RestClient;
-import io.vertx.core.http.HttpClientOptions;
 import java.net.URI;
 import org.junit.jupiter.api.Test;
 
@@ -31,12 +30,12 @@ class BearerTokenTest {
     }
 
     @Test
-    void theClientRefusesSuchATokenBeforeVertxSeesIt() {
+    void theClientRefusesSuchATokenBeforeTheHttpLibrarySeesIt() {
         // Before: java.lang.IllegalArgumentException "only ' ' and '\t' are allowed after '\n': Bearer abc\ndef".
         InvalidArgument e = assertThrows(InvalidArgument.class,
-                () -> RestClient.tcp(URI.create("https://127.0.0.1:7979"), new HttpClientOptions(), "abc\ndef"));
+                () -> RestClient.tcp(URI.create("https://127.0.0.1:7979"), ClientTrust.pinned("sha256:" + "ab".repeat(32)), "abc\ndef"));
         assertEquals("the token for https://127.0.0.1:7979 has a line break at character 4 of 7", e.getMessage());
-        assertThrows(InvalidArgument.class, () -> RestClient.tcp(URI.create("https://h:99999"), new HttpClientOptions(), null));
+        assertThrows(InvalidArgument.class, () -> RestClient.tcp(URI.create("https://h:99999"), ClientTrust.pinned("sha256:" + "ab".repeat(32)), null));
     }
 
     private static String message(String token) {
