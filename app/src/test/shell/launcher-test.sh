@@ -202,6 +202,20 @@ case_launcher_runs_the_jar_with_the_aot_cache_only_when_it_fits() {
     run_berth $printing
     ! uses_aot || fail "AOT cache used for '$printing' (it only prints: the cache costs more than it saves)"
   done
+  vaot="$co/app/target/berth-version.aot"
+  run_berth version
+  ! grep -q -- "-XX:AOTCache=" "$JAVA_ARGS" || fail "an AOT cache used for version although it has none of its own"
+  echo x > "$vaot"
+  run_berth version
+  grep -qx -- "-XX:AOTCache=$vaot" "$JAVA_ARGS" || fail "the version cache was not used for version: $(cat "$JAVA_ARGS")"
+  run_berth version --help
+  ! grep -q -- "-XX:AOTCache=" "$JAVA_ARGS" || fail "the version cache used for 'version --help'"
+  run_berth volume ls
+  ! grep -q -- "-XX:AOTCache=$vaot" "$JAVA_ARGS" || fail "the version cache used for volume ls"
+  ! grep -qx -- "-Xmx1g" "$JAVA_ARGS" || fail "the daemon's heap bound given to a CLI command"
+  run_berth serve --config /nowhere
+  grep -qx -- "-Xms8m" "$JAVA_ARGS" && grep -qx -- "-Xmx1g" "$JAVA_ARGS" || fail "serve runs without its heap flags"
+  rm "$vaot"
 
   printf '%s\n%s\n' "$T/jvm/jdk-25" "25.0.2+1-LTS" > "$aot.jdk"
   run_berth volume ls

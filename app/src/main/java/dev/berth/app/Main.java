@@ -14,6 +14,13 @@ public final class Main {
     }
 
     public static void main(String[] args) {
+        if (args.length == 1 && args[0].equals("version")) {
+            // The one command scripts run to see that Berth is there: it needs no option parsing, and
+            // picocli's model (annotation proxies, 170 classes picocli ships as Java 5 class files,
+            // which the AOT cache cannot hold) is most of its time: measured 0.43 s -> see benchmarks.md.
+            System.out.println(Version.line());
+            System.exit(ExitCodes.OK);
+        }
         System.exit(run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
     }
 

@@ -9,4 +9,9 @@ public final class Version {
         String v = Version.class.getPackage().getImplementationVersion();
         return v == null ? "0.1.0-dev" : v;
     }
+
+    /** What {@code berth version} prints. */
+    public static String line() {
+        return "berth " + get() + " (Java " + Runtime.version() + ")";
+    }
 }

@@ -13,7 +13,7 @@ public final class VersionCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        spec.commandLine().getOut().println("berth " + Version.get() + " (Java " + Runtime.version() + ")");
+        spec.commandLine().getOut().println(Version.line());
         spec.commandLine().getOut().flush();
         return ExitCodes.OK;
     }
