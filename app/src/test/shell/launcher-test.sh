@@ -215,6 +215,14 @@ case_launcher_runs_the_jar_with_the_aot_cache_only_when_it_fits() {
   ! grep -qx -- "-Xmx1g" "$JAVA_ARGS" || fail "the daemon's heap bound given to a CLI command"
   run_berth serve --config /nowhere
   grep -qx -- "-Xms8m" "$JAVA_ARGS" && grep -qx -- "-Xmx1g" "$JAVA_ARGS" || fail "serve runs without its heap flags"
+  ! grep -q -- "-XX:AOTCache=" "$JAVA_ARGS" || fail "serve given a cache that was not made for it: $(cat "$JAVA_ARGS")"
+  saot="$co/app/target/berth-serve.aot"
+  echo x > "$saot"
+  run_berth serve --config /nowhere
+  grep -qx -- "-XX:AOTCache=$saot" "$JAVA_ARGS" || fail "the daemon's cache was not used for serve: $(cat "$JAVA_ARGS")"
+  run_berth volume ls
+  grep -qx -- "-XX:AOTCache=$aot" "$JAVA_ARGS" || fail "the CLI cache not used for volume ls next to a serve cache"
+  rm "$saot"
   rm "$vaot"
 
   printf '%s\n%s\n' "$T/jvm/jdk-25" "25.0.2+1-LTS" > "$aot.jdk"

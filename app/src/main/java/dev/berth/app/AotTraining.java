@@ -9,7 +9,9 @@ import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
@@ -32,9 +34,10 @@ public final class AotTraining {
     }
 
     public static void main(String[] args) throws IOException {
-        if (args.length != 1) {
-            throw new IllegalArgumentException("usage: AotTraining RECORD_FILE");
+        if (args.length != 1 && args.length != 2) {
+            throw new IllegalArgumentException("usage: AotTraining RECORD_FILE [SERVE_CACHE]");
         }
+        Path serveCache = args.length == 2 ? Path.of(args[1]) : null;
         Path dir = Files.createTempDirectory("berth-aot-training");
         try {
             cli("version");
@@ -43,14 +46,18 @@ public final class AotTraining {
             cli("volume", "ls", "--help");
             cli("volum");
             cli("volume", "ls", "--socket", dir.resolve("missing.sock").toString());
-            againstServe(dir);
+            againstServe(dir, serveCache);
         } finally {
             delete(dir);
         }
         Files.writeString(Path.of(args[0]), System.getProperty("java.home") + "\n" + Runtime.version() + "\n");
     }
 
-    private static void againstServe(Path dir) {
+    /**
+     * With {@code serveCache}, the daemon's JVM makes a cache of its own (berth-serve.aot, which
+     * bin/berth passes to `berth serve`): its start-up, the Docker socket, the REST API, the store.
+     */
+    private static void againstServe(Path dir, Path serveCache) {
         Process serve = null;
         try {
             Path config = Files.writeString(dir.resolve("config.yml"), """
@@ -62,18 +69,23 @@ public final class AotTraining {
                       defaultService: scratch
                       defaultSize: 16M
                     docker:
-                      enabled: false
+                      enabled: %2$s
                       socket: %1$s/docker/berth.sock
                     services:
                       scratch:
                         driver: dir
                         options:
                           root: %1$s/dirs
-                    """.formatted(dir));
+                    """.formatted(dir, serveCache != null));
             String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-            serve = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow",
-                    "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"),
-                    Main.class.getName(), "serve", "--config", config.toString())
+            List<String> cmd = new ArrayList<>(List.of(java, "--enable-native-access=ALL-UNNAMED",
+                    "--sun-misc-unsafe-memory-access=allow", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"));
+            if (serveCache != null) {
+                // bin/berth's flags for serve; the cache is written when this JVM exits (SIGTERM below).
+                cmd.addAll(List.of("-Xms8m", "-Xmx1g", "-XX:AOTCacheOutput=" + serveCache, "-Xlog:aot=error", "-Xlog:cds=error"));
+            }
+            cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), Main.class.getName(), "serve", "--config", config.toString()));
+            serve = new ProcessBuilder(cmd)
                     .redirectErrorStream(true).redirectOutput(dir.resolve("serve.log").toFile()).start();
             serve.getOutputStream().close();
             awaitSocket(serve, dir.resolve("berth.sock"), dir.resolve("serve.log"));
@@ -118,7 +130,8 @@ public final class AotTraining {
     private static void stop(Process serve) {
         serve.destroy();
         try {
-            if (!serve.waitFor(30, TimeUnit.SECONDS)) {
+            // A JVM making an AOT cache assembles it at exit (a few seconds on 2 cores).
+            if (!serve.waitFor(120, TimeUnit.SECONDS)) {
                 serve.destroyForcibly();
                 serve.waitFor(30, TimeUnit.SECONDS);
             }

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import dev.berth.core.error.InvalidArgument;
+import dev.berth.host.SyscallMode;
 import dev.berth.core.io.BoundedFiles;
 import dev.berth.core.model.FsType;
 import dev.berth.core.model.Names;
@@ -229,6 +230,7 @@ public final class ConfigLoader {
             }
         }
         c.count(Keys.HTTP_MAX_CONNECTIONS);
+        SyscallMode.parse(c.get(Keys.HOST_SYSCALLS)); // at load, so `berth env` refuses it too
         if (c.get(Keys.ROLE).equals("agent")) {
             String url = c.get(Keys.CONTROLLER);
             if (url.isEmpty()) {

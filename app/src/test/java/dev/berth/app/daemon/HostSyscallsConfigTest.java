@@ -36,8 +36,8 @@ class HostSyscallsConfigTest {
 
     @Test
     void anUnknownModeIsRefusedWithTheChoices() throws Exception {
-        Config c = load("host: {syscalls: ioctl}\n", Map.of(), Map.of());
-        InvalidArgument e = assertThrows(InvalidArgument.class, () -> Wiring.hostOps(c));
+        // Refused when the configuration is loaded (berth env, berth serve), before anything is wired.
+        InvalidArgument e = assertThrows(InvalidArgument.class, () -> load("host: {syscalls: ioctl}\n", Map.of(), Map.of()));
         assertEquals("host.syscalls 'ioctl' is not a mode", e.getMessage());
         assertTrue(e.hint().contains("native") && e.hint().contains("tools"), e.hint());
     }
