@@ -1,5 +1,6 @@
 package dev.berth.host;
 
+import dev.berth.core.error.Causes;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -34,13 +35,7 @@ final class PlatformThreads {
                     // The system call cannot be taken back once started: wait for its outcome.
                     interrupted = true;
                 } catch (ExecutionException e) {
-                    if (e.getCause() instanceof RuntimeException r) {
-                        throw r;
-                    }
-                    if (e.getCause() instanceof Error err) {
-                        throw err;
-                    }
-                    throw new IllegalStateException(e.getCause());
+                    throw Causes.rethrow(e);
                 }
             }
         } finally {

@@ -1,5 +1,6 @@
 package dev.berth.app.daemon;
 
+import dev.berth.core.error.Causes;
 import dev.berth.protocols.http.UnixSocketServer;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
@@ -46,13 +47,7 @@ final class EarlySockets {
         try {
             return started.get();
         } catch (ExecutionException e) {
-            if (e.getCause() instanceof RuntimeException r) {
-                throw r;
-            }
-            if (e.getCause() instanceof Error err) {
-                throw err;
-            }
-            throw new IllegalStateException(e.getCause());
+            throw Causes.rethrow(e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while starting the sockets", e);

@@ -3,6 +3,7 @@ package dev.berth.protocols.docker;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import dev.berth.core.service.VolumeView;
+import dev.berth.protocols.http.IsoInstant;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -51,7 +52,7 @@ record PluginVolume(@JsonProperty("Name") String name,
 
     private static String created(VolumeView v) {
         // ISO-8601 in UTC ("2026-11-27T14:50:12.123Z"), which is RFC 3339.
-        return v.created() == null ? null : Rfc3339.format(v.created());
+        return v.created() == null ? null : IsoInstant.format(v.created());
     }
 
     private static String orEmpty(String s) {

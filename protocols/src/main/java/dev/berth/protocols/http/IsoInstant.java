@@ -10,7 +10,7 @@ import java.time.Instant;
  * Instants as ISO-8601 text, exactly as {@link Instant#toString()} writes them ("2026-12-01T10:15:30.123Z";
  * the fraction in groups of three digits, none when zero), without a DateTimeFormatter: formatting
  * them was a quarter of the CPU time of a REST list of 10,000 volumes. Years outside 0000–9999
- * take the JDK's path.
+ * take the JDK's path. The Docker protocol's CreatedAt (RFC 3339) is the same text.
  */
 public final class IsoInstant {
     private static final long SECONDS_0000_TO_1970 = 62_167_219_200L;
