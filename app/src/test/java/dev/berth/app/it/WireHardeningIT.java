@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.berth.app.testing.Cli;
 import dev.berth.app.testing.ServeProcess;
 import dev.berth.host.ProcessRunner;
+import dev.berth.protocols.rest.security.TrustAnyServer;
 import dev.berth.protocols.docker.PluginClient;
 import dev.berth.protocols.http.Json;
 import dev.berth.protocols.rest.security.TlsMaterial;
@@ -27,8 +28,6 @@ import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.SecureRandom;
-import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -39,8 +38,6 @@ import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLSocket;
-import javax.net.ssl.TrustManager;
-import javax.net.ssl.X509TrustManager;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -208,27 +205,8 @@ class WireHardeningIT {
 
     // --- timeouts on every listener -----------------------------------------------------------------
 
-    static SSLContext anyServer() throws Exception {
-        SSLContext ctx = SSLContext.getInstance("TLS");
-        ctx.init(null, new TrustManager[] {new X509TrustManager() {
-            @Override
-            public void checkClientTrusted(X509Certificate[] chain, String authType) {
-            }
-
-            @Override
-            public void checkServerTrusted(X509Certificate[] chain, String authType) {
-            }
-
-            @Override
-            public X509Certificate[] getAcceptedIssuers() {
-                return new X509Certificate[0];
-            }
-        }}, new SecureRandom());
-        return ctx;
-    }
-
     SSLSocket tls() throws Exception {
-        SSLSocket s = (SSLSocket) anyServer().getSocketFactory().createSocket();
+        SSLSocket s = (SSLSocket) TrustAnyServer.context().getSocketFactory().createSocket();
         s.connect(new InetSocketAddress("127.0.0.1", port), 5000);
         s.setSoTimeout((int) LONG.toMillis());
         s.startHandshake();

@@ -29,7 +29,6 @@ import java.nio.file.Path;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
 import java.security.KeyStore;
-import java.security.SecureRandom;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.time.Instant;
@@ -44,8 +43,6 @@ import javax.net.ssl.SSLParameters;
 import javax.net.ssl.SSLServerSocket;
 import javax.net.ssl.SSLSession;
 import javax.net.ssl.SSLSocket;
-import javax.net.ssl.TrustManager;
-import javax.net.ssl.X509TrustManager;
 import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
 import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
@@ -102,29 +99,9 @@ class TlsPolicyTest {
         return serve(TlsMaterial.loadOrCreate(tmp.resolve("ec"), List.of("127.0.0.1")), HttpLimits.DEFAULT);
     }
 
-    /** Trusts any certificate: these tests are about protocols and suites, not about trust. */
-    static SSLContext anyServer() throws Exception {
-        SSLContext ctx = SSLContext.getInstance("TLS");
-        ctx.init(null, new TrustManager[] {new X509TrustManager() {
-            @Override
-            public void checkClientTrusted(X509Certificate[] chain, String authType) {
-            }
-
-            @Override
-            public void checkServerTrusted(X509Certificate[] chain, String authType) {
-            }
-
-            @Override
-            public X509Certificate[] getAcceptedIssuers() {
-                return new X509Certificate[0];
-            }
-        }}, new SecureRandom());
-        return ctx;
-    }
-
     /** Handshakes offering only {@code protocol} and {@code suite}; the session, or the IOException of a refusal. */
     static SSLSession handshake(int port, String protocol, String suite, String... alpn) throws Exception {
-        SSLSocket s = (SSLSocket) anyServer().getSocketFactory().createSocket();
+        SSLSocket s = (SSLSocket) TrustAnyServer.context().getSocketFactory().createSocket();
         s.connect(new InetSocketAddress("127.0.0.1", port), 5000);
         s.setSoTimeout(10_000);
         SSLParameters p = s.getSSLParameters();
@@ -197,7 +174,7 @@ class TlsPolicyTest {
     void http2IsNotNegotiatedByAlpn() throws Exception {
         SSLSession s;
         int port = serveEc();
-        SSLSocket sock = (SSLSocket) anyServer().getSocketFactory().createSocket("127.0.0.1", port);
+        SSLSocket sock = (SSLSocket) TrustAnyServer.context().getSocketFactory().createSocket("127.0.0.1", port);
         try (sock) {
             SSLParameters p = sock.getSSLParameters();
             p.setApplicationProtocols(new String[] {"h2", "http/1.1"});
@@ -261,7 +238,7 @@ class TlsPolicyTest {
                 new HttpLimits(header, Duration.ofSeconds(30), 1024));
         List<Socket> slow = new ArrayList<>();
         for (int i = 0; i < 20; i++) {
-            SSLSocket s = (SSLSocket) anyServer().getSocketFactory().createSocket("127.0.0.1", port);
+            SSLSocket s = (SSLSocket) TrustAnyServer.context().getSocketFactory().createSocket("127.0.0.1", port);
             s.startHandshake();
             s.getOutputStream().write("GET / HTTP/1.1\r\nHost: x\r\n".getBytes(StandardCharsets.US_ASCII));
             s.getOutputStream().flush();
