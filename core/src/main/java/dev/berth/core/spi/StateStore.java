@@ -25,6 +25,12 @@ public interface StateStore extends AutoCloseable {
     /** All keys starting with {@code prefix}, in key order. */
     List<KeyValue> list(String prefix);
 
+    /**
+     * All keys starting with {@code prefix}, in key order, and the store revision they were read
+     * at, in one consistent read: a watch from {@code revision + 1} then misses nothing.
+     */
+    Range range(String prefix);
+
     /** The revision of the latest write (0 for an empty, never written store). */
     long revision();
 
@@ -51,7 +57,19 @@ public interface StateStore extends AutoCloseable {
     void revoke(long leaseId);
 
     /** Calls {@code listener} for every change under {@code prefix} after this call, in revision order. */
-    Watch watch(String prefix, Consumer<WatchEvent> listener);
+    default Watch watch(String prefix, Consumer<WatchEvent> listener) {
+        return watch(prefix, 0, listener::accept);
+    }
+
+    /**
+     * Calls {@code listener} for every change under {@code prefix} at {@code fromRevision} or later,
+     * in revision order ({@code 0}: the changes after this call). When the store no longer has the
+     * history from {@code fromRevision} (etcd compacted it; the embedded store keeps none), the
+     * listener is told {@link WatchListener#compacted} once and the watch ends: re-read with
+     * {@link #range} and watch again from its revision + 1. A watch that ends for any other reason
+     * (store closed, unreachable past its deadline) tells {@link WatchListener#failed}.
+     */
+    Watch watch(String prefix, long fromRevision, WatchListener listener);
 
     @Override
     void close();
@@ -91,8 +109,48 @@ public interface StateStore extends AutoCloseable {
     record KeyValue(String key, byte[] value, long createRevision, long modRevision, long lease) {
     }
 
-    /** Holds when the key's modRevision equals {@code modRevision}; 0 means "the key is absent". */
-    record Compare(String key, long modRevision) {
+    /**
+     * Holds when the key's {@code target} revision equals {@code revision}; a revision of 0 means
+     * "the key is absent" for either target. Comparing the create revision tells "this is still the
+     * record I read" across later updates of it (e.g. a claim renewed), the mod revision tells "nobody
+     * changed it since".
+     */
+    record Compare(String key, Target target, long revision) {
+        public enum Target { MOD_REVISION, CREATE_REVISION }
+
+        public Compare {
+            java.util.Objects.requireNonNull(target, "target");
+        }
+
+        /** Compares the mod revision (0: absent), as every compare did before targets existed. */
+        public Compare(String key, long modRevision) {
+            this(key, Target.MOD_REVISION, modRevision);
+        }
+
+        public static Compare absent(String key) {
+            return new Compare(key, Target.MOD_REVISION, 0);
+        }
+
+        public static Compare modRevision(String key, long revision) {
+            return new Compare(key, Target.MOD_REVISION, revision);
+        }
+
+        public static Compare createRevision(String key, long revision) {
+            return new Compare(key, Target.CREATE_REVISION, revision);
+        }
+
+        /** Whether this compare holds for {@code kv} (null: the key is absent). */
+        public boolean holdsFor(KeyValue kv) {
+            long actual = kv == null ? 0 : target == Target.MOD_REVISION ? kv.modRevision() : kv.createRevision();
+            return actual == revision;
+        }
+    }
+
+    /** A consistent read of a prefix and the store revision it was made at. */
+    record Range(List<KeyValue> kvs, long revision) {
+        public Range {
+            kvs = List.copyOf(kvs);
+        }
     }
 
     sealed interface Op {
@@ -113,6 +171,23 @@ public interface StateStore extends AutoCloseable {
 
     record WatchEvent(Type type, KeyValue kv) {
         public enum Type { PUT, DELETE }
+    }
+
+    /** Receives a watch's events, on a thread of the watch's own (never the writer's). */
+    interface WatchListener {
+        void event(WatchEvent event);
+
+        /**
+         * The history from the watch's start revision is gone ({@code compactRevision} is the oldest
+         * the store still has): events were missed, so re-read with {@link #range} and watch again.
+         * The watch has ended.
+         */
+        default void compacted(long compactRevision) {
+        }
+
+        /** The watch ended without being closed (store closed or unreachable); re-read and watch again. */
+        default void failed(RuntimeException cause) {
+        }
     }
 
     interface Watch extends AutoCloseable {

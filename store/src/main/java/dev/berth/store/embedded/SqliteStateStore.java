@@ -144,6 +144,19 @@ public final class SqliteStateStore implements StateStore {
     }
 
     @Override
+    public Range range(String prefix) {
+        Keys.checkPrefix(prefix);
+        // Under the write lock: no commit lands between reading the keys and the revision.
+        writes.lock();
+        try {
+            ensureOpen();
+            return new Range(index.list(prefix), index.revision());
+        } finally {
+            writes.unlock();
+        }
+    }
+
+    @Override
     public long revision() {
         ensureOpen();
         return index.revision();
@@ -158,7 +171,7 @@ public final class SqliteStateStore implements StateStore {
             long current = index.revision();
             for (Compare compare : compares) {
                 KeyValue kv = index.current(compare.key());
-                if ((kv == null ? 0 : kv.modRevision()) != compare.modRevision()) {
+                if (!compare.holdsFor(kv)) {
                     return new TxnResult(false, current);
                 }
             }
@@ -254,15 +267,29 @@ public final class SqliteStateStore implements StateStore {
         }
     }
 
+    /**
+     * This store keeps no history: a watch can start only at the next revision (or "now", 0). An
+     * older start revision is answered with {@link WatchListener#compacted} at once, so the caller
+     * re-reads, exactly as after an etcd compaction.
+     */
     @Override
-    public Watch watch(String prefix, Consumer<WatchEvent> listener) {
+    public Watch watch(String prefix, long fromRevision, WatchListener listener) {
         Keys.checkPrefix(prefix);
         Objects.requireNonNull(listener, "listener");
+        if (fromRevision < 0) {
+            throw new InvalidArgument("a watch cannot start at revision " + fromRevision,
+                    "use 0 for \"from now\" or a revision read from the store plus one");
+        }
         // Under the write lock: the watch sees exactly the writes that commit after this call.
         writes.lock();
         try {
             ensureOpen();
-            return watches.open(prefix, listener);
+            long next = index.revision() + 1;
+            if (fromRevision != 0 && fromRevision < next) {
+                Thread.ofVirtual().name("berth-watch " + prefix).start(() -> listener.compacted(next));
+                return () -> { };
+            }
+            return watches.open(prefix, listener::event);
         } finally {
             writes.unlock();
         }

@@ -22,9 +22,9 @@ final class TxnCheck {
                 throw new InvalidArgument("a transaction has a null compare", "leave it out");
             }
             Keys.check(compare.key());
-            if (compare.modRevision() < 0) {
+            if (compare.revision() < 0) {
                 throw new InvalidArgument("compare on '" + compare.key() + "' expects revision "
-                        + compare.modRevision(), "use 0 for \"absent\" or a revision read from the store");
+                        + compare.revision(), "use 0 for \"absent\" or a revision read from the store");
             }
         }
         // etcd refuses these too ("duplicate key given in txn request"): the outcome would depend on op order.
