@@ -13,6 +13,12 @@ public final class StateKeys {
     public static final String ATTACHMENTS = "attachments/";
     public static final String MOUNTS = "mounts/";
     public static final String NODES = "nodes/";
+    /** Creates in progress, by name (see {@link dev.berth.core.model.Reservation}). */
+    public static final String CREATING = "creating/";
+    /** Removes in progress, by volume id (see {@link dev.berth.core.model.Removal}). */
+    public static final String REMOVING = "removing/";
+    /** Per service whose sizes are counted: bumped by every reservation, so two cannot both take the last space. */
+    public static final String CAPACITY = "capacity/";
 
     private StateKeys() {
     }
@@ -23,6 +29,18 @@ public final class StateKeys {
 
     public static String name(String service, String name) {
         return NAMES + service + "/" + name;
+    }
+
+    public static String creating(String service, String name) {
+        return CREATING + service + "/" + name;
+    }
+
+    public static String removing(String id) {
+        return REMOVING + id;
+    }
+
+    public static String capacity(String service) {
+        return CAPACITY + service;
     }
 
     public static String claim(String id) {
