@@ -122,6 +122,8 @@ public final class Daemon implements AutoCloseable {
                 StoreTaskBook storeTasks = new StoreTaskBook(store, new JsonCodec(), lease.id(), TASK_KEEP,
                         Clock.systemUTC(), Tasks::outcome, config.duration(Keys.LEASE_TTL));
                 jobs.every("task-purge", Duration.ofMinutes(1), storeTasks::purge);
+                // Crashed creates/removes are finished by whichever controller leads this job.
+                jobs.every("reconcile", Duration.ofMinutes(1), new ReconcileJob(controller));
                 taskBook = storeTasks;
                 admin = controller;
                 control = controller;

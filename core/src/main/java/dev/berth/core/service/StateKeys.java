@@ -13,21 +13,18 @@ public final class StateKeys {
     public static final String ATTACHMENTS = "attachments/";
     public static final String MOUNTS = "mounts/";
     public static final String NODES = "nodes/";
-<<<<<<< HEAD
     /** Creates in progress, by name (see {@link dev.berth.core.model.Reservation}). */
     public static final String CREATING = "creating/";
     /** Removes in progress, by volume id (see {@link dev.berth.core.model.Removal}). */
     public static final String REMOVING = "removing/";
     /** Per service whose sizes are counted: bumped by every reservation, so two cannot both take the last space. */
     public static final String CAPACITY = "capacity/";
-=======
     /** Live controllers, each bound to its own lease (core ha.ControllerLease). */
     public static final String CONTROLLERS = "controllers/";
     /** The holder of each background job, bound to the holder's controller lease (core ha.Election). */
     public static final String LEADERS = "leaders/";
     /** Long operations answered 202 (core task.StoreTaskBook). */
     public static final String TASKS = "tasks/";
->>>>>>> i9-tasks
 
     private StateKeys() {
     }
