@@ -122,7 +122,7 @@ class StoreTasksTest {
         StoreTaskBook book = new StoreTaskBook(store, new JsonCodec(), id, Duration.ofMinutes(10), clock,
                 Tasks::outcome, TTL);
         RestApi api = new RestApi(gated(new CombinedVolumes(service, null)), service,
-                new ServerInfo("test", "controller", id, "v1"), blocking, new Tasks(Duration.ofMillis(1), book),
+                ServerInfo.of("test", "controller", id), blocking, new Tasks(Duration.ofMillis(1), book),
                 Access.OPEN);
         Path socket = dir.resolve(id + ".sock");
         HttpLimits limits = new HttpLimits(Duration.ofSeconds(10), Duration.ofSeconds(60), 100);
