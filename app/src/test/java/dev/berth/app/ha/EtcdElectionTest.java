@@ -3,11 +3,9 @@ package dev.berth.app.ha;
 import dev.berth.core.spi.StateStore;
 import dev.berth.store.etcd.EtcdSettings;
 import dev.berth.store.etcd.EtcdStateStore;
-import dev.berth.store.etcd.testing.EtcdCluster;
+import dev.berth.store.etcd.testing.EtcdPerClass;
 import java.time.Duration;
-import java.util.UUID;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * {@link ElectionTest} on a real 1-member etcd, every participant with an etcd client of its own
@@ -15,25 +13,13 @@ import org.junit.jupiter.api.BeforeAll;
  * behave the same. TTL 2 s, etcd's minimum.
  */
 class EtcdElectionTest extends ElectionTest {
-    private static EtcdCluster cluster;
+    @RegisterExtension
+    static final EtcdPerClass ETCD = new EtcdPerClass(1);
     private EtcdSettings settings;
-
-    @BeforeAll
-    static void startEtcd() {
-        EtcdCluster.assumeInstalled();
-        cluster = EtcdCluster.start(1);
-    }
-
-    @AfterAll
-    static void stopEtcd() {
-        if (cluster != null) {
-            cluster.close();
-        }
-    }
 
     @Override
     protected StateStore openStore() {
-        settings = EtcdSettings.of(cluster.endpoints()).withPrefix("/berth-election-" + UUID.randomUUID() + "/");
+        settings = ETCD.freshNamespace("election");
         return EtcdStateStore.open(settings);
     }
 

@@ -3,10 +3,8 @@ package dev.berth.app.ha;
 import dev.berth.core.spi.StateStore;
 import dev.berth.store.etcd.EtcdSettings;
 import dev.berth.store.etcd.EtcdStateStore;
-import dev.berth.store.etcd.testing.EtcdCluster;
-import java.util.UUID;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import dev.berth.store.etcd.testing.EtcdPerClass;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * {@link StoreTasksTest} on a real 1-member etcd, each controller with an etcd client of its own:
@@ -14,25 +12,13 @@ import org.junit.jupiter.api.BeforeAll;
  * {@code berth serve --role controller} processes behind one etcd.
  */
 class EtcdStoreTasksTest extends StoreTasksTest {
-    private static EtcdCluster cluster;
+    @RegisterExtension
+    static final EtcdPerClass ETCD = new EtcdPerClass(1);
     private EtcdSettings settings;
-
-    @BeforeAll
-    static void startEtcd() {
-        EtcdCluster.assumeInstalled();
-        cluster = EtcdCluster.start(1);
-    }
-
-    @AfterAll
-    static void stopEtcd() {
-        if (cluster != null) {
-            cluster.close();
-        }
-    }
 
     @Override
     protected StateStore openStore() {
-        settings = EtcdSettings.of(cluster.endpoints()).withPrefix("/berth-tasks-" + UUID.randomUUID() + "/");
+        settings = ETCD.freshNamespace("tasks");
         return EtcdStateStore.open(settings);
     }
 

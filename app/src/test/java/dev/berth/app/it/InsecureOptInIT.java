@@ -26,7 +26,10 @@ class InsecureOptInIT {
         try (ServeProcess ctl = ServeProcess.start(cluster.controllerConfig(), dir.resolve("ctl.log"), Map.of(),
                 "--set", "api.tls=false", "--set", "auth.enabled=false")
                 .awaitReady(dir.resolve("ctl/berth.sock"), Duration.ofSeconds(60))) {
-            String log = ctl.log();
+            // The notes are printed after the socket answers: wait for each.
+            ctl.awaitLog("WARNING: TLS is OFF", Duration.ofSeconds(30));
+            ctl.awaitLog("WARNING: token authentication is OFF", Duration.ofSeconds(30));
+            String log = ctl.awaitLog("REST API on http://127.0.0.1:" + cluster.port, Duration.ofSeconds(30));
             assertTrue(log.contains("WARNING: TLS is OFF"), log);
             assertTrue(log.contains("WARNING: token authentication is OFF"), log);
             assertTrue(log.contains("REST API on http://127.0.0.1:" + cluster.port), log);

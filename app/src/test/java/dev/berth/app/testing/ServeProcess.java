@@ -80,6 +80,24 @@ public final class ServeProcess implements AutoCloseable {
         return process.exitValue();
     }
 
+    /**
+     * Waits until the log contains {@code text}: the start notes are printed after the local socket
+     * answers, so a test that reads them right after {@link #awaitReady} can miss them.
+     */
+    public String awaitLog(String text, Duration timeout) throws Exception {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (true) {
+            String now = log();
+            if (now.contains(text)) {
+                return now;
+            }
+            if (System.nanoTime() > deadline || !process.isAlive()) {
+                throw new IllegalStateException("the log of berth serve has no '" + text + "':\n" + now);
+            }
+            Thread.sleep(50);
+        }
+    }
+
     public String log() throws IOException {
         return Files.readString(log);
     }

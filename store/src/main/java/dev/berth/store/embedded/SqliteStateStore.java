@@ -274,12 +274,7 @@ public final class SqliteStateStore implements StateStore {
      */
     @Override
     public Watch watch(String prefix, long fromRevision, WatchListener listener) {
-        Keys.checkPrefix(prefix);
-        Objects.requireNonNull(listener, "listener");
-        if (fromRevision < 0) {
-            throw new InvalidArgument("a watch cannot start at revision " + fromRevision,
-                    "use 0 for \"from now\" or a revision read from the store plus one");
-        }
+        TxnCheck.checkWatch(prefix, fromRevision, listener);
         // Under the write lock: the watch sees exactly the writes that commit after this call.
         writes.lock();
         try {

@@ -49,4 +49,14 @@ public final class TxnCheck {
             }
         }
     }
+
+    /** Rejects a malformed watch: a bad prefix, no listener, or a negative start revision. */
+    public static void checkWatch(String prefix, long fromRevision, Object listener) {
+        Keys.checkPrefix(prefix);
+        java.util.Objects.requireNonNull(listener, "listener");
+        if (fromRevision < 0) {
+            throw new InvalidArgument("a watch cannot start at revision " + fromRevision,
+                    "use 0 for \"from now\" or a revision read from the store plus one");
+        }
+    }
 }

@@ -301,12 +301,7 @@ public final class EtcdStateStore implements StateStore {
 
     @Override
     public Watch watch(String prefix, long fromRevision, WatchListener listener) {
-        Keys.checkPrefix(prefix);
-        Objects.requireNonNull(listener, "listener");
-        if (fromRevision < 0) {
-            throw new InvalidArgument("a watch cannot start at revision " + fromRevision,
-                    "use 0 for \"from now\" or a revision read from the store plus one");
-        }
+        TxnCheck.checkWatch(prefix, fromRevision, listener);
         ensureOpen();
         // "From now" as a revision: the server registers the watch later than this call returns.
         long from = fromRevision != 0 ? fromRevision : currentRevision() + 1;

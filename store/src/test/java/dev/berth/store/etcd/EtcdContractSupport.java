@@ -2,7 +2,7 @@ package dev.berth.store.etcd;
 
 import dev.berth.core.spi.StateStore;
 import dev.berth.store.etcd.testing.EtcdCluster;
-import java.util.UUID;
+import dev.berth.store.etcd.testing.EtcdPerClass;
 
 /** Opens stores for the contract suites: each test its own key prefix on the class's cluster. */
 final class EtcdContractSupport {
@@ -10,7 +10,7 @@ final class EtcdContractSupport {
     }
 
     static EtcdSettings freshNamespace(EtcdCluster cluster) {
-        return EtcdSettings.of(cluster.endpoints()).withPrefix("/berth-test-" + UUID.randomUUID() + "/");
+        return EtcdPerClass.namespace(cluster, "test");
     }
 
     /**

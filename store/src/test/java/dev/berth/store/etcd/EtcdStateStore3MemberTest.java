@@ -1,40 +1,15 @@
 package dev.berth.store.etcd;
 
-import dev.berth.core.spi.StateStore;
-import dev.berth.store.StateStoreContract;
-import dev.berth.store.etcd.testing.EtcdCluster;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import dev.berth.store.etcd.testing.EtcdPerClass;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
-/** The store contract, unchanged, against a 3-member etcd (one cluster for the class, a key prefix per test). */
-class EtcdStateStore3MemberTest extends StateStoreContract {
-    private static EtcdCluster cluster;
-    private EtcdSettings settings;
-    private EtcdStateStore current;
-
-    @BeforeAll
-    static void startCluster() {
-        cluster = EtcdCluster.start(3);
-    }
-
-    @AfterAll
-    static void stopCluster() {
-        if (cluster != null) {
-            cluster.close();
-        }
-    }
+/** The store contract, unchanged, against a 3-member etcd. */
+class EtcdStateStore3MemberTest extends EtcdContract {
+    @RegisterExtension
+    static final EtcdPerClass ETCD = new EtcdPerClass(3);
 
     @Override
-    protected StateStore open() {
-        settings = EtcdContractSupport.freshNamespace(cluster);
-        current = EtcdContractSupport.openEmpty(settings);
-        return current;
-    }
-
-    @Override
-    protected StateStore reopen() {
-        current.close();
-        current = EtcdStateStore.open(settings);
-        return current;
+    protected EtcdPerClass etcd() {
+        return ETCD;
     }
 }
