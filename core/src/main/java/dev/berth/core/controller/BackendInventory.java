@@ -62,7 +62,7 @@ final class BackendInventory {
      * {@link #report}, which the daemon runs once it serves.
      */
     List<String> check(boolean adopt, String stateLocation) {
-        if (!adopt && store.revision() != 0) {
+        if (!adopt && !store.neverWritten()) {
             return List.of();
         }
         Map<String, Found> unowned = unowned();

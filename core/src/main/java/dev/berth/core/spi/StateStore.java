@@ -35,6 +35,16 @@ public interface StateStore extends AutoCloseable {
     long revision();
 
     /**
+     * Whether nothing was ever written to this store (a fresh state directory; an etcd prefix no
+     * controller used yet). Over backend objects that exist, this is the sign that the state was
+     * lost, which the controller refuses to start on. A shared store's revision says nothing about
+     * this (etcd's grows with every user of the cluster), so such a store answers it on its own.
+     */
+    default boolean neverWritten() {
+        return revision() == 0;
+    }
+
+    /**
      * Applies {@code ops} atomically if every compare holds, else changes nothing.
      * A put naming a lease that does not exist (expired or revoked) fails the whole transaction
      * with {@link dev.berth.core.error.NotFound}.

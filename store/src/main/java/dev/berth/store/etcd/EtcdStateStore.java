@@ -55,12 +55,14 @@ import java.util.function.Supplier;
  * <p>"Never written": etcd's revision is never 0, but an empty namespace over a full loop pool must
  * still look like lost state (see the controller's backend inventory). The first write puts a
  * marker (the raw key that is the prefix itself, see {@link Keyspace}) in the same transaction;
- * while it is absent {@link #revision()} says 0.
+ * while it is absent {@link #neverWritten()} says so. {@link #revision()} is always etcd's.
  */
 public final class EtcdStateStore implements StateStore {
     /** Keys per read of a range: one consistent revision for all pages. */
     static final int PAGE = 2000;
     static final Duration MIN_TTL = Duration.ofSeconds(1);
+    /** etcd's default --max-txn-ops: a transaction may hold this many operations. */
+    static final int MAX_TXN_OPS = 128;
     static final Duration MAX_TTL = Duration.ofDays(365);
     private static final int MAX_MESSAGE = 64 << 20;
 
@@ -124,7 +126,7 @@ public final class EtcdStateStore implements StateStore {
         }
         EtcdStateStore store = new EtcdStateStore(settings, b.build());
         try {
-            store.marked = store.markerPresent();
+            store.marked = !store.neverWritten();
         } catch (Unavailable later) {
             // not reachable yet: the first write puts the marker (again; harmless)
         } catch (RuntimeException | Error e) {
@@ -197,30 +199,38 @@ public final class EtcdStateStore implements StateStore {
         }
     }
 
-    /** 0 while the namespace was never written (see the class comment), else etcd's current revision. */
+    /** etcd's current revision (of the whole cluster: other users of it move it too). */
     @Override
     public long revision() {
-        GetResponse r = call("a read of the revision", false,
-                () -> kv.get(keys.marker(), GetOption.builder().withCountOnly(true).build()));
-        if (r.getCount() == 0) {
-            return 0;
+        return markerRead().getHeader().getRevision();
+    }
+
+    /** True while the namespace's marker is absent: no write ever reached this prefix (see the class comment). */
+    @Override
+    public boolean neverWritten() {
+        if (marked) {
+            return false;
         }
-        marked = true;
-        return r.getHeader().getRevision();
+        boolean present = markerRead().getCount() > 0;
+        marked = present;
+        return !present;
     }
 
-    private boolean markerPresent() {
-        return revision() != 0;
-    }
-
-    private long currentRevision() {
+    /** One count-only read of the marker: its header has the revision, its count whether it exists. */
+    private GetResponse markerRead() {
         return call("a read of the revision", false,
-                () -> kv.get(keys.marker(), GetOption.builder().withCountOnly(true).build())).getHeader().getRevision();
+                () -> kv.get(keys.marker(), GetOption.builder().withCountOnly(true).build()));
     }
 
     @Override
     public TxnResult txn(List<Compare> compares, List<Op> ops) {
         TxnCheck.check(compares, ops);
+        if (ops.size() > MAX_TXN_OPS) {
+            // Refused here, before the marker write below could change anything.
+            throw new InvalidArgument("a transaction of " + ops.size() + " operations is too many operations for etcd ("
+                    + MAX_TXN_OPS + " at most, its default --max-txn-ops)",
+                    "split the change into transactions of at most " + MAX_TXN_OPS + " operations");
+        }
         Cmp[] cmps = new Cmp[compares.size()];
         for (int i = 0; i < cmps.length; i++) {
             Compare c = compares.get(i);
@@ -240,6 +250,14 @@ public final class EtcdStateStore implements StateStore {
             }
         }
         boolean marking = puts && !marked;
+        if (marking && then.size() >= MAX_TXN_OPS) {
+            // No room for the marker within etcd's default limit: it goes first, on its own. A
+            // transaction that then fails its compares leaves a namespace that merely looks used.
+            call("a write of the namespace marker", true,
+                    () -> kv.put(keys.marker(), ByteSequence.EMPTY, PutOption.DEFAULT));
+            marked = true;
+            marking = false;
+        }
         if (marking) {
             then.add(io.etcd.jetcd.op.Op.put(keys.marker(), ByteSequence.EMPTY, PutOption.DEFAULT));
         }
@@ -304,7 +322,7 @@ public final class EtcdStateStore implements StateStore {
         TxnCheck.checkWatch(prefix, fromRevision, listener);
         ensureOpen();
         // "From now" as a revision: the server registers the watch later than this call returns.
-        long from = fromRevision != 0 ? fromRevision : currentRevision() + 1;
+        long from = fromRevision != 0 ? fromRevision : revision() + 1;
         ByteSequence start = keys.raw(prefix);
         EtcdWatch watch = new EtcdWatch(prefix, listener, keys, errors, timer, settings.timeout().toNanos(), watches::remove);
         watches.add(watch);
@@ -326,7 +344,7 @@ public final class EtcdStateStore implements StateStore {
             return Optional.of(errors.closed().getMessage());
         }
         try {
-            currentRevision();
+            revision();
             return Optional.empty();
         } catch (BerthException e) {
             return Optional.of(e.fullMessage());

@@ -16,8 +16,8 @@ abstract class EtcdContract extends StateStoreContract {
 
     @Override
     protected StateStore open() {
-        settings = EtcdContractSupport.freshNamespace(etcd().cluster());
-        current = EtcdContractSupport.openEmpty(settings);
+        settings = EtcdPerClass.namespace(etcd().cluster(), "test");
+        current = EtcdStateStore.open(settings);
         return current;
     }
 

@@ -17,6 +17,7 @@ import dev.berth.core.spi.StateStore.Op;
 import dev.berth.core.spi.StateStore.WatchEvent;
 import dev.berth.host.ProcessRunner;
 import dev.berth.store.etcd.testing.EtcdCluster;
+import dev.berth.store.etcd.testing.EtcdPerClass;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -40,7 +41,7 @@ class EtcdStateStoreIT {
     @Timeout(120)
     void killingOneOfThreeMembersKeepsReadsWritesLeasesAndWatchesWorking() {
         try (EtcdCluster cluster = EtcdCluster.start(3);
-             EtcdStateStore store = EtcdContractSupport.openEmpty(EtcdContractSupport.freshNamespace(cluster))) {
+             EtcdStateStore store = EtcdStateStore.open(EtcdPerClass.namespace(cluster, "test"))) {
             List<WatchEvent> seen = new CopyOnWriteArrayList<>();
             try (StateStore.Watch ignored = store.watch("w/", seen::add)) {
                 Lease lease = store.grant(Duration.ofSeconds(10));
@@ -65,7 +66,7 @@ class EtcdStateStoreIT {
     @Timeout(120)
     void allMembersDownIsUnavailableWithinTheDeadlineAndRecovers() throws Exception {
         try (EtcdCluster cluster = EtcdCluster.start(3);
-             EtcdStateStore store = EtcdContractSupport.openEmpty(EtcdContractSupport.freshNamespace(cluster)
+             EtcdStateStore store = EtcdStateStore.open(EtcdPerClass.namespace(cluster, "test")
                      .withTimeout(Duration.ofSeconds(2)))) {
             Lease lease = store.grant(Duration.ofSeconds(30));
             store.put("k", bytes("v"));
@@ -122,7 +123,7 @@ class EtcdStateStoreIT {
     @Test
     void watchFromACompactedRevisionSaysCompacted() throws Exception {
         try (EtcdCluster cluster = EtcdCluster.start(1);
-             EtcdStateStore store = EtcdContractSupport.openEmpty(EtcdContractSupport.freshNamespace(cluster))) {
+             EtcdStateStore store = EtcdStateStore.open(EtcdPerClass.namespace(cluster, "test"))) {
             long first = store.put("c/1", bytes("1"));
             store.put("c/1", bytes("2"));
             long last = store.put("c/1", bytes("3"));
@@ -156,7 +157,7 @@ class EtcdStateStoreIT {
     @Test
     void createRevisionCompareSurvivesAnUpdateButNotARecreate() {
         try (EtcdCluster cluster = EtcdCluster.start(1);
-             EtcdStateStore store = EtcdContractSupport.openEmpty(EtcdContractSupport.freshNamespace(cluster))) {
+             EtcdStateStore store = EtcdStateStore.open(EtcdPerClass.namespace(cluster, "test"))) {
             assertTrue(store.txn(List.of(Compare.absent("claim")), List.of(new Op.Put("claim", bytes("a"), 0))).succeeded());
             long created = store.get("claim").orElseThrow().createRevision();
             long updated = store.put("claim", bytes("a, renewed"));
@@ -174,7 +175,7 @@ class EtcdStateStoreIT {
     @Test
     void transactionOverEtcdsOperationLimitIsRefusedClearly() {
         try (EtcdCluster cluster = EtcdCluster.start(1);
-             EtcdStateStore store = EtcdContractSupport.openEmpty(EtcdContractSupport.freshNamespace(cluster))) {
+             EtcdStateStore store = EtcdStateStore.open(EtcdPerClass.namespace(cluster, "test"))) {
             long before = store.revision();
             List<Op> ops = new ArrayList<>();
             for (int i = 0; i < 129; i++) {
@@ -189,18 +190,21 @@ class EtcdStateStoreIT {
     }
 
     @Test
-    void neverWrittenNamespaceIsAtRevisionZeroUntilItsFirstWrite() {
+    void aNamespaceIsNeverWrittenUntilItsFirstWriteWhateverEtcdsRevision() {
         try (EtcdCluster cluster = EtcdCluster.start(1)) {
-            EtcdSettings settings = EtcdContractSupport.freshNamespace(cluster);
+            EtcdSettings settings = EtcdPerClass.namespace(cluster, "test");
             cluster.etcdctl("put", "/elsewhere", "moves the cluster's revision");
             try (EtcdStateStore store = EtcdStateStore.open(settings)) {
-                assertEquals(0, store.revision(), "nothing was ever written under " + settings.prefix());
+                assertTrue(store.neverWritten(), "nothing was ever written under " + settings.prefix());
+                assertTrue(store.revision() > 0, "the revision is etcd's, moved by /elsewhere");
                 store.delete("missing");
-                assertEquals(0, store.revision(), "a delete of nothing is no write");
+                assertTrue(store.neverWritten(), "a delete of nothing is no write");
+                long before = store.revision();
                 long put = store.put("k", bytes("v"));
+                assertEquals(before + 1, put, "the first write (with its marker) is one revision");
                 assertEquals(put, store.revision());
                 store.delete("k");
-                assertTrue(store.revision() > 0, "written once, even if empty now");
+                assertFalse(store.neverWritten(), "written once, even if empty now");
                 List<WatchEvent> events = new CopyOnWriteArrayList<>();
                 try (StateStore.Watch ignored = store.watch("", events::add)) {
                     store.put("k2", bytes("v"));
@@ -210,11 +214,11 @@ class EtcdStateStoreIT {
                 assertEquals(List.of("k2"), events.stream().map(e -> e.kv().key()).toList());
             }
             try (EtcdStateStore reopened = EtcdStateStore.open(settings)) {
-                assertTrue(reopened.revision() > 0);
+                assertFalse(reopened.neverWritten());
             }
             cluster.etcdctl("del", "--prefix", settings.prefix());
             try (EtcdStateStore wiped = EtcdStateStore.open(settings)) {
-                assertEquals(0, wiped.revision(), "a wiped prefix looks never written: lost state");
+                assertTrue(wiped.neverWritten(), "a wiped prefix looks never written: lost state");
             }
         }
     }
@@ -259,7 +263,7 @@ class EtcdStateStoreIT {
         try (EtcdCluster cluster = EtcdCluster.start(1, options)) {
             assertTrue(cluster.endpoints().startsWith("etcds://"));
             EtcdSettings base = EtcdSettings.of(cluster.endpoints()).withPrefix("/berth-tls/").withTimeout(Duration.ofSeconds(3));
-            try (EtcdStateStore store = EtcdContractSupport.openEmpty(base.withTls(ca, clientCert, tmp.resolve("client.key")))) {
+            try (EtcdStateStore store = EtcdStateStore.open(base.withTls(ca, clientCert, tmp.resolve("client.key")))) {
                 long rev = store.put("k", bytes("v"));
                 assertEquals(rev, store.get("k").orElseThrow().modRevision());
             }
