@@ -1,5 +1,7 @@
 package dev.berth.app.testing;
 
+import dev.berth.protocols.rest.RestClient;
+import dev.berth.protocols.rest.security.ClientTrust;
 import dev.berth.protocols.rest.security.TlsMaterial;
 import dev.berth.protocols.rest.security.TokenIssuer;
 import java.io.IOException;
@@ -254,6 +256,11 @@ public final class Cluster implements AutoCloseable {
         out[args.length + 4] = "--fingerprint";
         out[args.length + 5] = fingerprint();
         return out;
+    }
+
+    /** A REST client of controller {@code i} with {@code token}, pinned to the shared certificate. */
+    public RestClient rest(int i, String token) {
+        return RestClient.tcp(java.net.URI.create(url(i)), new ClientTrust.Pinned(fingerprint()), token);
     }
 
     /** CLI arguments that point a command at an agent's local socket. */
