@@ -4,8 +4,8 @@ import dev.berth.core.error.InvalidArgument;
 import dev.berth.core.spi.StateStore;
 import java.util.Comparator;
 
-/** What a key may be, and the order keys are listed in. */
-final class Keys {
+/** What a key may be, and the order keys are listed in (the etcd store checks keys here too). */
+public final class Keys {
     /**
      * Order of the keys' UTF-8 bytes, which is etcd's order and SQLite's BINARY collation.
      * String.compareTo compares UTF-16 units and puts emoji before U+E000..U+FFFF; code point
@@ -19,7 +19,7 @@ final class Keys {
     private Keys() {
     }
 
-    static String check(String key) {
+    public static String check(String key) {
         if (key == null || key.isEmpty()) {
             throw new InvalidArgument("state key is empty", HINT);
         }
@@ -42,7 +42,7 @@ final class Keys {
         return key;
     }
 
-    static String checkPrefix(String prefix) {
+    public static String checkPrefix(String prefix) {
         if (prefix == null) {
             throw new InvalidArgument("key prefix is missing", "use \"\" for all keys");
         }

@@ -8,11 +8,11 @@ import java.util.List;
 import java.util.Set;
 
 /** Rejects malformed transactions before they wait for the write lock. */
-final class TxnCheck {
+public final class TxnCheck {
     private TxnCheck() {
     }
 
-    static void check(List<Compare> compares, List<Op> ops) {
+    public static void check(List<Compare> compares, List<Op> ops) {
         if (compares == null || ops == null) {
             throw new InvalidArgument("a transaction needs a list of compares and a list of operations",
                     "pass List.of() for none");
