@@ -15,7 +15,8 @@ import picocli.CommandLine.Option;
  * --socket, else BERTH_HOST, else the local socket from BERTH_SOCKET, the config file or the default.
  */
 public final class ClientOptions {
-    @Option(names = "--host", paramLabel = "URL", description = "Remote Berth, e.g. https://controller:7979 (env BERTH_HOST)")
+    @Option(names = "--host", paramLabel = "URL", description = "Remote Berth, e.g. https://controller:7979, or a comma-separated list "
+            + "tried in order when one cannot be reached (env BERTH_HOST)")
     String host;
 
     @Option(names = "--token", paramLabel = "JWT", description = "Bearer token for --host (env BERTH_TOKEN)")
@@ -48,7 +49,7 @@ public final class ClientOptions {
             if (bearer != null) {
                 BearerToken.check(bearer, token != null && !token.isEmpty() ? "given with --token" : "in BERTH_TOKEN");
             }
-            return Wiring.client(Config.controllerUri(remote), ca != null ? ca.toString() : orEmpty(env.get("BERTH_CA")),
+            return Wiring.client(Config.controllerUris(remote), ca != null ? ca.toString() : orEmpty(env.get("BERTH_CA")),
                     orEmpty(first(fingerprint, env.get("BERTH_FINGERPRINT"))), knownHosts != null ? knownHosts.toString() : orEmpty(env.get("BERTH_KNOWN_HOSTS")),
                     orEmpty(bearer));
         }

@@ -28,7 +28,7 @@ public final class ServeCommand implements Callable<Integer> {
     Path config;
     @Option(names = "--role", paramLabel = "ROLE", description = "all-in-one (default), controller or agent (key: role)")
     String role;
-    @Option(names = "--controller", paramLabel = "URL", description = "Agent: the controller, https://HOST:7979 (key: controller.url)")
+    @Option(names = "--controller", paramLabel = "URL", description = "Agent: the controller, https://HOST:7979, or a comma-separated list (key: controller.url)")
     String controller;
     @Option(names = "--token", paramLabel = "JWT", description = "Agent: token for the controller (key: controller.token; "
             + "visible in ps: prefer --token-file)")

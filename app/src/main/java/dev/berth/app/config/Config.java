@@ -86,6 +86,23 @@ public record Config(Map<String, Setting> settings, List<ServiceConfig> services
      * The controller's URL: https (or http when TLS is knowingly off), with a host, an optional port
      * in 1..65535, and nothing else (a user, path, query or fragment would be silently ignored).
      */
+    /**
+     * A comma-separated list of controller URLs (one is a list too), each checked as
+     * {@link #controllerUri}; the client tries them in this order and sticks to the one that answers
+     * (RestClient.tcp refuses one listed twice).
+     */
+    public static java.util.List<java.net.URI> controllerUris(String text) {
+        java.util.List<java.net.URI> out = new java.util.ArrayList<>();
+        for (String part : text.split(",", -1)) {
+            if (part.isBlank()) {
+                throw new InvalidArgument("controller URL list '" + text + "' has an empty entry",
+                        "separate the URLs with single commas: https://c1:7979,https://c2:7979");
+            }
+            out.add(controllerUri(part.strip()));
+        }
+        return out;
+    }
+
     public static java.net.URI controllerUri(String text) {
         String hint = "write it like https://controller.example:7979";
         java.net.URI u;

@@ -237,7 +237,7 @@ public final class ConfigLoader {
                 throw new InvalidArgument("an agent needs the controller's address",
                         "pass --controller https://HOST:7979 (key controller.url)");
             }
-            Config.controllerUri(url);
+            Config.controllerUris(url);
         }
         if (!c.get(Keys.CONTROLLER_TOKEN).isEmpty() && !c.get(Keys.CONTROLLER_TOKEN_FILE).isEmpty()) {
             throw new InvalidArgument("both controller.token (" + c.settings().get(Keys.CONTROLLER_TOKEN.name()).source()

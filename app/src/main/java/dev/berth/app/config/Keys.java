@@ -35,7 +35,7 @@ public final class Keys {
             "every listener: an idle connection is closed after this (clients reconnect)");
     public static final Key HTTP_MAX_CONNECTIONS = new Key("http.maxConnections", "1024",
             "every listener: connections open at once; more are closed at once");
-    public static final Key CONTROLLER = new Key("controller.url", "", "the controller an agent uses (https://HOST:7979)");
+    public static final Key CONTROLLER = new Key("controller.url", "", "the controller(s) an agent uses: https://HOST:7979, or a comma-separated list tried in order (fail-over)");
     public static final Key CONTROLLER_TOKEN = new Key("controller.token", "",
             "token an agent sends to the controller (prefer controller.tokenFile)");
     public static final Key CONTROLLER_TOKEN_FILE = new Key("controller.tokenFile", "",

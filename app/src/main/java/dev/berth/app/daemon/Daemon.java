@@ -105,7 +105,7 @@ public final class Daemon implements AutoCloseable {
                 admin = controller;
                 control = controller;
             } else {
-                RemoteController remote = new RemoteController(Wiring.controllerClient(config));
+                RemoteController remote = RemoteController.forAgent(Wiring.controllerClient(config), Version.get());
                 closeables.add(remote);
                 admin = remote;
                 control = remote;
@@ -147,7 +147,7 @@ public final class Daemon implements AutoCloseable {
             }
 
             Tasks tasks = new Tasks(config.duration(Keys.API_TASK_WAIT), Duration.ofMinutes(10), Clock.systemUTC());
-            ServerInfo info = new ServerInfo(Version.get(), role, nodeId, "v1");
+            ServerInfo info = ServerInfo.of(Version.get(), role, nodeId);
             TcpApi tcp = isController ? TcpApi.prepare(config) : null;
             if (tcp != null) {
                 closeables.add(tcp.start(vertx, new RestApi(volumes, controller, info, blocking, tasks, tcp.access(), health), limits));

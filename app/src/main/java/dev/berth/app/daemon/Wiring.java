@@ -63,7 +63,7 @@ public final class Wiring {
      * from controller.tokenFile (or, discouraged, given as controller.token).
      */
     public static RestClient controllerClient(Config c) {
-        URI uri = Config.controllerUri(c.get(Keys.CONTROLLER));
+        List<URI> uri = Config.controllerUris(c.get(Keys.CONTROLLER));
         String token = c.get(Keys.CONTROLLER_TOKEN_FILE).isEmpty() ? c.get(Keys.CONTROLLER_TOKEN)
                 : TokenFile.read(c.path(Keys.CONTROLLER_TOKEN_FILE));
         return client(uri, c.get(Keys.CONTROLLER_CA), c.get(Keys.CONTROLLER_FINGERPRINT), c.get(Keys.KNOWN_HOSTS), token);
@@ -71,9 +71,10 @@ public final class Wiring {
 
     /**
      * A TCP client: https with the given trust (CA file, else pinned fingerprint, else trust on
-     * first use in knownHosts); plain http only when the URL says so (the server knowingly has TLS off).
+     * first use in knownHosts), checked per host:port; plain http only when the URL says so (the
+     * server knowingly has TLS off). Several URLs: the client moves on when one cannot be reached.
      */
-    public static RestClient client(URI uri, String ca, String fingerprint, String knownHosts, String token) {
+    public static RestClient client(List<URI> uri, String ca, String fingerprint, String knownHosts, String token) {
         ClientTrust trust = ClientTrust.choose(ca.isEmpty() ? null : Path.of(ca), fingerprint,
                 knownHosts.isEmpty() ? null : Path.of(knownHosts));
         return RestClient.tcp(uri, trust, token.isEmpty() ? null : token);

@@ -2,6 +2,7 @@ package dev.berth.protocols.docker;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import dev.berth.core.error.BerthException;
+import dev.berth.core.error.Unavailable;
 import dev.berth.core.error.InvalidArgument;
 import dev.berth.core.error.NotFound;
 import dev.berth.core.model.MountRefs;
@@ -196,9 +197,25 @@ public final class DockerPluginApi {
     private void fail(RoutingContext ctx, String what, int status, BerthException e) {
         // A Get of an unknown name is how dockerd asks before every create: not worth a log line.
         Level level = e instanceof NotFound && what.equals("Get") ? Level.FINE : Level.INFO;
-        LOG.log(level, () -> "docker: " + what + " refused: " + e.fullMessage());
-        send(ctx, status, json(Map.of("Err", e.fullMessage())));
+        String err = e instanceof Unavailable && RETRY.containsKey(what) ? e.fullMessage() + "; " + RETRY.get(what)
+                : e.fullMessage();
+        LOG.log(level, () -> "docker: " + what + " refused: " + err);
+        send(ctx, status, json(Map.of("Err", err)));
     }
+
+    /**
+     * What the Docker user retries when Berth (its state store, or every controller) cannot be
+     * reached: dockerd shows only Err, so it says which command to run again once Berth answers.
+     */
+    private static final Map<String, String> RETRY = Map.of(
+            "Create", "retry `docker volume create` once Berth answers (a create is safe to repeat)",
+            "Remove", "retry `docker volume rm` once Berth answers",
+            "Mount", "the container did not start: start it again once Berth answers",
+            "Unmount", "Docker's mount is still counted: start and stop the container again once Berth answers, "
+                    + "so that Docker unmounts it",
+            "Path", "retry the docker command once Berth answers",
+            "Get", "retry the docker command once Berth answers",
+            "List", "retry `docker volume ls` once Berth answers");
 
     /** An {@link ErrorReply}: {@code {"Err": "<message> (<hint>)"}} with {@code status}. */
     static void sendErr(HttpServerResponse response, int status, BerthException e) {

@@ -18,7 +18,10 @@ import java.util.Optional;
 
 /**
  * The controller as an agent sees it: {@link VolumeAdmin} and {@link ControlPlane} over the REST
- * API. Errors arrive as the core errors the controller threw.
+ * API. Errors arrive as the core errors the controller threw. With several controllers the client
+ * moves to the next one on connection failure or 503 (RestClient); register and heartbeat may run
+ * twice safely, so they move on after a lost connection too, and a heartbeat waits for its answer
+ * at most half the lease TTL: the next controller is asked while the lease still lives.
  */
 public final class RemoteController implements VolumeAdmin, ControlPlane, AutoCloseable {
     private static final TypeReference<VolumeView> VIEW = new TypeReference<>() { };
@@ -27,9 +30,27 @@ public final class RemoteController implements VolumeAdmin, ControlPlane, AutoCl
     private static final TypeReference<Attachment> ATTACHMENT = new TypeReference<>() { };
     private static final TypeReference<List<String>> STRINGS = new TypeReference<>() { };
     private final RestClient http;
+    private volatile Duration heartbeatWait;
 
     public RemoteController(RestClient http) {
         this.http = http;
+    }
+
+    /**
+     * A controller client for an agent: every controller it uses must speak at least this build's
+     * API ({@link ApiVersion}); the first one is asked now, so an agent refuses to start against a
+     * controller that is too old, saying which versions and what to do.
+     *
+     * @param agentVersion this agent's Berth version, for the refusal
+     */
+    public static RemoteController forAgent(RestClient http, String agentVersion) {
+        try {
+            http.requireApi(ApiVersion.CURRENT, "this agent (Berth " + agentVersion + ", API " + ApiVersion.CURRENT + ")");
+        } catch (RuntimeException e) {
+            http.close();
+            throw e;
+        }
+        return new RemoteController(http);
     }
 
     private static String vol(String name, VolumeRef ref, String suffix) {
@@ -79,14 +100,20 @@ public final class RemoteController implements VolumeAdmin, ControlPlane, AutoCl
 
     @Override
     public Duration register(Node node) {
-        ControlBodies.Registered r = http.call(RestClient.Method.POST, "/v1/control/nodes/" + RestClient.enc(node.id())
-                + "/register", node, new TypeReference<ControlBodies.Registered>() { });
-        return Duration.ofMillis(r.leaseTtlMs());
+        ControlBodies.Registered r = http.callIdempotent(RestClient.Method.POST, "/v1/control/nodes/" + RestClient.enc(node.id())
+                + "/register", node, new TypeReference<ControlBodies.Registered>() { }, null);
+        Duration ttl = Duration.ofMillis(r.leaseTtlMs());
+        heartbeatWait = ttl.dividedBy(2).compareTo(MIN_HEARTBEAT_WAIT) < 0 ? MIN_HEARTBEAT_WAIT : ttl.dividedBy(2);
+        return ttl;
     }
+
+    /** Below this a heartbeat to a busy but healthy controller would give up too soon. */
+    private static final Duration MIN_HEARTBEAT_WAIT = Duration.ofSeconds(1);
 
     @Override
     public void heartbeat(String node) {
-        http.call(RestClient.Method.POST, "/v1/control/nodes/" + RestClient.enc(node) + "/heartbeat", null, VIEW);
+        http.callIdempotent(RestClient.Method.POST, "/v1/control/nodes/" + RestClient.enc(node) + "/heartbeat", null, VIEW,
+                heartbeatWait);
     }
 
     @Override

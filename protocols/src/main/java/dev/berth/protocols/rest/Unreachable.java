@@ -3,10 +3,12 @@ package dev.berth.protocols.rest;
 import dev.berth.core.error.BackendFailure;
 import dev.berth.core.error.Forbidden;
 import dev.berth.core.error.BerthException;
+import dev.berth.core.error.Unavailable;
 import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.net.ConnectException;
 import java.net.NoRouteToHostException;
+import java.net.SocketTimeoutException;
 import java.net.UnknownHostException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -19,6 +21,11 @@ import java.util.Locale;
  * Why a client could not connect, in words: the transport's own exceptions say "null" (a missing
  * unix socket is a FileNotFoundException without a message) or "connect(..) failed with
  * error(-111)". For the unix socket the file itself is looked at, which tells more than the error.
+ *
+ * <p>A server that cannot be reached is {@link Unavailable} (HTTP 503, exit code 7), as a state
+ * store that cannot be reached is: the same call may work later or through another controller.
+ * Two cases are not: permission denied on the socket ({@link Forbidden}), and a path that is no
+ * socket at all (a wrong --socket, {@link BackendFailure} as before).
  */
 final class Unreachable {
     private static final String SERVE = "is `berth serve` running?";
@@ -33,7 +40,7 @@ final class Unreachable {
         try {
             attrs = Files.readAttributes(socket, BasicFileAttributes.class);
         } catch (NoSuchFileException e) {
-            return new BackendFailure(at + "no such socket",
+            return new Unavailable(at + "no such socket",
                     SERVE + " It creates " + socket + " when it starts; if it runs elsewhere, " + other, cause);
         } catch (IOException e) {
             return new BackendFailure(at + e.getMessage(), other, cause);
@@ -48,28 +55,48 @@ final class Unreachable {
                     cause);
         }
         if (has(cause, ConnectException.class) || mentions(cause, "connection refused")) {
-            return new BackendFailure(at + "nothing listens on it (connection refused)",
+            return new Unavailable(at + "nothing listens on it (connection refused)",
                     SERVE + " The socket file is left from a daemon that is not running any more; start `berth serve`",
                     cause);
         }
-        return new BackendFailure(at + text(cause), SERVE + " Check --socket", cause);
+        return new Unavailable(at + text(cause), SERVE + " Check --socket", cause);
     }
 
     static BerthException tcp(String where, Throwable cause) {
         String at = "cannot reach Berth at " + where + ": ";
         if (has(cause, UnknownHostException.class)) {
-            return new BackendFailure(at + "the host name does not resolve (" + text(cause) + ")",
+            return new Unavailable(at + "the host name does not resolve (" + text(cause) + ")",
                     "check the host in --host / BERTH_HOST (or controller.url)", cause);
         }
         if (has(cause, NoRouteToHostException.class)) {
-            return new BackendFailure(at + "no route to the host", "check the address and the network", cause);
+            return new Unavailable(at + "no route to the host", "check the address and the network", cause);
         }
         if (has(cause, ConnectException.class) || mentions(cause, "connection refused")) {
-            return new BackendFailure(at + "connection refused (nothing listens on that port)",
+            return new Unavailable(at + "connection refused (nothing listens on that port)",
                     SERVE + " A controller listens on api.listen (default 0.0.0.0:7979); check the port in --host", cause);
         }
-        return new BackendFailure(at + text(cause),
+        if (has(cause, SocketTimeoutException.class)) {
+            return new Unavailable(at + "no connection within the connect timeout (" + text(cause) + ")",
+                    SERVE + " Check that the host is up and the port is not filtered", cause);
+        }
+        return new Unavailable(at + text(cause),
                 SERVE + " Check --host (and TLS trust: --ca or --fingerprint)", cause);
+    }
+
+    /**
+     * The connection broke after the request was sent (reset, closed without an answer, read
+     * timeout): the server may have done it.
+     *
+     * @param tryingNext true when the call goes on to the next server (it may safely run twice)
+     */
+    static BerthException afterSending(String where, String request, Throwable cause, boolean tryingNext) {
+        String at = "lost the connection to Berth at " + where + " after sending " + request + " (" + text(cause) + ")";
+        if (tryingNext) {
+            return new Unavailable(at, "it may be done twice safely, so the next controller was asked", cause);
+        }
+        return new Unavailable(at + ": it may or may not have been done",
+                "look before retrying (e.g. berth volume inspect); a change that may have been done is not sent "
+                        + "to another controller by itself", cause);
     }
 
     private static boolean has(Throwable t, Class<? extends Throwable> type) {

@@ -72,7 +72,7 @@ class HttpGuardTest {
 
     Path rest(HttpLimits limits) {
         Path socket = dir.resolve("rest-" + servers.size() + ".sock");
-        RestApi api = new RestApi(null, null, new ServerInfo("test", "all-in-one", "n", "v1"), blocking,
+        RestApi api = new RestApi(null, null, ServerInfo.of("test", "all-in-one", "n"), blocking,
                 new Tasks(Duration.ofSeconds(30), Duration.ofMinutes(1), Clock.systemUTC()), Access.OPEN);
         servers.add(UnixSocketServer.start(vertx, socket, PosixFilePermissions.fromString("rw-------"), null,
                 api.router(vertx, null), 1, new HttpGuard(socket.toString(), limits, RestErrors::send)));

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.berth.core.error.BackendFailure;
+import dev.berth.core.error.Unavailable;
 import dev.berth.core.error.BerthException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
@@ -38,7 +38,7 @@ class RestClientUnreachableTest {
         BerthException e = fail(RestClient.unix(socket));
         assertEquals("cannot reach Berth at " + socket + ": no such socket", e.getMessage()); // was ": null"
         assertTrue(e.hint().startsWith("is `berth serve` running? It creates " + socket), e.hint());
-        assertTrue(e instanceof BackendFailure);
+        assertTrue(e instanceof Unavailable, "unreachable is unavailable: 503, exit 7");
     }
 
     @Test
@@ -70,5 +70,6 @@ class RestClientUnreachableTest {
         BerthException e = fail(RestClient.tcp(uri, null, null));
         assertEquals("cannot reach Berth at " + uri + ": connection refused (nothing listens on that port)", e.getMessage());
         assertFalse(e.getMessage().contains("error(-111)"), e.getMessage());
+        assertTrue(e instanceof Unavailable, e.getClass().getName());
     }
 }
