@@ -5,6 +5,10 @@ import dev.berth.app.config.Config;
 import dev.berth.app.config.Keys;
 import dev.berth.core.controller.ControllerService;
 import dev.berth.core.error.InvalidArgument;
+import dev.berth.core.ha.ControllerIds;
+import dev.berth.core.ha.ControllerLease;
+import dev.berth.core.ha.Election;
+import dev.berth.core.ha.LeaderJobs;
 import dev.berth.core.model.Node;
 import dev.berth.core.node.NodeService;
 import dev.berth.core.node.Reconciler;
@@ -18,6 +22,9 @@ import dev.berth.core.service.VolumeDefaults;
 import dev.berth.core.spi.ControlPlane;
 import dev.berth.core.spi.HostOps;
 import dev.berth.core.spi.StateStore;
+import dev.berth.core.task.MemoryTaskBook;
+import dev.berth.core.task.StoreTaskBook;
+import dev.berth.core.task.TaskBook;
 import dev.berth.protocols.docker.DockerPluginApi;
 import dev.berth.protocols.http.Blocking;
 import dev.berth.protocols.http.HttpGuard;
@@ -52,6 +59,7 @@ import java.util.logging.Logger;
  */
 public final class Daemon implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(Daemon.class.getName());
+    private static final Duration TASK_KEEP = Duration.ofMinutes(10);
     private final List<AutoCloseable> closeables = new ArrayList<>();
     private final List<String> notes = new ArrayList<>();
     private final CombinedVolumes volumes;
@@ -92,6 +100,7 @@ public final class Daemon implements AutoCloseable {
             VolumeAdmin admin;
             ControlPlane control;
             Supplier<Optional<String>> health = Optional::empty;
+            TaskBook taskBook = new MemoryTaskBook(TASK_KEEP, Clock.systemUTC());
             long storeStart = System.nanoTime();
             if (isController) {
                 StateStore store = SqliteStateStore.open(config.path(Keys.STATE_DIR));
@@ -102,6 +111,16 @@ public final class Daemon implements AutoCloseable {
                 // Before the node registers (its first write): an empty store over a full pool is refused here.
                 notes.addAll(controller.checkBackends(adoptPool, config.path(Keys.STATE_DIR).toString()));
                 health = store::failure;
+                // Registered in controllers/<id> for this process's life; leads background jobs.
+                ControllerLease lease = ControllerLease.register(store, ControllerIds.fresh(nodeId),
+                        "berth " + Version.get() + " on " + Wiring.hostName(), config.duration(Keys.LEASE_TTL));
+                closeables.add(lease);
+                LeaderJobs jobs = new LeaderJobs(new Election(store, lease));
+                closeables.add(jobs);
+                StoreTaskBook storeTasks = new StoreTaskBook(store, new JsonCodec(), lease.id(), TASK_KEEP,
+                        Clock.systemUTC(), Tasks::outcome, config.duration(Keys.LEASE_TTL));
+                jobs.every("task-purge", Duration.ofMinutes(1), storeTasks::purge);
+                taskBook = storeTasks;
                 admin = controller;
                 control = controller;
             } else {
@@ -146,7 +165,7 @@ public final class Daemon implements AutoCloseable {
                 notes.addAll(controller.unownedImages());
             }
 
-            Tasks tasks = new Tasks(config.duration(Keys.API_TASK_WAIT), Duration.ofMinutes(10), Clock.systemUTC());
+            Tasks tasks = new Tasks(config.duration(Keys.API_TASK_WAIT), taskBook);
             ServerInfo info = ServerInfo.of(Version.get(), role, nodeId);
             TcpApi tcp = isController ? TcpApi.prepare(config) : null;
             if (tcp != null) {

@@ -13,6 +13,12 @@ public final class StateKeys {
     public static final String ATTACHMENTS = "attachments/";
     public static final String MOUNTS = "mounts/";
     public static final String NODES = "nodes/";
+    /** Live controllers, each bound to its own lease (core ha.ControllerLease). */
+    public static final String CONTROLLERS = "controllers/";
+    /** The holder of each background job, bound to the holder's controller lease (core ha.Election). */
+    public static final String LEADERS = "leaders/";
+    /** Long operations answered 202 (core task.StoreTaskBook). */
+    public static final String TASKS = "tasks/";
 
     private StateKeys() {
     }
@@ -68,5 +74,17 @@ public final class StateKeys {
         String rest = nodeScopedKey.substring(prefix.length());
         int slash = rest.indexOf('/');
         return slash < 0 ? rest : rest.substring(0, slash);
+    }
+
+    public static String controller(String id) {
+        return CONTROLLERS + id;
+    }
+
+    public static String leader(String job) {
+        return LEADERS + job;
+    }
+
+    public static String task(String id) {
+        return TASKS + id;
     }
 }

@@ -28,10 +28,13 @@ import java.util.HashSet;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.function.Supplier;
+import java.util.logging.Logger;
 
 /**
  * REST API v1 (docs/api.md): volumes, services, nodes and tasks for users, and the node-to-
@@ -46,6 +49,7 @@ public final class RestApi {
      * 400 with its hint rather than the HTTP layer's bare refusal.
      */
     public static final int MAX_LINE = 16 * 1024;
+    private static final Logger LOG = Logger.getLogger(RestApi.class.getName());
     private final Volumes volumes;
     private final ControlPlane control;
     private final ServerInfo info;
@@ -383,16 +387,22 @@ public final class RestApi {
 
     /**
      * A change: answered when done, or with 202 and a task id once it has run longer than the
-     * configured wait; the task then holds the answer.
+     * configured wait; the task then holds the answer. The task is recorded (a store write, off the
+     * event loop) before the 202 goes out, so any controller finds it right away; if it cannot be
+     * recorded, no 202 is sent and the caller gets the answer itself when the change ends.
      */
     private void write(RoutingContext ctx, String operation, int okStatus, Function<RoutingContext, Object> work) {
         AtomicBoolean answered = new AtomicBoolean();
-        AtomicReference<String> task = new AtomicReference<>();
+        CompletableFuture<String> task = new CompletableFuture<>();
         long timer = ctx.vertx().setTimer(Math.max(1, tasks.waitFor().toMillis()), t -> {
             if (answered.compareAndSet(false, true)) {
-                String id = tasks.start(operation);
-                task.set(id);
-                reply(ctx, 202, Map.of("task", id, "state", "running", "href", "/v1/tasks/" + id));
+                blocking.run(() -> tasks.start(operation),
+                        id -> {
+                            task.complete(id);
+                            reply(ctx, 202, Map.of("task", id, "state", "running", "href", "/v1/tasks/" + id));
+                        },
+                        task::completeExceptionally,
+                        task::completeExceptionally);
             }
         });
         blocking.run(() -> work.apply(ctx),
@@ -402,7 +412,7 @@ public final class RestApi {
                     if (answered.compareAndSet(false, true)) {
                         reply(ctx, status, result);
                     } else {
-                        tasks.succeeded(task.get(), status, result);
+                        finish(ctx, task, id -> tasks.succeeded(id, status, result), () -> reply(ctx, status, result));
                     }
                 },
                 e -> {
@@ -410,7 +420,7 @@ public final class RestApi {
                     if (answered.compareAndSet(false, true)) {
                         error(ctx, e);
                     } else {
-                        tasks.failed(task.get(), e);
+                        finish(ctx, task, id -> tasks.failed(id, e), () -> error(ctx, e));
                     }
                 },
                 bug -> {
@@ -418,10 +428,31 @@ public final class RestApi {
                     if (answered.compareAndSet(false, true)) {
                         internal(ctx, bug);
                     } else {
-                        tasks.failed(task.get(), new dev.berth.core.error.BackendFailure("internal error: " + bug,
-                                "see the server log"));
+                        finish(ctx, task, id -> tasks.failed(id, new dev.berth.core.error.BackendFailure(
+                                "internal error: " + bug, "see the server log")), () -> internal(ctx, bug));
                     }
                 });
+    }
+
+    /**
+     * The end of a change that outlived the wait: once its task is recorded, the outcome goes into
+     * it (off the event loop); if the task could not be recorded, the caller is still waiting and
+     * gets {@code answer}.
+     */
+    private void finish(RoutingContext ctx, CompletableFuture<String> task, Consumer<String> record, Runnable answer) {
+        io.vertx.core.Context context = ctx.vertx().getOrCreateContext();
+        task.whenComplete((id, notRecorded) -> context.runOnContext(v -> {
+            if (notRecorded != null) {
+                answer.run();
+                return;
+            }
+            blocking.run(() -> {
+                        record.accept(id);
+                        return null;
+                    }, done -> { },
+                    e -> LOG.warning("cannot record the outcome of task " + id + ": " + e.fullMessage()),
+                    bug -> { });
+        }));
     }
 
     private static void internal(RoutingContext ctx, RuntimeException bug) {

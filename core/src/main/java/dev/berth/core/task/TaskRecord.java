@@ -1,0 +1,45 @@
+package dev.berth.core.task;
+
+import java.time.Instant;
+import java.util.Objects;
+
+/**
+ * A long operation as kept in a task book: who runs it, what it is, how it ended.
+ *
+ * @param owner    the controller running it (a {@code controllers/<id>} id; empty in a local book)
+ * @param status   the status the call would have answered with (0 while running)
+ * @param result   the answer's JSON text when it succeeded with a body, else null
+ * @param error    the error's JSON text when it failed, else null
+ * @param finished when it ended; null while running
+ */
+public record TaskRecord(String id, String owner, String operation, State state, int status, String result,
+                         String error, Instant started, Instant finished) {
+    public enum State { RUNNING, SUCCEEDED, FAILED }
+
+    public TaskRecord {
+        Objects.requireNonNull(id, "id");
+        Objects.requireNonNull(operation, "operation");
+        Objects.requireNonNull(state, "state");
+        Objects.requireNonNull(started, "started");
+        owner = owner == null ? "" : owner;
+        if ((state == State.RUNNING) != (finished == null)) {
+            throw new IllegalArgumentException("a task has a finish time exactly when it is no longer running: " + state);
+        }
+    }
+
+    public static TaskRecord running(String id, String owner, String operation, Instant started) {
+        return new TaskRecord(id, owner, operation, State.RUNNING, 0, null, null, started, null);
+    }
+
+    public TaskRecord succeeded(TaskBook.Outcome outcome, Instant at) {
+        return new TaskRecord(id, owner, operation, State.SUCCEEDED, outcome.status(), outcome.json(), null, started, at);
+    }
+
+    public TaskRecord failed(TaskBook.Outcome outcome, Instant at) {
+        return new TaskRecord(id, owner, operation, State.FAILED, outcome.status(), null, outcome.json(), started, at);
+    }
+
+    public boolean running() {
+        return state == State.RUNNING;
+    }
+}
