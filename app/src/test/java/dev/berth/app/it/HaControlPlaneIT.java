@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.berth.app.testing.Cli;
 import dev.berth.app.testing.HaCluster;
+import dev.berth.app.testing.ServeProcess;
 import dev.berth.app.testing.Sys;
 import dev.berth.host.testing.Root;
 import dev.berth.protocols.rest.RestClient;
@@ -20,6 +21,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -32,6 +34,8 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The issue's process-level tests of the distributed control plane, on one shared {@link HaCluster}
@@ -238,6 +242,54 @@ class HaControlPlaneIT {
         ok(cli(ha.admin(1, "volume", "rm", "theirs")));
     }
 
+    /**
+     * kill -9 of controller 1 at a named step inside create or remove (CreateRemoveCrashIT's steps,
+     * here with etcd as the store): the same call retried through controller 2 succeeds, and after
+     * the reconcile (once the cut-off call is older than 2 x api.taskWait) no orphan image and no
+     * half record is left: the pool holds exactly the volume's own image, or nothing.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"create-after-reserve", "create-after-backend", "create-before-record", "create-after-record",
+            "remove-after-mark", "remove-after-backend"})
+    void controllerKilledInsideCreateOrRemoveOtherFinishesIt(String step) throws Exception {
+        boolean removing = step.startsWith("remove");
+        String name = "cut-" + step;
+        Path marker = dir.resolve("paused-" + step);
+        if (removing) {
+            ok(cli(ha.admin(1, "volume", "create", name, "--size", "64M")));
+        }
+        ha.controller(0).kill9();
+        ServeProcess paused = ha.cluster.startController(0, Map.of("BERTH_TEST_PAUSE_AT", step,
+                "BERTH_TEST_PAUSE_MARKER", marker.toString()));
+        String[] call = removing ? ha.admin(0, "volume", "rm", name) : ha.admin(0, "volume", "create", name, "--size", "64M");
+        CompletableFuture<Cli.Result> cut = CompletableFuture.supplyAsync(() -> cli(call));
+        await(() -> Files.exists(marker), "controller 1 never reached " + step);
+        paused.kill9();
+        assertTrue(cut.get().code() != 0, "the cut-off call must not report success: " + cut.get());
+
+        String[] retry = removing ? ha.admin(1, "volume", "rm", name) : ha.admin(1, "volume", "create", name, "--size", "64M");
+        ok(cli(retry));
+        Thread.sleep(2100); // past the reconcile's bound (2 x api.taskWait), so nothing is "in progress"
+        try (RestClient c = ha.cluster.rest(1, ha.cluster.token("admin"))) {
+            RestClient.Response report = c.call(Method.POST, "/v1/reconcile", null);
+            assertEquals(200, report.status(), report.body());
+            JsonNode r = JSON.readTree(report.body());
+            for (String part : List.of("creates", "removes", "unowned", "failures")) {
+                assertEquals(0, r.path(part).size(), part + " after the retry: " + report.body());
+            }
+        }
+        if (removing) {
+            assertEquals(List.of(), poolFiles(), "the removed volume's image and metadata are gone");
+        } else {
+            String id = inspect(1, name).path("id").asText();
+            assertEquals(List.of(id + ".img", id + ".meta.json"), poolFiles(), "one image, the volume's own");
+            ok(cli(ha.admin(1, "volume", "rm", name)));
+            assertEquals(List.of(), poolFiles());
+        }
+        assertTrue(!ok(cli(ha.admin(1, "volume", "ls", "-q"))).lines().anyMatch(name::equals), "no half record of " + name);
+        // heal() starts controller 1 again, without the checkpoint
+    }
+
     // ---- helpers --------------------------------------------------------------------------
 
     private static Cli.Result cli(String... args) {
@@ -269,12 +321,17 @@ class HaControlPlaneIT {
 
     /** The loop images in the shared pool. */
     private List<String> images() throws Exception {
+        return poolFiles().stream().filter(n -> n.endsWith(".img")).toList();
+    }
+
+    /** Every file in the shared pool (images and their metadata), sorted. */
+    private List<String> poolFiles() throws Exception {
         Path pool = dir.resolve("pool");
         if (!Files.isDirectory(pool)) {
             return List.of();
         }
         try (Stream<Path> files = Files.list(pool)) {
-            return files.map(p -> p.getFileName().toString()).filter(n -> n.endsWith(".img")).sorted().toList();
+            return files.map(p -> p.getFileName().toString()).sorted().toList();
         }
     }
 

@@ -38,18 +38,20 @@ public final class Cluster implements AutoCloseable {
     private final ServeProcess[] controllers;
     private final String store;
     private final String leaseTtl;
+    private final String taskWait;
 
     /** One controller on the embedded store (lease 3 s). */
     public Cluster(Path dir) throws IOException {
-        this(dir, 1, null, "3s");
+        this(dir, 1, null, "3s", "30s");
     }
 
     /**
      * @param controllers how many controllers (each its own port and state folder)
      * @param store       the store URL every controller uses (e.g. etcd://…), or null for the embedded one
      * @param leaseTtl    the controllers' node lease TTL (e.g. "2s")
+     * @param taskWait    the controllers' api.taskWait (a cut-off create is the reconcile's after twice that)
      */
-    public Cluster(Path dir, int controllers, String store, String leaseTtl) throws IOException {
+    public Cluster(Path dir, int controllers, String store, String leaseTtl, String taskWait) throws IOException {
         if (controllers < 1 || (controllers > 1 && store == null)) {
             throw new IllegalArgumentException("at least one controller; several need a shared store");
         }
@@ -61,6 +63,7 @@ public final class Cluster implements AutoCloseable {
         this.controllers = new ServeProcess[controllers];
         this.store = store;
         this.leaseTtl = leaseTtl;
+        this.taskWait = taskWait;
     }
 
     public static int freePort() throws IOException {
@@ -129,12 +132,12 @@ public final class Cluster implements AutoCloseable {
                 leaseTtl: %4$s
                 api:
                   listen: 127.0.0.1:%2$d
-                  taskWait: 30s
+                  taskWait: %6$s
                 %5$s
                 volumes:
                   defaultSize: 64M
                 """.formatted(ctl, ports.get(i), i == 0 ? "" : String.valueOf(i + 1), leaseTtl,
-                i == 0 ? "" : "cert: " + certificate() + "\n  key: " + tlsKey())
+                i == 0 ? "" : "cert: " + certificate() + "\n  key: " + tlsKey(), taskWait)
                 + shared + services());
         return f;
     }

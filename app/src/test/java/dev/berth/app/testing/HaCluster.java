@@ -16,6 +16,8 @@ import java.util.Map;
 public final class HaCluster implements AutoCloseable {
     public static final List<String> AGENTS = List.of("a", "b");
     public static final String LEASE_TTL = "2s";
+    /** Short, so that a create or remove cut off by a crash is the reconcile's after 2 s. */
+    public static final String TASK_WAIT = "1s";
     public final EtcdCluster etcd;
     public final Cluster cluster;
     private final Map<String, ServeProcess> agents = new LinkedHashMap<>();
@@ -30,7 +32,7 @@ public final class HaCluster implements AutoCloseable {
         EtcdCluster etcd = EtcdCluster.start(3);
         HaCluster ha = null;
         try {
-            ha = new HaCluster(etcd, new Cluster(dir, 2, etcd.endpoints(), LEASE_TTL));
+            ha = new HaCluster(etcd, new Cluster(dir, 2, etcd.endpoints(), LEASE_TTL, TASK_WAIT));
             ha.startControllers();
             for (String node : AGENTS) {
                 ha.startAgent(node);
