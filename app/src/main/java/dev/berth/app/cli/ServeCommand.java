@@ -48,6 +48,10 @@ public final class ServeCommand implements Callable<Integer> {
     String socket;
     @Option(names = "--state-dir", paramLabel = "DIR", description = "Embedded store folder (key: stateDir)")
     String stateDir;
+    @Option(names = "--store", paramLabel = "URL", description = "State store: embedded (default: SQLite in the state "
+            + "dir) or etcd://HOST:PORT,HOST:PORT,... shared by all controllers, etcds:// for TLS (key: store; "
+            + "TLS, user, deadline and prefix: store.etcd.* keys)")
+    String store;
     @Option(names = "--mount-root", paramLabel = "DIR", description = "Where volumes are mounted (key: mountRoot)")
     String mountRoot;
     @Option(names = "--docker-socket", paramLabel = "PATH", description = "Docker plugin socket (key: docker.socket)")
@@ -75,6 +79,7 @@ public final class ServeCommand implements Callable<Integer> {
         putIf(flags, Keys.SOCKET.name(), socket);
         putIf(flags, Keys.STATE_DIR.name(), stateDir);
         putIf(flags, Keys.MOUNT_ROOT.name(), mountRoot);
+        putIf(flags, Keys.STORE.name(), store);
         putIf(flags, Keys.DOCKER_SOCKET.name(), dockerSocket);
         Config cfg = Wiring.configLoader().load(config, System.getenv(), flags);
         if (!cfg.get(Keys.ROLE).equals("agent")) {
@@ -90,7 +95,7 @@ public final class ServeCommand implements Callable<Integer> {
         var out = spec.commandLine().getOut();
         out.println("Berth " + Version.get() + " (" + daemon.role() + ") serving on " + cfg.get(Keys.SOCKET)
                 + (daemon.role().equals("agent") ? " for controller " + cfg.get(Keys.CONTROLLER)
-                : " (state " + cfg.get(Keys.STATE_DIR) + ")") + ", node " + Wiring.nodeId(cfg));
+                : " (state " + Wiring.storeLocation(cfg) + ")") + ", node " + Wiring.nodeId(cfg));
         daemon.notes().forEach(line -> out.println(Logs.escape(line)));
         // Report lines quote names found on the host (mount table, pool files): one line each, escaped.
         daemon.reconcileReport().forEach(line -> out.println("reconcile: " + Logs.escape(line)));

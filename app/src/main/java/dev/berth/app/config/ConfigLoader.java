@@ -208,6 +208,20 @@ public final class ConfigLoader {
         return out;
     }
 
+    /** store: embedded or a strict etcd:// / etcds:// member list; the etcd keys' paths and deadline. */
+    private static void validateStore(Config c) {
+        if (!c.get(Keys.STORE).equals("embedded")) {
+            dev.berth.store.etcd.EtcdSettings.parseEndpoints(c.get(Keys.STORE));
+        }
+        for (Key k : List.of(Keys.STORE_ETCD_CA, Keys.STORE_ETCD_CERT, Keys.STORE_ETCD_KEY, Keys.STORE_ETCD_PASSWORD_FILE)) {
+            String v = c.get(k);
+            if (!v.isEmpty() && (!parsePath(k, v).isAbsolute() || v.contains(".."))) {
+                throw new InvalidArgument(k.name() + " = '" + v + "' must be an absolute path", "use an absolute path");
+            }
+        }
+        Config.parseDuration(Keys.STORE_ETCD_TIMEOUT.name(), c.get(Keys.STORE_ETCD_TIMEOUT));
+    }
+
     private void validate(Config c) {
         if (!ROLES.contains(c.get(Keys.ROLE))) {
             throw new InvalidArgument("role '" + c.get(Keys.ROLE) + "' is not a role", "use one of: " + ROLES);
@@ -231,6 +245,7 @@ public final class ConfigLoader {
         }
         c.count(Keys.HTTP_MAX_CONNECTIONS);
         SyscallMode.parse(c.get(Keys.HOST_SYSCALLS)); // at load, so `berth env` refuses it too
+        validateStore(c);
         if (c.get(Keys.ROLE).equals("agent")) {
             String url = c.get(Keys.CONTROLLER);
             if (url.isEmpty()) {

@@ -49,12 +49,24 @@ public final class Keys {
     public static final Key DOCKER_GROUP = new Key("docker.group", "docker", "group owning the Docker plugin socket, if it exists");
     public static final Key HOST_SYSCALLS = new Key("host.syscalls", "native",
             "loop devices and mounts: native (system calls) or tools (losetup, mount, umount)");
+    public static final Key STORE = new Key("store", "embedded",
+            "state store: embedded (SQLite in stateDir) or etcd://HOST:PORT,... (etcds:// for TLS)");
+    public static final Key STORE_ETCD_CA = new Key("store.etcd.ca", "", "etcds: CA PEM the etcd members' certificates are checked against");
+    public static final Key STORE_ETCD_CERT = new Key("store.etcd.cert", "", "etcds: client certificate PEM (etcd --client-cert-auth)");
+    public static final Key STORE_ETCD_KEY = new Key("store.etcd.key", "", "etcds: private key PEM (PKCS#8) of store.etcd.cert");
+    public static final Key STORE_ETCD_USER = new Key("store.etcd.user", "", "etcd user (with store.etcd.passwordFile)");
+    public static final Key STORE_ETCD_PASSWORD_FILE = new Key("store.etcd.passwordFile", "",
+            "file holding the etcd user's password (mode 0600)");
+    public static final Key STORE_ETCD_TIMEOUT = new Key("store.etcd.timeout", "5s", "deadline of every etcd call");
+    public static final Key STORE_ETCD_PREFIX = new Key("store.etcd.prefix", "/berth/", "key prefix of this Berth cluster in etcd");
 
     public static final List<Key> ALL = List.of(ROLE, NODE, STATE_DIR, SOCKET, MOUNT_ROOT, LEASE_TTL, DEFAULT_SIZE,
             DEFAULT_FS, DEFAULT_SERVICE, API_LISTEN, API_TLS, API_CERT, API_KEY, API_TASK_WAIT, AUTH_ENABLED, AUTH_KEY,
             AUTH_PUBLIC_KEY, AUTH_ALLOW, AUTH_DENY, AUTH_MAX_TOKEN_TTL, HTTP_HEADER_TIMEOUT, HTTP_IDLE_TIMEOUT,
             HTTP_MAX_CONNECTIONS, CONTROLLER, CONTROLLER_TOKEN, CONTROLLER_TOKEN_FILE, CONTROLLER_CA, CONTROLLER_FINGERPRINT,
-            KNOWN_HOSTS, DOCKER_ENABLED, DOCKER_SOCKET, DOCKER_GROUP, HOST_SYSCALLS);
+            KNOWN_HOSTS, DOCKER_ENABLED, DOCKER_SOCKET, DOCKER_GROUP, HOST_SYSCALLS,
+            STORE, STORE_ETCD_CA, STORE_ETCD_CERT, STORE_ETCD_KEY, STORE_ETCD_USER, STORE_ETCD_PASSWORD_FILE,
+            STORE_ETCD_TIMEOUT, STORE_ETCD_PREFIX);
 
     /** Keys whose values are secrets: `berth env` does not print them. */
     public static final List<Key> SECRET = List.of(CONTROLLER_TOKEN);

@@ -36,7 +36,6 @@ import dev.berth.protocols.rest.RestApi;
 import dev.berth.protocols.rest.RestErrors;
 import dev.berth.protocols.rest.ServerInfo;
 import dev.berth.protocols.rest.Tasks;
-import dev.berth.store.embedded.SqliteStateStore;
 import dev.berth.store.json.JsonCodec;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
@@ -103,13 +102,13 @@ public final class Daemon implements AutoCloseable {
             TaskBook taskBook = new MemoryTaskBook(TASK_KEEP, Clock.systemUTC());
             long storeStart = System.nanoTime();
             if (isController) {
-                StateStore store = SqliteStateStore.open(config.path(Keys.STATE_DIR));
+                StateStore store = Wiring.store(config);
                 closeables.add(store);
                 controller = new ControllerService(store, new JsonCodec(), services,
                         new VolumeDefaults(config.size(Keys.DEFAULT_SIZE), config.fsType(Keys.DEFAULT_FS)),
                         config.duration(Keys.LEASE_TTL), Clock.systemUTC());
                 // Before the node registers (its first write): an empty store over a full pool is refused here.
-                notes.addAll(controller.checkBackends(adoptPool, config.path(Keys.STATE_DIR).toString()));
+                notes.addAll(controller.checkBackends(adoptPool, Wiring.storeLocation(config)));
                 health = store::failure;
                 // Registered in controllers/<id> for this process's life; leads background jobs.
                 ControllerLease lease = ControllerLease.register(store, ControllerIds.fresh(nodeId),

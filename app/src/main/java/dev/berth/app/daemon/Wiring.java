@@ -6,6 +6,7 @@ import dev.berth.app.config.Keys;
 import dev.berth.app.config.ServiceConfig;
 import dev.berth.core.spi.DriverFactory;
 import dev.berth.core.spi.HostOps;
+import dev.berth.core.spi.StateStore;
 import dev.berth.core.spi.StorageDriver;
 import dev.berth.drivers.dir.DirDriverFactory;
 import dev.berth.drivers.loop.LoopDriverFactory;
@@ -15,6 +16,9 @@ import dev.berth.host.SyscallMode;
 import dev.berth.protocols.rest.RestClient;
 import dev.berth.protocols.rest.security.ClientTrust;
 import dev.berth.protocols.rest.security.TokenFile;
+import dev.berth.store.embedded.SqliteStateStore;
+import dev.berth.store.etcd.EtcdSettings;
+import dev.berth.store.etcd.EtcdStateStore;
 import java.net.InetAddress;
 import java.net.URI;
 import java.nio.file.Path;
@@ -56,6 +60,37 @@ public final class Wiring {
             out.put(s.name(), f.create(s.name(), s.options(), host));
         }
         return out;
+    }
+
+    /**
+     * The controller's state store (key store): embedded, the SQLite store in stateDir (one host),
+     * or an etcd cluster shared by every controller, with its TLS, user and deadline.
+     */
+    public static StateStore store(Config c) {
+        String store = c.get(Keys.STORE);
+        if (store.equals("embedded")) {
+            return SqliteStateStore.open(c.path(Keys.STATE_DIR));
+        }
+        return EtcdStateStore.open(etcdSettings(c));
+    }
+
+    static EtcdSettings etcdSettings(Config c) {
+        EtcdSettings s = EtcdSettings.of(c.get(Keys.STORE)).withPrefix(c.get(Keys.STORE_ETCD_PREFIX))
+                .withTimeout(c.duration(Keys.STORE_ETCD_TIMEOUT))
+                .withTls(optionalPath(c, Keys.STORE_ETCD_CA), optionalPath(c, Keys.STORE_ETCD_CERT), optionalPath(c, Keys.STORE_ETCD_KEY));
+        String user = c.get(Keys.STORE_ETCD_USER);
+        String passwordFile = c.get(Keys.STORE_ETCD_PASSWORD_FILE);
+        return s.withUser(user.isEmpty() ? null : user, passwordFile.isEmpty() ? null : EtcdPassword.read(Path.of(passwordFile)));
+    }
+
+    /** Where the state lives, for messages: the state directory or the etcd members and prefix. */
+    public static String storeLocation(Config c) {
+        return c.get(Keys.STORE).equals("embedded") ? c.path(Keys.STATE_DIR).toString()
+                : c.get(Keys.STORE) + " (prefix " + c.get(Keys.STORE_ETCD_PREFIX) + ")";
+    }
+
+    private static Path optionalPath(Config c, dev.berth.app.config.Key k) {
+        return c.get(k).isEmpty() ? null : c.path(k);
     }
 
     /**

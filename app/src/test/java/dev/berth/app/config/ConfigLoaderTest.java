@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.berth.core.error.InvalidArgument;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
@@ -32,6 +33,19 @@ class ConfigLoaderTest {
         assertEquals("local", c.services().getFirst().name());
         assertEquals("loop", c.services().getFirst().driver());
         assertEquals("/var/lib/berth/pool", c.services().getFirst().options().get("pool"));
+    }
+
+    @Test
+    void storeIsEmbeddedOrAStrictEtcdUrl() throws Exception {
+        assertEquals("embedded", loader.load(null, Map.of(), Map.of()).get(Keys.STORE));
+        Config etcd = loader.load(file("store: etcds://10.0.0.1:2379,10.0.0.2:2379\nstore.etcd.timeout: 2s\n"), Map.of(), Map.of());
+        assertEquals("etcds://10.0.0.1:2379,10.0.0.2:2379", etcd.get(Keys.STORE));
+        assertEquals(java.time.Duration.ofSeconds(2), etcd.duration(Keys.STORE_ETCD_TIMEOUT));
+        for (String bad : List.of("sqlite", "etcd://user:pw@h:2379", "etcd://h:2379/x", "etcd://h")) {
+            assertThrows(InvalidArgument.class, () -> loader.load(null, Map.of(), Map.of("store", bad)), bad);
+        }
+        assertThrows(InvalidArgument.class, () -> loader.load(null, Map.of("BERTH_STORE_ETCD_PASSWORD_FILE", "rel/pw"), Map.of()));
+        assertThrows(InvalidArgument.class, () -> loader.load(null, Map.of(), Map.of("store.etcd.timeout", "soon")));
     }
 
     @Test

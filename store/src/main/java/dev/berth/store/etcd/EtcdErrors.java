@@ -50,6 +50,9 @@ final class EtcdErrors {
         }
         ErrorCode code = t instanceof EtcdException e ? e.getErrorCode() : errorCode(Status.fromThrowable(t).getCode());
         String message = message(t);
+        if (code == ErrorCode.INVALID_ARGUMENT && (message.contains("user name is empty") || message.contains("authentication failed"))) {
+            code = ErrorCode.UNAUTHENTICATED; // etcd's words when no user or a wrong password is given
+        }
         return switch (code) {
             case UNAVAILABLE, DEADLINE_EXCEEDED, CANCELLED, ABORTED -> new Unavailable(
                     where + " cannot be reached for " + what + ": " + message, hint(write), t);

@@ -7,7 +7,6 @@ import dev.berth.core.spi.StateStore.WatchEvent;
 import dev.berth.core.spi.StateStore.WatchListener;
 import io.etcd.jetcd.common.exception.CompactedException;
 import io.etcd.jetcd.watch.WatchResponse;
-import io.grpc.Status;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -90,12 +89,8 @@ final class EtcdWatch implements Watch, io.etcd.jetcd.Watch.Listener {
             return;
         }
         lastError = t;
-        Status.Code code = Status.fromThrowable(t).getCode();
-        boolean jetcdRetries = (code == Status.Code.UNAVAILABLE || code == Status.Code.INTERNAL)
-                && !String.valueOf(t.getMessage()).contains("no leader");
-        if (!jetcdRetries) {
-            return; // jetcd closes the watcher now: onCompleted tells failed
-        }
+        // jetcd either re-subscribes by itself (unreachable) or ends the watcher (then onCompleted
+        // says failed): in both cases, if no subscription works again within the deadline, fail.
         if (failingSince == 0) {
             long since = System.nanoTime();
             failingSince = since;
