@@ -106,7 +106,10 @@ public final class Daemon implements AutoCloseable {
                 closeables.add(store);
                 controller = new ControllerService(store, new JsonCodec(), services,
                         new VolumeDefaults(config.size(Keys.DEFAULT_SIZE), config.fsType(Keys.DEFAULT_FS)),
-                        config.duration(Keys.LEASE_TTL), Clock.systemUTC());
+                        config.duration(Keys.LEASE_TTL), Clock.systemUTC(), checkpoints,
+                        // A create or remove cut off this long ago is no call's own any more (the API's
+                        // wait, twice): the reconcile finishes it.
+                        config.duration(Keys.API_TASK_WAIT).multipliedBy(2));
                 // Before the node registers (its first write): an empty store over a full pool is refused here.
                 notes.addAll(controller.checkBackends(adoptPool, Wiring.storeLocation(config)));
                 health = store::failure;
@@ -161,7 +164,7 @@ public final class Daemon implements AutoCloseable {
                     : reconcile.finish(reconciled == null ? v -> { } : reconciled::reconciled);
             long reconcileMillis = millisSince(reconcileStart);
             if (controller != null && !adoptPool) {
-                notes.addAll(controller.unownedImages());
+                notes.addAll(controller.reconcile().lines());
             }
 
             Tasks tasks = new Tasks(config.duration(Keys.API_TASK_WAIT), taskBook);

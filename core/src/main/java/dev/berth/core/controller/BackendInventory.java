@@ -88,9 +88,13 @@ final class BackendInventory {
         return report;
     }
 
-    /** Backend volumes that no record owns, by backend id; one entry for a pool that two services share. */
+    /** Backend volumes that no record or reservation owns, by backend id; one entry for a pool that two services share. */
     private Map<String, Found> unowned() {
         Set<String> owned = new HashSet<>();
+        // Creates in progress own the object of their id too (it may exist before its record does).
+        catalog.reservations().stream().filter(r -> services.names().contains(r.value().spec().service()))
+                .forEach(r -> services.require(r.value().spec().service()).backendIdOf(r.value().volumeId())
+                        .ifPresent(owned::add));
         catalog.list(null).forEach(v -> owned.add(v.backendId()));
         Map<String, Found> out = new LinkedHashMap<>();
         for (String service : services.names()) {

@@ -1,20 +1,28 @@
 package dev.berth.core.controller;
 
 import dev.berth.core.error.BackendFailure;
+import dev.berth.core.error.Busy;
 import dev.berth.core.error.OutOfCapacity;
 import dev.berth.core.model.Capacity;
 import dev.berth.core.model.Size;
 import dev.berth.core.model.Volume;
 import dev.berth.core.model.VolumeSpec;
 import dev.berth.core.service.ServiceRegistry;
+import dev.berth.core.service.StateKeys;
+import dev.berth.core.spi.StateStore;
+import dev.berth.core.spi.StateStore.Compare;
+import dev.berth.core.spi.StateStore.Op;
 import dev.berth.core.spi.StorageDriver;
+import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.OptionalDouble;
 import java.util.Set;
+import java.util.function.BiFunction;
 import java.util.function.Function;
 import java.util.logging.Logger;
 
@@ -28,28 +36,35 @@ import java.util.logging.Logger;
  * are counted in full, occupied space by allocated blocks. A ratio above 1 is a thin pool, where
  * filling the volumes can run the pool out of space (and damage every filesystem in it).
  *
- * <p>Sizes are summed from the controller's records on every create, so the count is right after
- * a restart. Concurrent creates of one service see each other: each reserves its size (under one
- * lock per service) from the check until its create is over, so two cannot both take the last
- * free space. Once its record is written a reservation is not counted again (names are unique in
- * a service, and a name is reserved only by the create that writes its record).
+ * <p>Sizes are summed from the store on every create: the records and the reservations of creates
+ * in progress (see {@link dev.berth.core.model.Reservation}), so the count is the same on every
+ * controller and right after a restart. Two creates of one service cannot both take the last free
+ * space, even on two controllers: the reservation's transaction compares and bumps the service's
+ * guard key {@code capacity/<service>} as it was read before the sum, so the second one reads again.
+ * The JVM lock per service only saves such retries within one controller.
  */
 final class CapacityCheck {
     private static final Logger LOG = Logger.getLogger(CapacityCheck.class.getName());
+    private static final int MAX_RETRIES = 16;
+    private final StateStore store;
     private final ServiceRegistry services;
     private final Function<String, List<Volume>> volumesOf;
-    /**
-     * Per service (a fixed set, so this map never grows): the sizes of its creates in progress by
-     * volume name; also the lock of that service's check.
-     */
-    private final Map<String, Map<String, Long>> pending = new HashMap<>();
+    private final Function<String, List<VolumeSpec>> reservedOf;
+    /** Per service (a fixed set, so this map never grows): the lock of that service's check. */
+    private final Map<String, Object> locks = new HashMap<>();
 
-    /** @param volumesOf the records of one service (any order) */
-    CapacityCheck(ServiceRegistry services, Function<String, List<Volume>> volumesOf) {
+    /**
+     * @param volumesOf  the records of one service (any order)
+     * @param reservedOf the specs of the creates in progress in one service (reservations)
+     */
+    CapacityCheck(StateStore store, ServiceRegistry services, Function<String, List<Volume>> volumesOf,
+                  Function<String, List<VolumeSpec>> reservedOf) {
+        this.store = store;
         this.services = services;
         this.volumesOf = volumesOf;
+        this.reservedOf = reservedOf;
         for (String service : services.names()) {
-            pending.put(service, new HashMap<>());
+            locks.put(service, new Object());
         }
     }
 
@@ -68,48 +83,65 @@ final class CapacityCheck {
     }
 
     /**
-     * Reserves {@code spec}'s size for a create in progress, or refuses it with OutOfCapacity. The
-     * caller holds the per-name create lock and calls {@link #release} when the create is over
-     * (whether it succeeded or not). Drivers that do not count sizes (dir) pass at once.
+     * Runs {@code reserve} (the transaction that stores the create's reservation) if {@code spec}
+     * fits, or refuses it with OutOfCapacity; {@code reserve} gets the compare and put of the
+     * service's guard key to add, and answers empty when its transaction failed. Returns what
+     * {@code reserve} returned: empty when the name was taken meanwhile (the caller reads again).
+     * Drivers that do not count sizes (dir) run {@code reserve} at once, with no guard.
      */
-    void reserve(StorageDriver driver, VolumeSpec spec) {
+    <T> Optional<T> reserve(StorageDriver driver, VolumeSpec spec, BiFunction<List<Compare>, List<Op>, Optional<T>> reserve) {
         OptionalDouble ratio = driver.overcommit();
         if (ratio.isEmpty()) {
-            return;
+            return reserve.apply(List.of(), List.of());
         }
         String service = spec.service();
-        Map<String, Long> inFlight = pending.get(service);
-        synchronized (inFlight) {
-            List<Volume> volumes = volumesOf.apply(service);
-            long committed = add(committedBytes(volumes), unrecorded(inFlight, volumes));
-            long wanted = add(committed, spec.sizeBytes());
-            Capacity cap = driver.capacity();
-            // Free space alone is usually enough: only a tight pool pays for asking what the
-            // volumes occupy (one host tool run for all of them).
-            if (!fits(wanted, new Usage(committed, cap.available(), cap.total(), 0, ratio.getAsDouble()))) {
-                Usage u = new Usage(committed, cap.available(), cap.total(), allocated(driver, volumes),
-                        ratio.getAsDouble());
-                if (!fits(wanted, u)) {
-                    throw refusal(service, spec, u);
+        String guard = StateKeys.capacity(service);
+        synchronized (locks.get(service)) {
+            for (int attempt = 0; attempt < MAX_RETRIES; attempt++) {
+                long guardRevision = store.get(guard).map(StateStore.KeyValue::modRevision).orElse(0L);
+                long committed = committed(service);
+                long wanted = add(committed, spec.sizeBytes());
+                Capacity cap = driver.capacity();
+                // Free space alone is usually enough: only a tight pool pays for asking what the
+                // volumes occupy (one host tool run for all of them).
+                if (!fits(wanted, new Usage(committed, cap.available(), cap.total(), 0, ratio.getAsDouble()))) {
+                    Usage u = new Usage(committed, cap.available(), cap.total(), allocated(driver, volumesOf.apply(service)),
+                            ratio.getAsDouble());
+                    if (!fits(wanted, u)) {
+                        throw refusal(service, spec, u);
+                    }
+                }
+                Optional<T> done = reserve.apply(List.of(Compare.modRevision(guard, guardRevision)),
+                        List.of(new Op.Put(guard, spec.name().getBytes(StandardCharsets.UTF_8), StateStore.NO_LEASE)));
+                if (done.isPresent() || store.get(guard).map(StateStore.KeyValue::modRevision).orElse(0L) == guardRevision) {
+                    return done; // reserved, or the name was taken (not the guard): the caller reads again
                 }
             }
-            inFlight.put(spec.name(), spec.sizeBytes());
         }
+        throw new Busy("creates in service " + service + " keep racing for its space", "try again");
+    }
+
+    /**
+     * Full sizes of the service's records and reservations. The reservations are read first: one
+     * completed between the two reads is then counted twice (stricter), never not at all.
+     */
+    private long committed(String service) {
+        List<VolumeSpec> reserved = reservedOf.apply(service);
+        List<Volume> volumes = volumesOf.apply(service);
+        Set<String> recorded = new HashSet<>(volumes.size() * 2);
+        volumes.forEach(v -> recorded.add(v.name()));
+        long sum = committedBytes(volumes);
+        for (VolumeSpec r : reserved) {
+            if (!recorded.contains(r.name())) {
+                sum = add(sum, r.sizeBytes());
+            }
+        }
+        return sum;
     }
 
     /** A sum that saturated (8 EiB) never fits, even against a limit that saturated too. */
     private static boolean fits(long wanted, Usage u) {
         return wanted != Long.MAX_VALUE && wanted <= u.limitBytes();
-    }
-
-    /** Drops the reservation of a create that is over; one that reserved nothing is fine. */
-    void release(VolumeSpec spec) {
-        Map<String, Long> inFlight = pending.get(spec.service());
-        if (inFlight != null) {
-            synchronized (inFlight) {
-                inFlight.remove(spec.name());
-            }
-        }
     }
 
     /** The service's numbers, or null when its driver does not count sizes. */
@@ -119,14 +151,10 @@ final class CapacityCheck {
         if (ratio.isEmpty()) {
             return null;
         }
+        long committed = committed(service);
         List<Volume> volumes = volumesOf.apply(service);
-        long reserved;
-        Map<String, Long> inFlight = pending.get(service);
-        synchronized (inFlight) {
-            reserved = unrecorded(inFlight, volumes);
-        }
         Capacity cap = driver.capacity();
-        return new Usage(add(committedBytes(volumes), reserved), cap.available(), cap.total(),
+        return new Usage(committed, cap.available(), cap.total(),
                 allocated(driver, volumes), ratio.getAsDouble());
     }
 
@@ -163,22 +191,6 @@ final class CapacityCheck {
         long sum = 0;
         for (Volume v : volumes) {
             sum = add(sum, v.sizeBytes());
-        }
-        return sum;
-    }
-
-    /** Sizes reserved by creates whose record is not among {@code volumes} yet. */
-    private static long unrecorded(Map<String, Long> inFlight, List<Volume> volumes) {
-        if (inFlight.isEmpty()) {
-            return 0;
-        }
-        Set<String> recorded = new HashSet<>(volumes.size() * 2);
-        volumes.forEach(v -> recorded.add(v.name()));
-        long sum = 0;
-        for (Map.Entry<String, Long> e : inFlight.entrySet()) {
-            if (!recorded.contains(e.getKey())) {
-                sum = add(sum, e.getValue());
-            }
         }
         return sum;
     }

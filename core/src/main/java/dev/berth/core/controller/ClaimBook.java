@@ -2,6 +2,7 @@ package dev.berth.core.controller;
 
 import dev.berth.core.error.AttachedElsewhere;
 import dev.berth.core.error.Busy;
+import dev.berth.core.error.NotFound;
 import dev.berth.core.model.Claim;
 import dev.berth.core.model.Volume;
 import dev.berth.core.service.StateKeys;
@@ -12,6 +13,7 @@ import dev.berth.core.spi.StateStore.KeyValue;
 import dev.berth.core.spi.StateStore.Op;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 
@@ -43,6 +45,15 @@ final class ClaimBook {
      */
     Claim take(Volume v, String node, long lease, boolean explicit) {
         for (int attempt = 0; attempt < MAX_RETRIES; attempt++) {
+            // Every write below compares these two: a claim is never taken on a volume whose record
+            // is gone or replaced, or that a remove has marked (see VolumeCatalog#markRemoving).
+            KeyValue record = store.get(StateKeys.volume(v.id())).orElseThrow(() -> gone(v));
+            if (store.get(StateKeys.removing(v.id())).isPresent()) {
+                throw new NotFound("volume " + v.name() + " is being removed",
+                        "it cannot be attached or mounted any more; create it again once the remove is over");
+            }
+            List<Compare> stillThere = List.of(Compare.createRevision(StateKeys.volume(v.id()), record.createRevision()),
+                    Compare.absent(StateKeys.removing(v.id())));
             Optional<KeyValue> held = store.get(StateKeys.claim(v.id()));
             if (held.isPresent()) {
                 Claim c = codec.decode(held.get().value(), Claim.class);
@@ -54,7 +65,9 @@ final class ClaimBook {
                     return c;
                 }
                 Claim updated = new Claim(c.volumeId(), c.node(), c.epoch(), c.explicit() || explicit, c.since());
-                if (store.compareAndPut(StateKeys.claim(v.id()), held.get().modRevision(), codec.encode(updated), lease)) {
+                List<Compare> compares = new ArrayList<>(stillThere);
+                compares.add(Compare.modRevision(StateKeys.claim(v.id()), held.get().modRevision()));
+                if (store.txn(compares, List.of(new Op.Put(StateKeys.claim(v.id()), codec.encode(updated), lease))).succeeded()) {
                     return updated;
                 }
                 continue;
@@ -62,9 +75,10 @@ final class ClaimBook {
             Optional<KeyValue> epochKv = store.get(StateKeys.epoch(v.id()));
             long epoch = epochKv.map(kv -> Long.parseLong(new String(kv.value(), StandardCharsets.UTF_8))).orElse(0L) + 1;
             Claim c = new Claim(v.id(), node, epoch, explicit, clock.instant());
-            boolean ok = store.txn(
-                    List.of(new Compare(StateKeys.claim(v.id()), 0),
-                            new Compare(StateKeys.epoch(v.id()), epochKv.map(KeyValue::modRevision).orElse(0L))),
+            List<Compare> compares = new ArrayList<>(stillThere);
+            compares.add(Compare.absent(StateKeys.claim(v.id())));
+            compares.add(Compare.modRevision(StateKeys.epoch(v.id()), epochKv.map(KeyValue::modRevision).orElse(0L)));
+            boolean ok = store.txn(compares,
                     List.of(new Op.Put(StateKeys.claim(v.id()), codec.encode(c), lease),
                             new Op.Put(StateKeys.epoch(v.id()), Long.toString(epoch).getBytes(StandardCharsets.UTF_8),
                                     StateStore.NO_LEASE))).succeeded();
@@ -73,6 +87,10 @@ final class ClaimBook {
             }
         }
         throw new Busy("volume " + v.name() + " is being claimed by someone else right now", "try again");
+    }
+
+    private static NotFound gone(Volume v) {
+        return new NotFound("volume " + v.name() + " was removed meanwhile", "list volumes with `berth volume ls`");
     }
 
     /**

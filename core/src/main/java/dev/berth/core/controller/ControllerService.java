@@ -1,5 +1,6 @@
 package dev.berth.core.controller;
 
+import dev.berth.core.error.AlreadyExists;
 import dev.berth.core.error.AttachedElsewhere;
 import dev.berth.core.error.Busy;
 import dev.berth.core.model.Attachment;
@@ -7,12 +8,16 @@ import dev.berth.core.model.Claim;
 import dev.berth.core.model.FsType;
 import dev.berth.core.model.Names;
 import dev.berth.core.model.Node;
+import dev.berth.core.model.Removal;
+import dev.berth.core.model.Reservation;
 import dev.berth.core.model.Size;
 import dev.berth.core.model.Volume;
 import dev.berth.core.model.VolumeSpec;
+import dev.berth.core.service.Checkpoints;
 import dev.berth.core.service.CreateVolume;
 import dev.berth.core.service.KeyedLocks;
 import dev.berth.core.service.NodeInfo;
+import dev.berth.core.service.ReconcileReport;
 import dev.berth.core.service.ServiceInfo;
 import dev.berth.core.service.ServiceRegistry;
 import dev.berth.core.service.VolumeAdmin;
@@ -48,10 +53,31 @@ public final class ControllerService implements VolumeAdmin, ControlPlane {
     private final VolumeViews views;
     private final CapacityCheck capacity;
     private final BackendInventory inventory;
+    private static final int MAX_RETRIES = 16;
+    /** Only spares a controller's own concurrent creates of one name the store's retries; never the guard. */
     private final KeyedLocks createLocks = new KeyedLocks();
+    private final Checkpoints checkpoints;
+    private final Duration staleAfter;
+    /** This controller instance, in reservations and removal marks (for messages only). */
+    private final String self = "controller-" + ProcessHandle.current().pid() + "-"
+            + UUID.randomUUID().toString().substring(0, 8);
+
+    /** Default bound for a create in progress to count as cut off (see {@link #reconcile}). */
+    public static final Duration DEFAULT_STALE_AFTER = Duration.ofMinutes(1);
 
     public ControllerService(StateStore store, Codec codec, ServiceRegistry services, VolumeDefaults defaults,
                              Duration leaseTtl, Clock clock) {
+        this(store, codec, services, defaults, leaseTtl, clock, Checkpoints.NONE, DEFAULT_STALE_AFTER);
+    }
+
+    /**
+     * @param checkpoints named steps of create and remove where the crash tests stop the daemon
+     * @param staleAfter  how old a create in progress must be before {@link #reconcile} finishes it
+     */
+    public ControllerService(StateStore store, Codec codec, ServiceRegistry services, VolumeDefaults defaults,
+                             Duration leaseTtl, Clock clock, Checkpoints checkpoints, Duration staleAfter) {
+        this.checkpoints = java.util.Objects.requireNonNull(checkpoints, "checkpoints");
+        this.staleAfter = java.util.Objects.requireNonNull(staleAfter, "staleAfter");
         this.services = services;
         this.defaults = defaults;
         this.clock = clock;
@@ -60,7 +86,8 @@ public final class ControllerService implements VolumeAdmin, ControlPlane {
         this.nodes = new NodeBook(store, codec, clock);
         this.directory = new NodeDirectory(store, codec, clock, leaseTtl);
         this.views = new VolumeViews(store, codec, services);
-        this.capacity = new CapacityCheck(services, catalog::ofService);
+        this.capacity = new CapacityCheck(store, services, catalog::ofService, service -> catalog.reservations().stream()
+                .map(r -> r.value().spec()).filter(spec -> spec.service().equals(service)).toList());
         this.inventory = new BackendInventory(store, catalog, services, defaults, clock);
     }
 
@@ -92,8 +119,79 @@ public final class ControllerService implements VolumeAdmin, ControlPlane {
         return inventory.report();
     }
 
+    /**
+     * Finishes what crashed creates and removes left behind, and reports backend objects nothing
+     * owns. Idempotent, and safe on several controllers at once: every step is the same
+     * compare-and-swap a retry of the call would make.
+     *
+     * <ul>
+     * <li>A reservation older than the bound ({@code staleAfter}) is completed, not rolled back: its
+     *     backend object is made (again: create is idempotent per id) and the record written. Rolling
+     *     back would race a creator that is only slow (it could make the object after the roll-back
+     *     removed it, leaving an orphan if it then died); completing converges with it on one id,
+     *     and the user asked for that volume. A backend that refuses it drops the reservation.
+     * <li>A removal mark older than the bound is finished: backend object, then records.
+     * <li>Backend objects that no record or reservation owns are reported and left in place.
+     * </ul>
+     */
+    public ReconcileReport reconcile() {
+        List<String> creates = new java.util.ArrayList<>();
+        List<String> removes = new java.util.ArrayList<>();
+        List<String> failures = new java.util.ArrayList<>();
+        java.time.Instant cutoff = clock.instant().minus(staleAfter);
+        for (VolumeCatalog.Held<Reservation> held : catalog.reservations()) {
+            Reservation r = held.value();
+            String what = "create of volume " + r.spec().service() + "/" + r.spec().name() + " (id " + r.volumeId()
+                    + ", reserved by " + r.by() + " at " + r.at() + ")";
+            if (r.at().isAfter(cutoff)) {
+                creates.add(what + " is in progress: left to its creator (a retry of it finishes it)");
+                continue;
+            }
+            try {
+                Optional<Volume> v = finishCreate(held, services.require(r.spec().service()));
+                creates.add(v.isPresent() ? "completed the " + what + ", which was cut off" : "dropped the " + what
+                        + ": it was dropped or recorded meanwhile");
+            } catch (dev.berth.core.error.BerthException e) {
+                failures.add("could not finish the " + what + ": " + e.fullMessage());
+            }
+        }
+        for (VolumeCatalog.Held<Removal> held : catalog.removals()) {
+            Removal r = held.value();
+            String what = "remove of volume " + r.service() + "/" + r.name() + " (marked by " + r.by() + " at " + r.at() + ")";
+            if (r.at().isAfter(cutoff)) {
+                removes.add(what + " is in progress: left to its remover (a retry of it finishes it)");
+                continue;
+            }
+            try {
+                finishRemoval(held);
+                removes.add("finished the " + what + ", which was cut off");
+            } catch (dev.berth.core.error.BerthException e) {
+                failures.add("could not finish the " + what + ": " + e.fullMessage());
+            }
+        }
+        List<String> unowned;
+        try {
+            unowned = inventory.report();
+        } catch (dev.berth.core.error.BerthException e) {
+            unowned = List.of();
+            failures.add("could not list the backends' objects: " + e.fullMessage());
+        }
+        ReconcileReport report = new ReconcileReport(creates, removes, unowned, failures);
+        report.lines().forEach(LOG::info);
+        return report;
+    }
+
     // ---- VolumeAdmin ---------------------------------------------------------------------
 
+    /**
+     * Creates a volume so that a crash at any step, on any controller, leaves nothing a retry does
+     * not reuse: (1) one transaction reserves the name with the future volume id and the spec, if
+     * neither the name nor a reservation of it exists ({@code creating/<service>/<name>}); (2) the
+     * driver makes the backend object of that id (idempotent per id); (3) one transaction turns the
+     * reservation into the record, if it is still the same one (its create revision). A create of
+     * a name that is reserved with the same size and filesystem continues that reservation, from
+     * any controller; with a different one it is refused, as for a volume that exists.
+     */
     @Override
     public VolumeView create(CreateVolume req) {
         String name = Names.volume(req.name());
@@ -103,47 +201,84 @@ public final class ControllerService implements VolumeAdmin, ControlPlane {
         FsType fs = req.fsType() == null ? defaults.fsType() : FsType.parse(req.fsType());
         fs.requireFits(size);
         VolumeSpec spec = new VolumeSpec(name, service, size, fs, req.labels());
-        KeyedLocks.Held lock = createLocks.lock(service + "/" + name);
-        try {
-            Optional<Volume> existing = catalog.byName(service, name);
-            if (existing.isPresent()) {
-                return sameOrConflict(existing.get(), spec);
+        try (KeyedLocks.Held lock = createLocks.lock(service + "/" + name)) {
+            for (int attempt = 0; attempt < MAX_RETRIES; attempt++) {
+                Optional<Volume> existing = catalog.byName(service, name);
+                if (existing.isPresent()) {
+                    catalog.removal(existing.get().id()).ifPresent(r -> {
+                        throw new Busy("volume " + name + " in service " + service + " is being removed",
+                                "retry the create in a moment; `berth volume rm " + name + "` finishes the remove now");
+                    });
+                    return sameOrConflict(existing.get(), spec);
+                }
+                Optional<VolumeCatalog.Held<Reservation>> reserved = catalog.reservation(service, name);
+                if (reserved.isEmpty()) {
+                    Reservation fresh = new Reservation(UUID.randomUUID().toString().replace("-", ""), spec, self,
+                            clock.instant());
+                    reserved = capacity.reserve(driver, spec, (compares, ops) -> catalog.reserve(fresh, compares, ops));
+                    if (reserved.isEmpty()) {
+                        continue; // the name was taken meanwhile: read again
+                    }
+                    checkpoints.reached("create-after-reserve");
+                } else {
+                    VolumeSpec held = reserved.get().value().spec();
+                    if (held.sizeBytes() != spec.sizeBytes() || held.fsType() != spec.fsType()) {
+                        throw new AlreadyExists("volume " + name + " is being created in service " + service
+                                + " with a different size or filesystem (" + Size.format(held.sizeBytes()) + ", "
+                                + held.fsType() + ")", "repeat that create to finish it, or choose another name");
+                    }
+                }
+                Optional<Volume> made = finishCreate(reserved.get(), driver);
+                if (made.isPresent()) {
+                    return views.of(made.get(), true);
+                }
             }
-            capacity.reserve(driver, spec);
-            String id = UUID.randomUUID().toString().replace("-", "");
-            String backendId = driver.create(id, spec);
-            Volume v = new Volume(id, name, service, driver.kind(), backendId, size, fs, spec.labels(), clock.instant(), null);
-            if (!insertOrUndo(v, driver)) {
-                driver.remove(backendId);
-                return sameOrConflict(catalog.byName(service, name).orElseThrow(), spec);
-            }
-            LOG.info("created volume " + service + "/" + name + " (" + Size.format(size) + ", " + fs + ")");
-            return views.of(v, true);
-        } finally {
-            capacity.release(spec);
-            lock.close();
         }
+        throw new Busy("the name " + name + " in service " + service + " keeps changing under this create", "try again");
     }
 
     /**
-     * Writes the new record; if the store refuses, the backend object just made is removed again,
-     * so a failed create leaves no image that no record owns, and the store's error is thrown.
+     * Steps 2 and 3 of {@link #create} for a reservation: the record, or empty when the reservation
+     * was dropped meanwhile (then the caller reads again). Whoever completes it first wins; every
+     * other continuation finds the record of the same id.
      */
-    private boolean insertOrUndo(Volume v, StorageDriver driver) {
+    private Optional<Volume> finishCreate(VolumeCatalog.Held<Reservation> held, StorageDriver driver) {
+        Reservation r = held.value();
+        VolumeSpec spec = r.spec();
+        String backendId;
         try {
-            return catalog.insert(v);
+            backendId = driver.create(r.volumeId(), spec);
         } catch (RuntimeException e) {
+            // The backend refused (no space, an I/O error): the name is free again unless an object
+            // of this id exists after all (then the reservation keeps owning it for a retry).
             try {
-                driver.remove(v.backendId());
-                LOG.warning("create of " + v.service() + "/" + v.name() + " failed in the state store ("
-                        + e.getMessage() + "); removed its new backend object " + v.backendId() + " again");
+                if (!driver.backendIdOf(r.volumeId()).map(driver::exists).orElse(false)) {
+                    catalog.abandon(held);
+                }
             } catch (RuntimeException undo) {
                 e.addSuppressed(undo);
-                LOG.severe("create of " + v.service() + "/" + v.name() + " failed in the state store and its new backend object "
-                        + v.backendId() + " could not be removed (" + undo.getMessage() + "): it is left in the pool");
             }
             throw e;
         }
+        checkpoints.reached("create-after-backend");
+        Volume v = new Volume(r.volumeId(), spec.name(), spec.service(), driver.kind(), backendId, spec.sizeBytes(),
+                spec.fsType(), spec.labels(), r.at(), null);
+        checkpoints.reached("create-before-record");
+        if (catalog.complete(held, v)) {
+            checkpoints.reached("create-after-record");
+            LOG.info("created volume " + spec.service() + "/" + spec.name() + " (" + Size.format(spec.sizeBytes()) + ", "
+                    + spec.fsType() + ")");
+            return Optional.of(v);
+        }
+        Optional<Volume> recorded = catalog.byName(spec.service(), spec.name());
+        if (recorded.isPresent() && recorded.get().id().equals(r.volumeId())) {
+            return recorded; // another continuation (or the reconcile) completed it
+        }
+        // Dropped meanwhile (a backend failure seen by another continuation), or the name got a
+        // record by another way (adoption): the object just made is this create's to undo.
+        catalog.abandon(held);
+        driver.remove(backendId);
+        return Optional.empty();
     }
 
     private VolumeView sameOrConflict(Volume existing, VolumeSpec spec) {
@@ -156,9 +291,39 @@ public final class ControllerService implements VolumeAdmin, ControlPlane {
         return views.of(existing, true);
     }
 
+    /**
+     * Removes a volume as a compare-and-swap against its claim: one transaction marks it as being
+     * removed ({@code removing/<id>}) if it has no claim and its record is unchanged, and from then
+     * on no claim can be taken on it; then the backend object goes (a missing one is fine), then
+     * one transaction deletes the records and the mark. A claim taken at the same moment makes one
+     * of the two lose cleanly: the remove with Busy, or the claim with NotFound. A retry, or the
+     * reconcile, finishes a remove that was cut off after the mark.
+     */
     @Override
     public void remove(VolumeRef ref) {
         Volume v = catalog.resolve(ref);
+        for (int attempt = 0; attempt < MAX_RETRIES; attempt++) {
+            Optional<VolumeCatalog.Held<Volume>> held = catalog.heldById(v.id());
+            if (held.isEmpty()) {
+                return; // another remove finished it meanwhile
+            }
+            Optional<VolumeCatalog.Held<Removal>> mark = catalog.removal(v.id());
+            if (mark.isEmpty()) {
+                refuseIfInUse(v);
+                mark = catalog.markRemoving(held.get(), new Removal(v.id(), v.service(), v.name(), v.backendId(), self,
+                        clock.instant()));
+                if (mark.isEmpty()) {
+                    continue; // a claim was taken or the record changed: look again (Busy if it is in use now)
+                }
+                checkpoints.reached("remove-after-mark");
+            }
+            finishRemoval(mark.get());
+            return;
+        }
+        throw new Busy("volume " + v.name() + " keeps changing under this remove", "try again");
+    }
+
+    private void refuseIfInUse(Volume v) {
         Map<String, List<String>> refs = nodes.refsEverywhere(v.id());
         if (!refs.isEmpty()) {
             var e = refs.entrySet().iterator().next();
@@ -171,9 +336,16 @@ public final class ControllerService implements VolumeAdmin, ControlPlane {
             throw new Busy("volume " + v.name() + " is attached to node " + claim.get().node(),
                     "run `berth volume detach " + v.name() + "` there first, or remove with --force on that node");
         }
-        services.require(v.service()).remove(v.backendId());
-        catalog.delete(v);
-        LOG.info("removed volume " + v.service() + "/" + v.name());
+    }
+
+    /** The steps after the mark; safe to run twice, or on two controllers at once. */
+    private void finishRemoval(VolumeCatalog.Held<Removal> mark) {
+        Removal r = mark.value();
+        services.require(r.service()).remove(r.backendId());
+        checkpoints.reached("remove-after-backend");
+        if (catalog.finishRemoval(mark)) {
+            LOG.info("removed volume " + r.service() + "/" + r.name());
+        }
     }
 
     @Override
@@ -199,6 +371,11 @@ public final class ControllerService implements VolumeAdmin, ControlPlane {
             return new ServiceInfo(name, d.kind(), isDefault, u.totalBytes(), u.freeBytes(), u.committedBytes(),
                     u.allocatedBytes(), u.overcommit(), u.headroomBytes());
         }).toList();
+    }
+
+    /** The configured services' names (no pool is measured). */
+    public List<String> serviceNames() {
+        return services.names();
     }
 
     @Override

@@ -1,5 +1,6 @@
 package dev.berth.core.controller;
 
+import dev.berth.core.error.Busy;
 import dev.berth.core.error.NotFound;
 import dev.berth.core.model.Node;
 import dev.berth.core.model.NodeRegistration;
@@ -7,7 +8,9 @@ import dev.berth.core.service.NodeInfo;
 import dev.berth.core.service.StateKeys;
 import dev.berth.core.spi.Codec;
 import dev.berth.core.spi.StateStore;
+import dev.berth.core.spi.StateStore.Compare;
 import dev.berth.core.spi.StateStore.KeyValue;
+import dev.berth.core.spi.StateStore.Op;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -20,6 +23,7 @@ import java.util.Optional;
  */
 final class NodeDirectory {
     static final String INFO = "nodeinfo/";
+    private static final int MAX_RETRIES = 16;
     private final StateStore store;
     private final Codec codec;
     private final Clock clock;
@@ -38,25 +42,45 @@ final class NodeDirectory {
 
     /**
      * Binds the node to a lease: its live lease is kept (a restarted agent keeps its claims), an
-     * expired one is replaced.
+     * expired one is replaced. Several controllers may register one node at once (an agent that
+     * fails over mid-call): every write compares {@code nodes/<id>} as read (absent, or its mod
+     * revision), a loser reads again, and a lease granted for a lost write is revoked at once, so
+     * exactly one lease ends up bound to the node and no claim is ever taken under a lost one.
      */
-    synchronized void register(Node node) {
-        Optional<KeyValue> live = store.get(StateKeys.node(node.id()));
-        if (live.isPresent()) {
-            try {
-                store.keepAlive(live.get().lease());
-                store.txn(List.of(), List.of(new StateStore.Op.Put(StateKeys.node(node.id()), codec.encode(node),
-                        live.get().lease())));
-                return;
-            } catch (NotFound expired) {
-                // fall through to a new lease
+    void register(Node node) {
+        String key = StateKeys.node(node.id());
+        for (int attempt = 0; attempt < MAX_RETRIES; attempt++) {
+            Optional<KeyValue> live = store.get(key);
+            if (live.isPresent()) {
+                try {
+                    store.keepAlive(live.get().lease());
+                    if (store.txn(List.of(Compare.modRevision(key, live.get().modRevision())), List.of(
+                            new Op.Put(key, codec.encode(node), live.get().lease()))).succeeded()) {
+                        return;
+                    }
+                    continue; // changed meanwhile (another controller): read again
+                } catch (NotFound expired) {
+                    // the lease ran out between the read and now: replace it below
+                }
             }
+            long lease = store.grant(ttl).id();
+            boolean bound;
+            try {
+                bound = store.txn(List.of(Compare.modRevision(key, live.map(KeyValue::modRevision).orElse(0L))), List.of(
+                        new Op.Put(key, codec.encode(node), lease),
+                        new Op.Put(INFO + node.id(), codec.encode(new NodeRegistration(node, clock.instant())),
+                                StateStore.NO_LEASE))).succeeded();
+            } catch (RuntimeException e) {
+                store.revoke(lease);
+                throw e;
+            }
+            if (bound) {
+                return;
+            }
+            store.revoke(lease); // another controller bound the node first: never leave a second lease
         }
-        long lease = store.grant(ttl).id();
-        store.txn(List.of(), List.of(
-                new StateStore.Op.Put(StateKeys.node(node.id()), codec.encode(node), lease),
-                new StateStore.Op.Put(INFO + node.id(), codec.encode(new NodeRegistration(node, clock.instant())),
-                        StateStore.NO_LEASE)));
+        throw new Busy("the registration of node " + node.id() + " keeps changing under this controller",
+                "the agent retries by itself");
     }
 
     /**

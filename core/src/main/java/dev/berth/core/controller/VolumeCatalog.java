@@ -3,6 +3,8 @@ package dev.berth.core.controller;
 import dev.berth.core.error.AlreadyExists;
 import dev.berth.core.error.InvalidArgument;
 import dev.berth.core.error.NotFound;
+import dev.berth.core.model.Removal;
+import dev.berth.core.model.Reservation;
 import dev.berth.core.model.Volume;
 import dev.berth.core.service.ServiceRegistry;
 import dev.berth.core.service.StateKeys;
@@ -85,8 +87,125 @@ final class VolumeCatalog {
         return found.getFirst();
     }
 
-    private static NotFound notFound(VolumeRef ref) {
+    /**
+     * A name that is only reserved has no volume yet: it is not found, but the message says a
+     * create of it is under way (or was cut off), and what finishes it.
+     */
+    private NotFound notFound(VolumeRef ref) {
+        for (String service : ref.service() != null ? List.of(ref.service()) : services.names()) {
+            Optional<Held<Reservation>> r = reservation(service, ref.name());
+            if (r.isPresent()) {
+                return new NotFound("no such volume: " + ref + " (a create of it in service " + service
+                        + " is in progress or was cut off, since " + r.get().value().at() + ")",
+                        "repeat the same create to finish it; the controller's reconcile also finishes it");
+            }
+        }
         return new NotFound("no such volume: " + ref, "list volumes with `berth volume ls`");
+    }
+
+    /** A stored value with the revisions a compare-and-swap needs. */
+    record Held<T>(T value, long createRevision, long modRevision) {
+    }
+
+    Optional<Held<Volume>> heldById(String id) {
+        return store.get(StateKeys.volume(id)).map(kv -> new Held<>(decode(kv), kv.createRevision(), kv.modRevision()));
+    }
+
+    Optional<Held<Reservation>> reservation(String service, String name) {
+        return store.get(StateKeys.creating(service, name)).map(this::reservationOf);
+    }
+
+    /** Every create in progress. */
+    List<Held<Reservation>> reservations() {
+        return store.list(StateKeys.CREATING).stream().map(this::reservationOf).toList();
+    }
+
+    private Held<Reservation> reservationOf(KeyValue kv) {
+        return new Held<>(codec.decode(kv.value(), Reservation.class), kv.createRevision(), kv.modRevision());
+    }
+
+    /**
+     * Reserves the name and its future id, if neither the name nor a reservation of it exists;
+     * {@code compares} and {@code ops} join the same transaction (the capacity guard). Returns the
+     * reservation as stored, or empty if the name was taken meanwhile.
+     */
+    Optional<Held<Reservation>> reserve(Reservation r, List<Compare> compares, List<Op> ops) {
+        ReservationKeys k = new ReservationKeys(r);
+        List<Compare> all = new ArrayList<>(List.of(Compare.absent(k.name()), Compare.absent(k.creating()),
+                Compare.absent(StateKeys.volume(r.volumeId()))));
+        all.addAll(compares);
+        List<Op> allOps = new ArrayList<>(ops);
+        allOps.add(new Op.Put(k.creating(), codec.encode(r), StateStore.NO_LEASE));
+        StateStore.TxnResult res = store.txn(all, allOps);
+        // The put's create revision is the transaction's revision.
+        return res.succeeded() ? Optional.of(new Held<>(r, res.revision(), res.revision())) : Optional.empty();
+    }
+
+    /**
+     * Turns the reservation into the record and its name entry, if the reservation is still the
+     * one read (same create revision); false if it was completed or dropped meanwhile.
+     */
+    boolean complete(Held<Reservation> r, Volume v) {
+        ReservationKeys k = new ReservationKeys(r.value());
+        return store.txn(
+                List.of(Compare.createRevision(k.creating(), r.createRevision()), Compare.absent(k.name()),
+                        Compare.absent(StateKeys.volume(v.id()))),
+                List.of(new Op.Put(StateKeys.volume(v.id()), codec.encode(v), StateStore.NO_LEASE),
+                        new Op.Put(k.name(), v.id().getBytes(StandardCharsets.UTF_8), StateStore.NO_LEASE),
+                        new Op.Delete(k.creating()))).succeeded();
+    }
+
+    /** Drops the reservation if it is still the one read; false if it is gone or another one. */
+    boolean abandon(Held<Reservation> r) {
+        return store.txn(List.of(Compare.createRevision(new ReservationKeys(r.value()).creating(), r.createRevision())),
+                List.of(new Op.Delete(new ReservationKeys(r.value()).creating()))).succeeded();
+    }
+
+    private record ReservationKeys(String name, String creating) {
+        ReservationKeys(Reservation r) {
+            this(StateKeys.name(r.spec().service(), r.spec().name()), StateKeys.creating(r.spec().service(), r.spec().name()));
+        }
+    }
+
+    Optional<Held<Removal>> removal(String volumeId) {
+        return store.get(StateKeys.removing(volumeId)).map(this::removalOf);
+    }
+
+    /** Every remove in progress. */
+    List<Held<Removal>> removals() {
+        return store.list(StateKeys.REMOVING).stream().map(this::removalOf).toList();
+    }
+
+    private Held<Removal> removalOf(KeyValue kv) {
+        return new Held<>(codec.decode(kv.value(), Removal.class), kv.createRevision(), kv.modRevision());
+    }
+
+    /**
+     * Marks the volume as being removed, in one transaction with the checks that make that safe:
+     * it has no claim (so no node may attach it) and its record is the one read. From then on no
+     * claim can be taken ({@link ClaimBook#take} compares the mark's absence). Empty if any check
+     * failed (a claim was taken, the record changed or another remove marked it).
+     */
+    Optional<Held<Removal>> markRemoving(Held<Volume> v, Removal r) {
+        String key = StateKeys.removing(r.volumeId());
+        StateStore.TxnResult res = store.txn(
+                List.of(Compare.absent(StateKeys.claim(r.volumeId())), Compare.modRevision(StateKeys.volume(r.volumeId()),
+                        v.modRevision()), Compare.absent(key)),
+                List.of(new Op.Put(key, codec.encode(r), StateStore.NO_LEASE)));
+        return res.succeeded() ? Optional.of(new Held<>(r, res.revision(), res.revision())) : Optional.empty();
+    }
+
+    /**
+     * Deletes the records of a volume whose backend object is gone, with its removal mark, if the
+     * mark is still the one read; false if another controller finished it first.
+     */
+    boolean finishRemoval(Held<Removal> r) {
+        Removal x = r.value();
+        decoded.remove(StateKeys.volume(x.volumeId()));
+        return store.txn(List.of(Compare.createRevision(StateKeys.removing(x.volumeId()), r.createRevision())),
+                List.of(new Op.Delete(StateKeys.volume(x.volumeId())), new Op.Delete(StateKeys.name(x.service(), x.name())),
+                        new Op.Delete(StateKeys.epoch(x.volumeId())), new Op.Delete(StateKeys.removing(x.volumeId()))))
+                .succeeded();
     }
 
     /** Adds the record and its name entry atomically; false if the name was taken meanwhile. */
@@ -96,13 +215,6 @@ final class VolumeCatalog {
                 List.of(new Op.Put(StateKeys.volume(v.id()), codec.encode(v), StateStore.NO_LEASE),
                         new Op.Put(StateKeys.name(v.service(), v.name()), v.id().getBytes(StandardCharsets.UTF_8),
                                 StateStore.NO_LEASE))).succeeded();
-    }
-
-    void delete(Volume v) {
-        decoded.remove(StateKeys.volume(v.id()));
-        store.txn(List.of(), List.of(new Op.Delete(StateKeys.volume(v.id())),
-                new Op.Delete(StateKeys.name(v.service(), v.name())),
-                new Op.Delete(StateKeys.epoch(v.id()))));
     }
 
     /** Volumes of one service (or all when null), by name; the list is read-only. */

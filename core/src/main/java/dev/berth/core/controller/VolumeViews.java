@@ -45,7 +45,7 @@ final class VolumeViews {
         long epoch = store.get(StateKeys.epoch(v.id()))
                 .map(kv -> Long.parseLong(new String(kv.value(), StandardCharsets.UTF_8))).orElse(0L);
         Map<String, String> details = withDetails ? services.require(v.service()).describe(v.backendId()) : Map.of();
-        return build(v, claim, att, refs, epoch, details);
+        return build(v, claim, att, refs, epoch, details, store.get(StateKeys.removing(v.id())).isPresent());
     }
 
     List<VolumeView> all(List<Volume> volumes) {
@@ -77,17 +77,23 @@ final class VolumeViews {
             epochs.put(kv.key().substring(StateKeys.EPOCHS.length()),
                     Long.parseLong(new String(kv.value(), StandardCharsets.UTF_8)));
         }
+        java.util.Set<String> removing = new java.util.HashSet<>();
+        for (var kv : store.list(StateKeys.REMOVING)) {
+            removing.add(kv.key().substring(StateKeys.REMOVING.length()));
+        }
         List<VolumeView> out = new ArrayList<>(volumes.size());
         for (Volume v : volumes) {
             out.add(build(v, claims.get(v.id()), atts.get(v.id()), refs.getOrDefault(v.id(), List.of()),
-                    epochs.getOrDefault(v.id(), 0L), Map.of()));
+                    epochs.getOrDefault(v.id(), 0L), Map.of(), removing.contains(v.id())));
         }
         return out;
     }
 
     private static VolumeView build(Volume v, Claim claim, Attachment att, List<String> refs, long epoch,
-                                    Map<String, String> details) {
-        String status = claim == null ? "available" : (att != null && att.mountPoint() != null ? "mounted" : "attached");
+                                    Map<String, String> details, boolean removing) {
+        // A volume whose remove was cut off after its mark can no longer be claimed: say so.
+        String status = removing ? "removing" : claim == null ? "available"
+                : (att != null && att.mountPoint() != null ? "mounted" : "attached");
         String mountPoint = att == null ? null : att.mountPoint();
         String containerPath = mountPoint == null ? null : MountLayout.containerPath(Path.of(mountPoint)).toString();
         return new VolumeView(v.id(), v.name(), v.service(), v.driver(), v.sizeBytes(), Size.format(v.sizeBytes()),

@@ -19,6 +19,12 @@ public final class StateKeys {
     public static final String LEADERS = "leaders/";
     /** Long operations answered 202 (core task.StoreTaskBook). */
     public static final String TASKS = "tasks/";
+    /** Creates in progress, by name (see {@link dev.berth.core.model.Reservation}). */
+    public static final String CREATING = "creating/";
+    /** Removes in progress, by volume id (see {@link dev.berth.core.model.Removal}). */
+    public static final String REMOVING = "removing/";
+    /** Per service whose sizes are counted: bumped by every reservation, so two cannot both take the last space. */
+    public static final String CAPACITY = "capacity/";
 
     private StateKeys() {
     }
@@ -29,6 +35,18 @@ public final class StateKeys {
 
     public static String name(String service, String name) {
         return NAMES + service + "/" + name;
+    }
+
+    public static String creating(String service, String name) {
+        return CREATING + service + "/" + name;
+    }
+
+    public static String removing(String id) {
+        return REMOVING + id;
+    }
+
+    public static String capacity(String service) {
+        return CAPACITY + service;
     }
 
     public static String claim(String id) {

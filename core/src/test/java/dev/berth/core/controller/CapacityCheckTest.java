@@ -12,13 +12,18 @@ import dev.berth.core.model.FsType;
 import dev.berth.core.model.Volume;
 import dev.berth.core.model.VolumeSpec;
 import dev.berth.core.service.ServiceRegistry;
+import dev.berth.core.service.StateKeys;
 import dev.berth.core.spi.NodeDriver;
+import dev.berth.core.spi.StateStore;
+import dev.berth.core.testing.MemoryStateStore;
+import java.nio.charset.StandardCharsets;
 import dev.berth.core.spi.StorageDriver;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.OptionalDouble;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
@@ -68,26 +73,42 @@ class CapacityCheckTest {
     }
 
     final List<Volume> records = new CopyOnWriteArrayList<>();
+    /** Reservations live in the store, as ControllerService keeps them: creating/<service>/<name> = size. */
+    final MemoryStateStore store = new MemoryStateStore();
 
     CapacityCheck check(Pool pool) {
-        return new CapacityCheck(new ServiceRegistry(Map.of("local", pool), "local"), service -> records.stream()
-                .filter(v -> v.service().equals(service)).toList());
+        return new CapacityCheck(store, new ServiceRegistry(Map.of("local", pool), "local"), service -> records.stream()
+                .filter(v -> v.service().equals(service)).toList(),
+                service -> store.list(StateKeys.CREATING + service + "/").stream().map(kv -> spec(
+                        kv.key().substring(kv.key().lastIndexOf('/') + 1),
+                        Long.parseLong(new String(kv.value(), StandardCharsets.UTF_8)))).toList());
+    }
+
+    /** Stores the reservation with the guard the check hands over; false if a compare failed. */
+    boolean reserve(CapacityCheck c, Pool pool, VolumeSpec s) {
+        return c.reserve(pool, s, (compares, ops) -> {
+            List<StateStore.Op> all = new ArrayList<>(ops);
+            all.add(new StateStore.Op.Put(StateKeys.creating("local", s.name()),
+                    Long.toString(s.sizeBytes()).getBytes(StandardCharsets.UTF_8), StateStore.NO_LEASE));
+            return store.txn(compares, all).succeeded() ? Optional.of(true) : Optional.<Boolean>empty();
+        }).isPresent();
+    }
+
+    void drop(String name) {
+        store.delete(StateKeys.creating("local", name));
     }
 
     static VolumeSpec spec(String name, long size) {
         return new VolumeSpec(name, "local", size, FsType.EXT4, Map.of());
     }
 
-    /** What ControllerService.create does around the driver: reserve, write the record, release. */
+    /** What ControllerService.create does around the driver: reserve, then turn the reservation into the record. */
     void create(CapacityCheck c, Pool pool, String name, long size) {
         VolumeSpec s = spec(name, size);
-        c.reserve(pool, s);
-        try {
-            records.add(new Volume(name + "-id", name, "local", "loop", name + ".img", size, FsType.EXT4, Map.of(),
-                    Instant.EPOCH, null));
-        } finally {
-            c.release(s);
-        }
+        assertTrue(reserve(c, pool, s), "reserved " + name);
+        records.add(new Volume(name + "-id", name, "local", "loop", name + ".img", size, FsType.EXT4, Map.of(),
+                Instant.EPOCH, null));
+        drop(name);
     }
 
     /** Issue 7 item 5: three 100M volumes were accepted on a pool with 168 MiB free. */
@@ -186,13 +207,12 @@ class CapacityCheckTest {
     void aCreateInProgressIsCounted() {
         Pool pool = new Pool(168 * MIB);
         CapacityCheck c = check(pool);
-        c.reserve(pool, spec("a", 100 * MIB));
-        assertThrows(OutOfCapacity.class, () -> c.reserve(pool, spec("b", 100 * MIB)));
+        assertTrue(reserve(c, pool, spec("a", 100 * MIB)));
+        assertThrows(OutOfCapacity.class, () -> reserve(c, pool, spec("b", 100 * MIB)));
         assertEquals(100 * MIB, c.usage("local").committedBytes());
-        c.release(spec("a", 100 * MIB)); // a failed: nothing was written
-        c.reserve(pool, spec("b", 100 * MIB));
-        c.release(spec("b", 100 * MIB));
-        c.release(spec("never-reserved", 16 * MIB)); // harmless
+        drop("a"); // a failed: its reservation was dropped
+        assertTrue(reserve(c, pool, spec("b", 100 * MIB)));
+        drop("b");
         assertEquals(0, c.usage("local").committedBytes());
     }
 
@@ -202,25 +222,27 @@ class CapacityCheckTest {
         Pool pool = new Pool(200 * MIB);
         CapacityCheck c = check(pool);
         VolumeSpec a = spec("a", 100 * MIB);
-        c.reserve(pool, a);
+        assertTrue(reserve(c, pool, a));
         records.add(new Volume("a-id", "a", "local", "loop", "a.img", 100 * MIB, FsType.EXT4, Map.of(), Instant.EPOCH,
                 null));
         assertEquals(100 * MIB, c.usage("local").committedBytes());
-        c.reserve(pool, spec("b", 100 * MIB)); // a is still reserved, but recorded: 200 MiB fit exactly
+        assertTrue(reserve(c, pool, spec("b", 100 * MIB))); // a is still reserved, but recorded: 200 MiB fit exactly
         assertEquals(200 * MIB, c.usage("local").committedBytes());
-        assertThrows(OutOfCapacity.class, () -> c.reserve(pool, spec("c", 16 * MIB)));
+        assertThrows(OutOfCapacity.class, () -> reserve(c, pool, spec("c", 16 * MIB)));
     }
 
     @Test
     void concurrentCreatesNeverOvercommitTogether() throws Exception {
         Pool pool = new Pool(1000 * MIB);
-        CapacityCheck c = check(pool);
+        // Two checks over one store: two controllers, whose JVM locks do not see each other.
+        CapacityCheck[] checks = {check(pool), check(pool)};
         int threads = 32;
         CountDownLatch go = new CountDownLatch(1);
         var pool32 = Executors.newFixedThreadPool(threads);
         List<Future<Boolean>> results = new ArrayList<>();
         for (int i = 0; i < threads; i++) {
             String name = "v" + i;
+            CapacityCheck c = checks[i % 2];
             results.add(pool32.submit(() -> {
                 go.await();
                 try {

@@ -77,6 +77,9 @@ public final class LoopDriver implements StorageDriver {
         long size = spec.sizeBytes();
         pool.ensureDir();
         if (alreadyThere(file, size)) {
+            // A retry (after a crash, or from another controller): the same object, if it was made for this spec.
+            matchOrRecord(volumeId, spec, file);
+            pool.removeLeftovers(volumeId, LEFTOVER_AGE);
             return backendId;
         }
         Capacity free = capacity();
@@ -106,7 +109,9 @@ public final class LoopDriver implements StorageDriver {
                 if (!alreadyThere(file, size)) {
                     throw e;
                 }
-                placed = true; // made by someone else meanwhile: the same volume
+                placed = true; // made by someone else meanwhile (another controller on this pool): the same volume
+                // Our metadata, written before the link, names our temporary file's inode: name the image's.
+                ImageMetadata.of(volumeId, spec, Instant.now(), FileIds.of(file)).write(metadata);
             } finally {
                 Files.deleteIfExists(tmp);
                 if (!placed) {
@@ -117,6 +122,41 @@ public final class LoopDriver implements StorageDriver {
             throw new BackendFailure("cannot create " + file + ": " + e, "check the loop pool folder " + pool.dir(), e);
         }
         return backendId;
+    }
+
+    /** Temporary files of a create older than this were left by a crash (a live create takes milliseconds). */
+    static final java.time.Duration LEFTOVER_AGE = java.time.Duration.ofMinutes(1);
+
+    /**
+     * An image already made for {@code volumeId} is reused only if its metadata names the same
+     * volume and spec (size is checked by {@link #alreadyThere}); one without metadata gets it.
+     */
+    private static void matchOrRecord(String volumeId, VolumeSpec spec, Path file) {
+        Path metadata = file.resolveSibling(volumeId + ImageMetadata.SUFFIX);
+        Optional<ImageMetadata> m;
+        try {
+            m = ImageMetadata.read(metadata);
+        } catch (IOException e) {
+            throw new BackendFailure("cannot use the metadata file " + metadata + " of an existing image: "
+                    + e.getMessage(), "move it out of the loop pool; the next create writes it again", e);
+        }
+        if (m.isEmpty()) {
+            ImageMetadata.of(volumeId, spec, Instant.now(), FileIds.of(file)).write(metadata);
+            return;
+        }
+        VolumeSpec had;
+        try {
+            had = m.get().spec();
+        } catch (RuntimeException e) {
+            throw new BackendFailure("the metadata file " + metadata + " holds no valid spec: " + e.getMessage(),
+                    "move it out of the loop pool; the next create writes it again", e);
+        }
+        if (!volumeId.equals(m.get().volumeId()) || !had.name().equals(spec.name())
+                || !had.service().equals(spec.service()) || had.fsType() != spec.fsType()) {
+            throw new AlreadyExists(file + " already exists for volume " + had.service() + "/" + had.name() + " (id "
+                    + m.get().volumeId() + ", " + had.fsType() + "), not " + spec.service() + "/" + spec.name() + " ("
+                    + spec.fsType() + ")", "remove that volume first; Berth never reuses another volume's image");
+        }
     }
 
     /** Idempotent create: the same file and size is the same volume; a different one is a conflict. */
@@ -171,6 +211,7 @@ public final class LoopDriver implements StorageDriver {
         try {
             Files.deleteIfExists(file);
             Files.deleteIfExists(metadata);
+            pool.removeLeftovers(LoopPool.volumeId(backendId), java.time.Duration.ZERO);
         } catch (IOException e) {
             throw new BackendFailure("cannot delete " + file + ": " + e, "check the loop pool folder " + pool.dir(), e);
         }

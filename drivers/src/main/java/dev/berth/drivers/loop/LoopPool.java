@@ -76,6 +76,37 @@ final class LoopPool {
         return ids;
     }
 
+    /**
+     * Deletes the temporary files a create of {@code volumeId} left behind (a crash between making
+     * {@code .<id>.img.*.tmp} or {@code .<id>.meta.json.*.tmp} and placing it) that are at least
+     * {@code minAge} old, so a live create's own temporary file is not taken from under it.
+     */
+    void removeLeftovers(String volumeId, java.time.Duration minAge) {
+        if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
+            return;
+        }
+        String prefix = "." + VolumeIds.check(volumeId) + ".";
+        java.time.Instant before = java.time.Instant.now().minus(minAge);
+        try (DirectoryStream<Path> files = Files.newDirectoryStream(dir, f -> {
+            String n = f.getFileName().toString();
+            return n.startsWith(prefix) && n.endsWith(".tmp");
+        })) {
+            for (Path f : files) {
+                try {
+                    if (Files.isRegularFile(f, LinkOption.NOFOLLOW_LINKS)
+                            && !Files.getLastModifiedTime(f, LinkOption.NOFOLLOW_LINKS).toInstant().isAfter(before)) {
+                        Files.deleteIfExists(f);
+                    }
+                } catch (java.nio.file.NoSuchFileException gone) {
+                    // its create placed or removed it meanwhile
+                }
+            }
+        } catch (IOException e) {
+            throw new BackendFailure("cannot clean up temporary files in the loop pool " + dir + ": " + e,
+                    "check the permissions of " + dir, e);
+        }
+    }
+
     /** The image file of {@code backendId}; refuses anything that is not {@code <volumeId>.img}. */
     Path file(String backendId) {
         if (!isBackendId(backendId)) {

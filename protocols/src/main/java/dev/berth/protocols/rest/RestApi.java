@@ -94,6 +94,14 @@ public final class RestApi {
         r.get("/v1/tasks/:id").handler(ctx -> read(ctx, c -> tasks.get(c.pathParam("id")).orElseThrow(() ->
                 new NotFound("no such task: " + c.pathParam("id"), "tasks are kept for a while after they finish"))));
         volumeRoutes(r);
+        if (control instanceof dev.berth.core.controller.ControllerService controller) {
+            // POST: it changes state (finishes cut-off creates and removes); running it twice is harmless.
+            r.post("/v1/reconcile").handler(ctx -> write(ctx, "reconcile", 200, c -> {
+                // It acts on every service's volumes: only for a caller who may use them all.
+                controller.serviceNames().forEach(service -> access.check(c, service));
+                return controller.reconcile();
+            }));
+        }
         if (control != null) {
             controlRoutes(r);
         }

@@ -1,0 +1,22 @@
+package dev.berth.core.model;
+
+import java.time.Instant;
+import java.util.Objects;
+
+/**
+ * A create in progress, stored under {@code creating/<service>/<name>} before the backend object
+ * exists: the name is taken and its future volume id fixed, so a retry after a crash (from any
+ * controller) makes the same backend object instead of a second one. The create's last
+ * transaction turns it into the volume record.
+ *
+ * @param by who reserved it (a controller instance, for messages)
+ * @param at when; also the volume's creation time once it is recorded
+ */
+public record Reservation(String volumeId, VolumeSpec spec, String by, Instant at) {
+    public Reservation {
+        Objects.requireNonNull(volumeId, "volumeId");
+        Objects.requireNonNull(spec, "spec");
+        by = by == null ? "" : by;
+        Objects.requireNonNull(at, "at");
+    }
+}
