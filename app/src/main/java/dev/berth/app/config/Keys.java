@@ -11,7 +11,7 @@ public final class Keys {
     public static final Key STATE_DIR = new Key("stateDir", "/var/lib/berth/state", "embedded state store folder");
     public static final Key SOCKET = new Key("socket", "/run/berth/berth.sock", "local API socket (mode 0600)");
     public static final Key MOUNT_ROOT = new Key("mountRoot", "/var/lib/berth/volumes", "where volumes are mounted");
-    public static final Key LEASE_TTL = new Key("leaseTtl", "5s", "node lease time-to-live");
+    public static final Key LEASE_TTL = new Key("leaseTtl", "5s", "node and controller lease time-to-live");
     public static final Key DEFAULT_SIZE = new Key("volumes.defaultSize", "16G", "size of a volume created without one");
     public static final Key DEFAULT_FS = new Key("volumes.defaultFsType", "ext4", "filesystem of a volume created without one");
     public static final Key DEFAULT_SERVICE = new Key("volumes.defaultService", "local", "service used when none is named");

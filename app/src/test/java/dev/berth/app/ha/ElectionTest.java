@@ -35,7 +35,6 @@ import org.junit.jupiter.api.io.TempDir;
  * never two leaders at once; no assertion depends on timing. No root needed.
  */
 class ElectionTest {
-    private static final Duration TTL = Duration.ofSeconds(1);
     private static final Duration POLL = Duration.ofMillis(100);
     private static final String JOB = "test-job";
 
@@ -50,7 +49,25 @@ class ElectionTest {
 
     @BeforeEach
     void open() {
-        store = SqliteStateStore.open(dir.resolve("state"));
+        store = openStore();
+    }
+
+    /** The store the test reads and writes through (and, embedded, the participants too). */
+    protected StateStore openStore() {
+        return SqliteStateStore.open(dir.resolve("state"));
+    }
+
+    /** The store one participant uses: one shared object here; a client of its own on etcd. */
+    protected StateStore participantStore() {
+        return store;
+    }
+
+    protected Duration ttl() {
+        return Duration.ofSeconds(1);
+    }
+
+    protected int rounds() {
+        return 6;
     }
 
     @AfterEach
@@ -68,8 +85,9 @@ class ElectionTest {
     }
 
     Participant participant(String id) {
-        ControllerLease lease = ControllerLease.register(store, id, "test controller " + id, TTL);
-        Election election = new Election(store, lease);
+        StateStore own = participantStore();
+        ControllerLease lease = ControllerLease.register(own, id, "test controller " + id, ttl());
+        Election election = new Election(own, lease);
         LeaderJobs jobs = new LeaderJobs(election, POLL);
         open.add(lease);
         open.add(jobs);
@@ -109,7 +127,7 @@ class ElectionTest {
     void theJobMovesWhenItsLeaderDiesAndNeverRunsTwiceAtOnce() throws Exception {
         List<Participant> ps = new ArrayList<>(List.of(participant("c0"), participant("c1"), participant("c2")));
         List<Long> handovers = new ArrayList<>();
-        for (int round = 0; round < 6; round++) {
+        for (int round = 0; round < rounds(); round++) {
             await("someone leads and runs the job", () -> ps.stream().anyMatch(p -> p.runs(this) > 0
                     && p.election().leader(JOB).orElse("").equals(p.id())));
             Participant dead = leader(ps);
@@ -142,7 +160,7 @@ class ElectionTest {
             assertEquals(deadRuns, dead.runs(this), "the deposed leader's runner no longer runs the job");
             ps.add(participant("c" + (round + 3)));
         }
-        System.out.println("ElectionTest hand-over after the leader died, TTL " + TTL.toMillis() + " ms, poll "
+        System.out.println(getClass().getSimpleName() + " hand-over after the leader died, TTL " + ttl().toMillis() + " ms, poll "
                 + POLL.toMillis() + " ms (ms): " + handovers);
         assertEquals(List.of(), overlaps, "two leaders ran the job at once");
     }
@@ -166,9 +184,10 @@ class ElectionTest {
 
     @Test
     void aJobThatThrowsIsLoggedAndRunsAgain() throws Exception {
-        ControllerLease lease = ControllerLease.register(store, "solo", "test", TTL);
+        StateStore own = participantStore();
+        ControllerLease lease = ControllerLease.register(own, "solo", "test", ttl());
         open.add(lease);
-        LeaderJobs jobs = new LeaderJobs(new Election(store, lease), POLL);
+        LeaderJobs jobs = new LeaderJobs(new Election(own, lease), POLL);
         open.add(jobs);
         AtomicInteger calls = new AtomicInteger();
         jobs.every("failing-job", Duration.ofMillis(20), () -> {
