@@ -48,7 +48,7 @@ class HaControlPlaneIT {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Duration PATIENCE = Duration.ofSeconds(60);
     @TempDir
-    Path dir;
+    static Path dir;
     HaCluster ha;
 
     @BeforeAll
@@ -98,11 +98,12 @@ class HaControlPlaneIT {
         Path data = Path.of(ok(cli(ha.onAgent("a", "volume", "mount", "survivor", "--ref", "r1"))).strip());
         Files.writeString(data.resolve("f"), "written while an etcd member was down");
         assertTrue(ok(cli(ha.admin(1, "volume", "inspect", "survivor", "-o", "json"))).contains("\"status\" : \"mounted\""));
+        String id = inspect(0, "survivor").path("id").asText();
         ok(cli(ha.onAgent("a", "volume", "unmount", "survivor", "--ref", "r1")));
-        assertEquals(List.of(), Sys.mountsUnder(dir.resolve("a")));
+        assertEquals(List.of(), Sys.mountsUnder(data.getParent()));
         ok(cli(ha.admin(1, "volume", "rm", "survivor")));
-        assertTrue(!ok(cli(ha.admin(0, "volume", "ls"))).contains("survivor"));
-        assertEquals(List.of(), images(), "the image went with the volume");
+        assertTrue(!names(0).contains("survivor"));
+        assertEquals(List.of(), filesOf(id), "the image went with the volume");
         ha.etcd.restart(leader);
     }
 
@@ -132,11 +133,11 @@ class HaControlPlaneIT {
             Thread.sleep(200);
         }
         assertTrue(looks >= 3, "looked " + looks + " times");
-        assertEquals(List.of(data.getParent().toString()), Sys.mountsUnder(dir.resolve("a")), "the mount stays");
+        assertEquals(List.of(data.getParent().toString()), Sys.mountsUnder(data.getParent()), "the mount stays");
         assertEquals("before the fail-over", Files.readString(data.resolve("f")));
 
         ok(cli(ha.onAgent("a", "volume", "unmount", "moving", "--ref", "r1")));
-        assertEquals(List.of(), Sys.mountsUnder(dir.resolve("a")));
+        assertEquals(List.of(), Sys.mountsUnder(data.getParent()));
         ok(cli(ha.admin(1, "volume", "rm", "moving")));
         ha.cluster.startController(0, Map.of());
     }
@@ -167,10 +168,13 @@ class HaControlPlaneIT {
         }
         assertTrue(ha.agent("a").log().contains("re-adopted volume kept (2 mount references)"), ha.agent("a").log());
 
+        // A restart slower than the 2 s lease lets a's lease lapse: a then registers again and
+        // claims its mounts anew (epoch + 1). Everything else is as it was.
         JsonNode keptAfter = inspect(1, "kept");
-        for (String field : List.of("id", "status", "node", "epoch", "mountRefs", "device", "created")) {
+        for (String field : List.of("id", "status", "node", "mountRefs", "device", "created")) {
             assertEquals(kept.path(field), keptAfter.path(field), field + " of kept: " + keptAfter);
         }
+        assertTrue(keptAfter.path("epoch").asLong() >= kept.path("epoch").asLong(), keptAfter.toString());
         JsonNode idleAfter = inspect(1, "idle");
         assertEquals(idle.path("id"), idleAfter.path("id"));
         assertEquals("available", idleAfter.path("status").asText(), idleAfter.toString());
@@ -180,13 +184,15 @@ class HaControlPlaneIT {
         ok(cli(ha.onAgent("a", "volume", "unmount", "kept", "--ref", "r2")));
         ok(cli(ha.admin(0, "volume", "rm", "kept")));
         ok(cli(ha.admin(1, "volume", "rm", "idle")));
-        assertEquals(List.of(), images());
+        assertEquals(List.of(), filesOf(kept.path("id").asText()));
+        assertEquals(List.of(), filesOf(idle.path("id").asText()));
     }
 
     /** 100 creates of one name through each controller at once: one volume, one image in the pool. */
     @Test
     void concurrentCreatesOfOneNameMakeOneVolume() throws Exception {
         String admin = ha.cluster.token("admin");
+        List<String> before = images();
         ExecutorService pool = Executors.newFixedThreadPool(200);
         try (RestClient c0 = ha.cluster.rest(0, admin); RestClient c1 = ha.cluster.rest(1, admin)) {
             CountDownLatch go = new CountDownLatch(1);
@@ -206,11 +212,12 @@ class HaControlPlaneIT {
                 ids.add(JSON.readTree(r.body()).path("id").asText());
             }
             assertEquals(1, ids.size(), "every create answered the same volume: " + ids);
-            JsonNode all = JSON.readTree(c1.call(Method.GET, "/v1/volumes", null).body());
-            assertEquals(1, all.size(), all.toString());
-            assertEquals(1, images().size(), "one backend object: " + images());
+            assertEquals(1, names(1).stream().filter("race"::equals).count(), names(1).toString());
+            List<String> made = new ArrayList<>(images());
+            made.removeAll(before);
+            assertEquals(List.of(ids.iterator().next() + ".img"), made, "one backend object, the volume's own");
             assertEquals(204, c0.call(Method.DELETE, "/v1/volumes/race", null).status());
-            assertEquals(List.of(), images());
+            assertEquals(before, images());
         } finally {
             pool.shutdownNow();
         }
@@ -255,8 +262,11 @@ class HaControlPlaneIT {
         boolean removing = step.startsWith("remove");
         String name = "cut-" + step;
         Path marker = dir.resolve("paused-" + step);
+        List<String> before = poolFiles();
+        String removedId = null;
         if (removing) {
             ok(cli(ha.admin(1, "volume", "create", name, "--size", "64M")));
+            removedId = inspect(1, name).path("id").asText();
         }
         ha.controller(0).kill9();
         ServeProcess paused = ha.cluster.startController(0, Map.of("BERTH_TEST_PAUSE_AT", step,
@@ -279,14 +289,18 @@ class HaControlPlaneIT {
             }
         }
         if (removing) {
-            assertEquals(List.of(), poolFiles(), "the removed volume's image and metadata are gone");
+            assertEquals(List.of(), filesOf(removedId), "the removed volume's image and metadata are gone");
+            assertEquals(before, poolFiles(), "nothing else left in the pool");
+            assertTrue(!names(1).contains(name), "no half record of " + name);
         } else {
             String id = inspect(1, name).path("id").asText();
-            assertEquals(List.of(id + ".img", id + ".meta.json"), poolFiles(), "one image, the volume's own");
+            List<String> made = new ArrayList<>(poolFiles());
+            made.removeAll(before);
+            assertEquals(List.of(id + ".img", id + ".meta.json"), made, "one image, the volume's own");
+            assertEquals(1, names(1).stream().filter(name::equals).count(), "one record of " + name);
             ok(cli(ha.admin(1, "volume", "rm", name)));
-            assertEquals(List.of(), poolFiles());
+            assertEquals(before, poolFiles());
         }
-        assertTrue(!ok(cli(ha.admin(1, "volume", "ls", "-q"))).lines().anyMatch(name::equals), "no half record of " + name);
         // heal() starts controller 1 again, without the checkpoint
     }
 
@@ -317,6 +331,16 @@ class HaControlPlaneIT {
         } catch (java.io.IOException e) {
             throw new IllegalStateException(e);
         }
+    }
+
+    /** The volume names controller {@code i} lists. */
+    private List<String> names(int i) throws Exception {
+        return ok(cli(ha.admin(i, "volume", "ls", "-q"))).lines().map(String::strip).filter(l -> !l.isEmpty()).toList();
+    }
+
+    /** The pool files of volume {@code id}. */
+    private List<String> filesOf(String id) throws Exception {
+        return poolFiles().stream().filter(f -> f.startsWith(id + ".")).toList();
     }
 
     /** The loop images in the shared pool. */

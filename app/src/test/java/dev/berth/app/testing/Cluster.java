@@ -133,7 +133,7 @@ public final class Cluster implements AutoCloseable {
                 api:
                   listen: 127.0.0.1:%2$d
                   taskWait: %6$s
-                %5$s
+                  %5$s
                 volumes:
                   defaultSize: 64M
                 """.formatted(ctl, ports.get(i), i == 0 ? "" : String.valueOf(i + 1), leaseTtl,
