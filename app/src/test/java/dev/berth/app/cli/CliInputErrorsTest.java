@@ -155,13 +155,28 @@ class CliInputErrorsTest {
         oneError(2, "controller URL 'ftp://ctl' is not valid: it must start with https://", Cli.raw("volume", "ls", "--host", "ftp://ctl"));
     }
 
+    @Test
+    void aListOfControllersIsCheckedEntryByEntryAndTriedInTurn() {
+        oneError(2, "controller URL 'ftp://ctl' is not valid: it must start with https://",
+                Cli.raw("volume", "ls", "--host", "https://ctl:7979,ftp://ctl"));
+        oneError(2, "controller URL list 'https://ctl:7979,,https://c2:7979' has an empty entry",
+                Cli.raw("volume", "ls", "--host", "https://ctl:7979,,https://c2:7979"));
+        oneError(2, "server https://ctl:7979 is listed twice", Cli.raw("volume", "ls", "--host", "https://ctl:7979, https://ctl"));
+        String kh = dir.resolve("known_hosts").toString();
+        oneError(7, "no controller could answer GET /v1/volumes (2 tried): cannot reach Berth at https://127.0.0.1:1: "
+                        + "connection refused (nothing listens on that port); cannot reach Berth at https://127.0.0.1:2: "
+                        + "connection refused (nothing listens on that port)",
+                Cli.raw("volume", "ls", "--host", "https://127.0.0.1:1,https://127.0.0.1:2", "--known-hosts", kh));
+    }
+
     // ---- the local socket ----------------------------------------------------------------------
 
     @Test
     void aMissingSocketIsNamedNotNull() {
         Path socket = dir.resolve("none.sock");
         // Before: "error: cannot reach Berth at .../none.sock: null"
-        oneError(1, "cannot reach Berth at " + socket + ": no such socket", Cli.raw("volume", "ls", "--socket", socket.toString()));
+        // Unreachable is unavailable: exit 7, like a state store that cannot be reached.
+        oneError(7, "cannot reach Berth at " + socket + ": no such socket", Cli.raw("volume", "ls", "--socket", socket.toString()));
     }
 
     @Test
@@ -170,7 +185,7 @@ class CliInputErrorsTest {
         try (ServerSocketChannel ch = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
             ch.bind(UnixDomainSocketAddress.of(socket));
         }
-        oneError(1, "cannot reach Berth at " + socket + ": nothing listens on it (connection refused)",
+        oneError(7, "cannot reach Berth at " + socket + ": nothing listens on it (connection refused)",
                 Cli.raw("volume", "ls", "--socket", socket.toString()));
         Path file = Files.writeString(dir.resolve("file.sock"), "");
         oneError(1, "cannot reach Berth at " + file + ": it is a regular file, not a socket",

@@ -2,9 +2,9 @@ package dev.berth.protocols.docker;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import dev.berth.core.error.BerthException;
-import dev.berth.core.error.Unavailable;
 import dev.berth.core.error.InvalidArgument;
 import dev.berth.core.error.NotFound;
+import dev.berth.core.error.Unavailable;
 import dev.berth.core.model.MountRefs;
 import dev.berth.core.service.VolumeRef;
 import dev.berth.core.service.VolumeView;

@@ -354,7 +354,7 @@ public final class RestClient implements AutoCloseable {
             if (!Boolean.TRUE.equals(context.getAttribute(CONNECTED))) {
                 throw new Skip(Unreachable.tcp(e.where(), x), false);
             }
-            BerthException lost = Unreachable.afterSending(e.where(), r.line(), x, r.idempotent() && endpoints.size() > 1);
+            BerthException lost = Unreachable.afterSending(e.where(), r.line(), x, r.idempotent());
             if (r.idempotent()) {
                 throw new Skip(lost, false);
             }

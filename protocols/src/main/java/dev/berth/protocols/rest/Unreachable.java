@@ -87,12 +87,12 @@ final class Unreachable {
      * The connection broke after the request was sent (reset, closed without an answer, read
      * timeout): the server may have done it.
      *
-     * @param tryingNext true when the call goes on to the next server (it may safely run twice)
+     * @param idempotent true when the call may safely run twice (then it goes on to the next server, if any)
      */
-    static BerthException afterSending(String where, String request, Throwable cause, boolean tryingNext) {
+    static BerthException afterSending(String where, String request, Throwable cause, boolean idempotent) {
         String at = "lost the connection to Berth at " + where + " after sending " + request + " (" + text(cause) + ")";
-        if (tryingNext) {
-            return new Unavailable(at, "it may be done twice safely, so the next controller was asked", cause);
+        if (idempotent) {
+            return new Unavailable(at, SERVE + " The call may safely be made again", cause);
         }
         return new Unavailable(at + ": it may or may not have been done",
                 "look before retrying (e.g. berth volume inspect); a change that may have been done is not sent "
