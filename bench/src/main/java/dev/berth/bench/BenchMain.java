@@ -20,8 +20,9 @@ public final class BenchMain {
             }
             case "docker" -> DockerBench.main(rest);
             case "steps" -> MountSteps.main(rest);
+            case "ha" -> HaBench.main(rest);
             default -> {
-                System.err.println("unknown benchmark '" + which + "'; available: fast (default), docker");
+                System.err.println("unknown benchmark '" + which + "'; available: fast (default), docker, steps, ha");
                 System.exit(2);
             }
         }

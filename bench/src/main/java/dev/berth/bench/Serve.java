@@ -31,6 +31,12 @@ final class Serve implements AutoCloseable {
 
     /** Starts {@code bin/berth serve --config config}; returns once {@code dockerSocket} answers Activate. */
     static Serve start(Launcher berth, Path config, Path dockerSocket, Path log, String javaOpts) throws Exception {
+        return start(berth, config, log, javaOpts, () -> activated(dockerSocket), "answer Plugin.Activate");
+    }
+
+    /** Starts {@code bin/berth serve --config config}; returns once {@code ready} says so (polled every ms). */
+    static Serve start(Launcher berth, Path config, Path log, String javaOpts, java.util.function.BooleanSupplier ready,
+                       String readyText) throws Exception {
         ProcessBuilder pb = new ProcessBuilder(berth.berth("serve", "--config", config.toString()))
                 .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
                 .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
@@ -39,7 +45,7 @@ final class Serve implements AutoCloseable {
         long t0 = System.nanoTime();
         Process p = pb.start();
         while (System.nanoTime() - t0 < TIMEOUT_NANOS) {
-            if (activated(dockerSocket)) {
+            if (ready.getAsBoolean()) {
                 return new Serve(p, System.nanoTime() - t0);
             }
             if (!p.isAlive()) {
@@ -48,7 +54,7 @@ final class Serve implements AutoCloseable {
             Thread.sleep(1);
         }
         p.destroyForcibly();
-        throw new IllegalStateException("berth serve did not answer Plugin.Activate within 120 s:\n" + Proc.tail(log));
+        throw new IllegalStateException("berth serve did not " + readyText + " within 120 s:\n" + Proc.tail(log));
     }
 
     /** Whether the socket answers Activate with 200 now. */

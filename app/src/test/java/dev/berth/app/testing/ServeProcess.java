@@ -52,6 +52,10 @@ public final class ServeProcess implements AutoCloseable {
         throw new IllegalStateException("berth serve not ready after " + timeout + ":\n" + Files.readString(log));
     }
 
+    public boolean isAlive() {
+        return process.isAlive();
+    }
+
     public void kill9() throws InterruptedException {
         process.destroyForcibly();
         process.waitFor(30, TimeUnit.SECONDS);

@@ -117,10 +117,13 @@ final class NodeDirectory {
         for (KeyValue kv : store.list(INFO)) {
             NodeRegistration r = codec.decode(kv.value(), NodeRegistration.class);
             Optional<KeyValue> live = store.get(StateKeys.node(r.node().id()));
-            long left = live.flatMap(l -> store.timeToLive(l.lease())).map(Duration::toMillis).orElse(0L);
+            // Alive while the lease exists: etcd tells the time left in whole seconds rounded down,
+            // so a lease renewed on time shows 0 s for part of every period.
+            Optional<Duration> ttl = live.flatMap(l -> store.timeToLive(l.lease()));
+            long left = ttl.map(Duration::toMillis).orElse(0L);
             Node current = live.map(l -> codec.decode(l.value(), Node.class)).orElse(r.node());
             out.add(new NodeInfo(current.id(), current.address(), current.version(),
-                    live.isPresent() && left > 0 ? "alive" : "expired", left, r.registered()));
+                    ttl.isPresent() ? "alive" : "expired", left, r.registered()));
         }
         return out;
     }
