@@ -145,6 +145,9 @@ class HaControlPlaneIT {
             Thread.sleep(200);
         }
         assertTrue(looks >= 3, "looked " + looks + " times");
+        // The agent says which controller it moved to (and that it was talking to controller 1).
+        ha.agent("a").awaitLog("now using " + ha.cluster.url(1), Duration.ofSeconds(30));
+        assertTrue(ha.agent("a").log().contains(ha.cluster.url(0) + " could not serve it"), ha.agent("a").log());
         assertEquals(List.of(data.getParent().toString()), Sys.mountsUnder(data.getParent()), "the mount stays");
         assertEquals("before the fail-over", Files.readString(data.resolve("f")));
 

@@ -256,6 +256,12 @@ public final class RestClient implements AutoCloseable {
                 allRefusedByGate = false;
                 continue;
             }
+            if (at != start && current.compareAndSet(start, at)) {
+                // Operators need to see a fail-over: which controller stopped answering, and why.
+                Logger.getLogger(RestClient.class.getName()).warning("now using " + e.where() + " for " + request.line()
+                        + " and later calls: " + endpoints.get(start).where() + " could not serve it ("
+                        + (missed.isEmpty() ? "no reason" : missed.getFirst().getMessage()) + ")");
+            }
             current.set(at);
             return answer;
         }
