@@ -5,10 +5,8 @@ import dev.berth.protocols.docker.PluginClient.Reply;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Comparator;
 import java.util.Random;
 import java.util.function.BiFunction;
-import java.util.stream.Stream;
 
 /**
  * Docker plugin calls over the plugin socket, spoken like dockerd (PluginClient): Get, Path and
@@ -37,12 +35,10 @@ public final class DockerBench {
 
     public static void main(String[] args) throws Exception {
         int maxVolumes = args.length > 0 ? Integer.parseInt(args[0]) : 10_000;
-        Path dir = Files.createTempDirectory(Path.of("/var/tmp"), "berth-dbench-");
-        try {
+        Leftovers.inFreshFolder("berth-dbench-", dir -> {
             new DockerBench(dir).run(maxVolumes);
-        } finally {
-            deleteTree(dir);
-        }
+            return null;
+        });
     }
 
     private Path writeConfig(Path at, String node) throws IOException {
@@ -163,11 +159,4 @@ public final class DockerBench {
         return String.format("many-%05d", i);
     }
 
-    private static void deleteTree(Path dir) throws IOException {
-        try (Stream<Path> all = Files.walk(dir)) {
-            for (Path p : all.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
-        }
-    }
 }

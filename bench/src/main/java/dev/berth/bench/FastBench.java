@@ -8,10 +8,8 @@ import java.nio.file.Path;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Random;
-import java.util.stream.Stream;
 
 /**
  * {@code bench/run fast}: the benchmark table of issue 8 in one run. Berth is what users run: a
@@ -90,13 +88,7 @@ public final class FastBench {
 
     /** Runs the whole benchmark in a fresh folder below /var/tmp, removed afterwards. */
     static ResultTable run(Options opt, Launcher berth) throws Exception {
-        Path dir = Files.createTempDirectory(Path.of("/var/tmp"), "berth-fast-");
-        try {
-            return new FastBench(opt, berth, dir).run();
-        } finally {
-            Leftovers.clean(dir);
-            deleteTree(dir);
-        }
+        return Leftovers.inFreshFolder("berth-fast-", dir -> new FastBench(opt, berth, dir).run());
     }
 
     private ResultTable run() throws Exception {
@@ -358,11 +350,4 @@ public final class FastBench {
         }
     }
 
-    private static void deleteTree(Path dir) throws IOException {
-        try (Stream<Path> all = Files.walk(dir)) {
-            for (Path p : all.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
-        }
-    }
 }

@@ -10,11 +10,9 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.Stream;
 
 /**
  * {@code bench/run ha [n=1000]}: what a store in etcd costs. Three deployments run side by side,
@@ -146,13 +144,7 @@ public final class HaBench {
 
     /** Runs the whole benchmark in a fresh folder below /var/tmp, removed afterwards. */
     static Result run(Options opt, Launcher berth) throws Exception {
-        Path dir = Files.createTempDirectory(Path.of("/var/tmp"), "berth-ha-");
-        try {
-            return new HaBench(opt, berth, dir).run();
-        } finally {
-            Leftovers.clean(dir);
-            deleteTree(dir);
-        }
+        return Leftovers.inFreshFolder("berth-ha-", dir -> new HaBench(opt, berth, dir).run());
     }
 
     private Result run() throws Exception {
@@ -364,11 +356,4 @@ public final class HaBench {
         }
     }
 
-    private static void deleteTree(Path dir) throws IOException {
-        try (Stream<Path> all = Files.walk(dir)) {
-            for (Path p : all.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
-        }
-    }
 }

@@ -3,8 +3,11 @@ package dev.berth.bench;
 import dev.berth.core.error.BerthException;
 import dev.berth.core.spi.HostOps;
 import dev.berth.host.LinuxHostOps;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Comparator;
+import java.util.stream.Stream;
 
 /**
  * After a run (or a failed one): unmounts what is mounted below the benchmark's own folder and
@@ -12,6 +15,33 @@ import java.util.Comparator;
  */
 final class Leftovers {
     private Leftovers() {
+    }
+
+    /** What a benchmark does in its folder. */
+    interface Run<T> {
+        T in(Path dir) throws Exception;
+    }
+
+    /**
+     * Runs {@code run} in a fresh folder below /var/tmp (a real disk, unlike /tmp on some hosts),
+     * then cleans up after it whatever happened: leftovers first, then the folder.
+     */
+    static <T> T inFreshFolder(String prefix, Run<T> run) throws Exception {
+        Path dir = Files.createTempDirectory(Path.of("/var/tmp"), prefix);
+        try {
+            return run.in(dir);
+        } finally {
+            clean(dir);
+            deleteTree(dir);
+        }
+    }
+
+    static void deleteTree(Path dir) throws IOException {
+        try (Stream<Path> all = Files.walk(dir)) {
+            for (Path p : all.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        }
     }
 
     static void clean(Path dir) {
