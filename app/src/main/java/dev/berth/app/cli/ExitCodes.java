@@ -38,6 +38,8 @@ public final class ExitCodes {
             case Forbidden x -> DENIED;
             case BackendFailure x -> FAILURE;
             case Unavailable x -> UNAVAILABLE;
+            case dev.berth.core.error.Fenced x -> CONFLICT;
+            case dev.berth.core.error.GuardRefused x -> CONFLICT;
         };
     }
 }

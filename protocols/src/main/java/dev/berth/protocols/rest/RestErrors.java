@@ -11,6 +11,8 @@ import dev.berth.core.error.NotFound;
 import dev.berth.core.error.OutOfCapacity;
 import dev.berth.core.error.Unauthenticated;
 import dev.berth.core.error.Unavailable;
+import dev.berth.core.error.Fenced;
+import dev.berth.core.error.GuardRefused;
 import dev.berth.protocols.http.Json;
 import io.vertx.core.http.HttpServerResponse;
 import java.util.LinkedHashMap;
@@ -33,6 +35,8 @@ public final class RestErrors {
             case Forbidden x -> 403;
             case BackendFailure x -> 500;
             case Unavailable x -> 503;
+            case Fenced x -> 409;
+            case GuardRefused x -> 409;
         };
     }
 
@@ -41,6 +45,12 @@ public final class RestErrors {
         error.put("code", e.code());
         error.put("message", e.getMessage());
         error.put("hint", e.hint());
+        if (e instanceof Fenced f) {
+            error.put("volume", f.volume());
+            if (f.holder() != null) {
+                error.put("holder", f.holder());
+            }
+        }
         if (e instanceof AttachedElsewhere ae) {
             error.put("volume", ae.volume());
             error.put("holder", ae.holder());
@@ -80,6 +90,9 @@ public final class RestErrors {
             case "unauthenticated" -> new Unauthenticated(m, hint);
             case "forbidden" -> new Forbidden(m, hint);
             case "unavailable" -> new Unavailable(m, hint);
+            case "fenced" -> new Fenced(error.path("volume").asText("?"),
+                    error.hasNonNull("holder") ? error.path("holder").asText() : null, m);
+            case "guard_refused" -> new GuardRefused(m, hint);
             default -> new BackendFailure(m, hint);
         };
     }
