@@ -18,7 +18,7 @@ public final class CommandTree {
     /** Each command whose subcommands are built on demand, with them in the order help lists them. */
     private static final Map<Class<?>, List<Class<?>>> CHILDREN = Map.of(
             BerthCommand.class, List.of(ServeCommand.class, VolumeCommand.class, ServiceCommand.class, NodeCommand.class,
-                    TokenCommand.class, VersionCommand.class, EnvCommand.class),
+                    EventsCommand.class, TokenCommand.class, VersionCommand.class, EnvCommand.class),
             VolumeCommand.class, List.of(VolumeCommand.Ls.class, VolumeCommand.Create.class, VolumeCommand.Rm.class,
                     VolumeCommand.Inspect.class, VolumeCommand.Attach.class, VolumeCommand.Detach.class,
                     VolumeCommand.Mount.class, VolumeCommand.Unmount.class, VolumeCommand.Path.class));

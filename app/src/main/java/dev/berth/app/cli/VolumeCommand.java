@@ -171,10 +171,18 @@ public final class VolumeCommand {
 
     @Command(name = "attach", description = "Claim the volume for this node and attach it (no mount).")
     static final class Attach extends OneVolume {
+        @Option(names = "--preempt", description = "Take it from the live node that holds it (logged as an event; "
+                + "that node is told to stop its writers and give the volume up)")
+        boolean preempt;
+
         @Override
         void run(RestClient c) {
-            printVolume(c.call(RestClient.Method.POST, uri(name, service, "attach", false), null, VIEW));
+            printVolume(c.call(RestClient.Method.POST, preempt(uri(name, service, "attach", false), preempt), null, VIEW));
         }
+    }
+
+    static String preempt(String uri, boolean preempt) {
+        return !preempt ? uri : uri + (uri.contains("?") ? "&" : "?") + "preempt=true";
     }
 
     @Command(name = "detach", description = "Detach the volume from this node and release its claim.")
@@ -192,10 +200,13 @@ public final class VolumeCommand {
     static final class Mount extends OneVolume {
         @Option(names = "--ref", paramLabel = "REF", description = "Who uses the mount; each ref needs its own unmount (default: ${DEFAULT-VALUE})")
         String ref = "cli";
+        @Option(names = "--preempt", description = "Take it from the live node that holds it (as for attach --preempt)")
+        boolean preempt;
 
         @Override
         void run(RestClient c) {
-            printPath(c.call(RestClient.Method.POST, uri(name, service, "mount", false), new MountBody(ref), PATH).get("path"));
+            printPath(c.call(RestClient.Method.POST, preempt(uri(name, service, "mount", false), preempt), new MountBody(ref),
+                    PATH).get("path"));
         }
     }
 

@@ -288,6 +288,21 @@ public final class ConfigLoader {
         if (c.duration(Keys.LEASE_TTL).toMillis() < 1000) {
             throw new InvalidArgument("leaseTtl must be at least 1s", "use e.g. 5s");
         }
+        Config.parseDuration(Keys.FENCING_GRACE.name(), c.get(Keys.FENCING_GRACE));
+        if (c.duration(Keys.FENCING_GRACE).toMillis() < 1000) {
+            // etcd extends every lease by one election timeout (1 s by default) on a leader change.
+            throw new InvalidArgument("fencing.grace must be at least 1s: a store's leader change can extend a lease "
+                    + "by about that much, and a takeover before then could overlap the old holder", "use e.g. 2s");
+        }
+        Config.parseDuration(Keys.FENCING_TAKEOVER_WAIT.name(), c.get(Keys.FENCING_TAKEOVER_WAIT));
+        if (!c.get(Keys.FENCING_MARGIN).equals("auto")) {
+            java.time.Duration margin = Config.parseDuration(Keys.FENCING_MARGIN.name(), c.get(Keys.FENCING_MARGIN));
+            if (margin.compareTo(c.duration(Keys.LEASE_TTL).dividedBy(2)) > 0) {
+                throw new InvalidArgument("fencing.margin " + c.get(Keys.FENCING_MARGIN) + " is more than half of leaseTtl "
+                        + c.get(Keys.LEASE_TTL) + ": the node would fence itself between two renewals",
+                        "use auto, or a margin below leaseTtl/2");
+            }
+        }
         for (Key k : List.of(Keys.DOCKER_ENABLED, Keys.API_TLS, Keys.AUTH_ENABLED)) {
             String v = c.get(k);
             if (!v.equals("true") && !v.equals("false")) {

@@ -60,13 +60,20 @@ public final class Keys {
     public static final Key STORE_ETCD_TIMEOUT = new Key("store.etcd.timeout", "5s", "deadline of every etcd call");
     public static final Key STORE_ETCD_PREFIX = new Key("store.etcd.prefix", "/berth/", "key prefix of this Berth cluster in etcd");
 
+    public static final Key FENCING_GRACE = new Key("fencing.grace", "2s",
+            "controller: how long a claim's holder must be seen dead (lease ended) before a takeover; >= 1s");
+    public static final Key FENCING_MARGIN = new Key("fencing.margin", "auto",
+            "agent: give every volume up this long before lastAck + leaseTtl (auto = leaseTtl/4, at most 1s)");
+    public static final Key FENCING_TAKEOVER_WAIT = new Key("fencing.takeoverWait", "90s",
+            "agent: how long a mount or attach waits for a dead holder's takeover (Docker allows a Mount 2 min)");
+
     public static final List<Key> ALL = List.of(ROLE, NODE, STATE_DIR, SOCKET, MOUNT_ROOT, LEASE_TTL, DEFAULT_SIZE,
             DEFAULT_FS, DEFAULT_SERVICE, API_LISTEN, API_TLS, API_CERT, API_KEY, API_TASK_WAIT, AUTH_ENABLED, AUTH_KEY,
             AUTH_PUBLIC_KEY, AUTH_ALLOW, AUTH_DENY, AUTH_MAX_TOKEN_TTL, HTTP_HEADER_TIMEOUT, HTTP_IDLE_TIMEOUT,
             HTTP_MAX_CONNECTIONS, CONTROLLER, CONTROLLER_TOKEN, CONTROLLER_TOKEN_FILE, CONTROLLER_CA, CONTROLLER_FINGERPRINT,
             KNOWN_HOSTS, DOCKER_ENABLED, DOCKER_SOCKET, DOCKER_GROUP, HOST_SYSCALLS,
             STORE, STORE_ETCD_CA, STORE_ETCD_CERT, STORE_ETCD_KEY, STORE_ETCD_USER, STORE_ETCD_PASSWORD_FILE,
-            STORE_ETCD_TIMEOUT, STORE_ETCD_PREFIX);
+            STORE_ETCD_TIMEOUT, STORE_ETCD_PREFIX, FENCING_GRACE, FENCING_MARGIN, FENCING_TAKEOVER_WAIT);
 
     /** Keys whose values are secrets: `berth env` does not print them. */
     public static final List<Key> SECRET = List.of(CONTROLLER_TOKEN);

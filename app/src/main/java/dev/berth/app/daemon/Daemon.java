@@ -109,7 +109,8 @@ public final class Daemon implements AutoCloseable {
                         config.duration(Keys.LEASE_TTL), Clock.systemUTC(), checkpoints,
                         // A create or remove cut off this long ago is no call's own any more (the API's
                         // wait, twice): the reconcile finishes it.
-                        config.duration(Keys.API_TASK_WAIT).multipliedBy(2));
+                        config.duration(Keys.API_TASK_WAIT).multipliedBy(2), config.duration(Keys.FENCING_GRACE),
+                        dev.berth.core.ha.Monotonic.SYSTEM);
                 // Before the node registers (its first write): an empty store over a full pool is refused here.
                 notes.addAll(controller.checkBackends(adoptPool, Wiring.storeLocation(config)));
                 health = store::failure;
@@ -121,7 +122,11 @@ public final class Daemon implements AutoCloseable {
                 closeables.add(jobs);
                 StoreTaskBook storeTasks = new StoreTaskBook(store, new JsonCodec(), lease.id(), TASK_KEEP,
                         Clock.systemUTC(), Tasks::outcome, config.duration(Keys.LEASE_TTL));
-                jobs.every("task-purge", Duration.ofMinutes(1), storeTasks::purge);
+                ControllerService purging = controller;
+                jobs.every("task-purge", Duration.ofMinutes(1), () -> {
+                    storeTasks.purge();
+                    purging.purgeEvents();
+                });
                 // Crashed creates/removes are finished by whichever controller leads this job.
                 jobs.every("reconcile", Duration.ofMinutes(1), new ReconcileJob(controller));
                 taskBook = storeTasks;
@@ -146,11 +151,26 @@ public final class Daemon implements AutoCloseable {
             Reconciler.Start reconcile = null;
             long reconcileStart = System.nanoTime();
             if (isNode) {
-                NodeSession session = new NodeSession(control, new Node(nodeId, Wiring.hostName(), Version.get()));
+                String margin = config.get(Keys.FENCING_MARGIN);
+                NodeSession session = new NodeSession(control, new Node(nodeId, Wiring.hostName(), Version.get()),
+                        dev.berth.core.ha.Monotonic.SYSTEM, margin.equals("auto") ? null : config.duration(Keys.FENCING_MARGIN));
                 closeables.add(session);
                 node = new NodeService(control, nodeId, services, host,
-                        new MountLayout(config.path(Keys.MOUNT_ROOT), config.get(Keys.DEFAULT_SERVICE)), checkpoints);
-                session.onReRegistered(node::reclaim);
+                        new MountLayout(config.path(Keys.MOUNT_ROOT), config.get(Keys.DEFAULT_SERVICE)), checkpoints,
+                        dev.berth.core.node.GrantBook.open(config.path(Keys.STATE_DIR).resolve("grants.json"), new JsonCodec()),
+                        Wiring.fenceOps(config, host), config.duration(Keys.FENCING_TAKEOVER_WAIT),
+                        dev.berth.core.ha.Monotonic.SYSTEM);
+                NodeService fencing = node;
+                session.onReRegistered(() -> fencing.checkGrants().forEach(LOG::warning));
+                session.onDeadline(() -> fencing.selfFence("no lease renewal was acknowledged for "
+                        + (session.ttl().minus(session.margin())).toMillis() + " ms (leaseTtl " + session.ttl().toMillis()
+                        + " ms minus the margin): the controller may hand its volumes on"));
+                session.afterAck(() -> {
+                    fencing.reportGivenUp();
+                    fencing.checkLostGrants();
+                });
+                // Before anything else of this node: what it held before it stopped, and whether it still may.
+                notes.addAll(node.checkGrants());
                 session.start();
                 reconcile = node.reconciler().begin();
             }

@@ -136,8 +136,8 @@ final class StartGate implements Volumes {
     }
 
     @Override
-    public VolumeView attach(VolumeRef ref) {
-        return volumes(ref).attach(ref);
+    public VolumeView attach(VolumeRef ref, boolean preempt) {
+        return volumes(ref).attach(ref, preempt);
     }
 
     @Override
@@ -146,8 +146,8 @@ final class StartGate implements Volumes {
     }
 
     @Override
-    public String mount(VolumeRef ref, String mountRef) {
-        return volumes(ref).mount(ref, mountRef);
+    public String mount(VolumeRef ref, String mountRef, boolean preempt) {
+        return volumes(ref).mount(ref, mountRef, preempt);
     }
 
     @Override
@@ -168,5 +168,10 @@ final class StartGate implements Volumes {
     @Override
     public List<NodeInfo> nodes() {
         return volumes().nodes();
+    }
+
+    @Override
+    public List<dev.berth.core.model.Event> events(VolumeRef ref, int limit) {
+        return volumes().events(ref, limit);
     }
 }

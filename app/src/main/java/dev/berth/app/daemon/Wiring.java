@@ -139,4 +139,12 @@ public final class Wiring {
         cleaned = cleaned.replaceAll("^[^A-Za-z0-9]+", "");
         return cleaned.isEmpty() ? "localhost" : cleaned.substring(0, Math.min(cleaned.length(), 128));
     }
+
+    /**
+     * How this node stops writers and forces mounts off when it gives a volume up. Until the host
+     * layer can find a mount's processes, only the unmount is forced.
+     */
+    public static dev.berth.core.node.FenceOps fenceOps(Config config, HostOps host) {
+        return dev.berth.core.node.FenceOps.NONE;
+    }
 }

@@ -51,7 +51,7 @@ class RemoveClaimRaceTest {
                 Future<Boolean> claim = threads.submit(() -> {
                     go.await();
                     try {
-                        b.claim(id, "n1", true);
+                        b.claim(id, "n1", true, false);
                         return true;
                     } catch (NotFound lost) {
                         return false;
@@ -96,7 +96,7 @@ class RemoveClaimRaceTest {
             assertThrows(IllegalStateException.class, () -> crashing.remove(new VolumeRef("gone", null)));
 
             assertEquals("removing", other.inspect(new VolumeRef("gone", null)).status());
-            NotFound refused = assertThrows(NotFound.class, () -> other.claim(id, "n1", true));
+            NotFound refused = assertThrows(NotFound.class, () -> other.claim(id, "n1", true, false));
             assertTrue(refused.getMessage().contains("is being removed"), refused.getMessage());
             Busy busy = assertThrows(Busy.class, () -> other.create(new CreateVolume("gone", null, "64M", null, Map.of())));
             assertTrue(busy.getMessage().contains("is being removed"), busy.getMessage());

@@ -125,7 +125,9 @@ class NodePathsIT {
 
     /** What a hostile writer of the store (or of the REST control routes) would leave for this node. */
     private void plant(String volumeId, boolean block) {
-        controller.putAttachment(NODE, new Attachment(volumeId, "/dev/loop0", block, victim.toString()));
+        // A node may only write records of a volume it holds: the planter claims it first.
+        controller.putAttachment(controller.claim(volumeId, NODE, true, false),
+                new Attachment(volumeId, "/dev/loop0", block, victim.toString()));
     }
 
     private String dockerMount(String name) {

@@ -11,6 +11,7 @@ import dev.berth.app.testing.LocalBerth;
 import dev.berth.app.testing.Sys;
 import dev.berth.core.model.Attachment;
 import dev.berth.core.model.Claim;
+import dev.berth.core.model.Grant;
 import dev.berth.core.model.Node;
 import dev.berth.core.model.Volume;
 import dev.berth.core.service.CreateVolume;
@@ -144,13 +145,13 @@ class TolerantAnswersIT {
             assertEquals(v, rc.volume(v.id()).orElseThrow());
             assertTrue(rc.volumes().contains(v));
             assertTrue(rc.claimOf(v.id()).isEmpty());
-            Claim claim = rc.claim(v.id(), "n2", true);
-            assertEquals(claim, rc.claimOf(v.id()).orElseThrow());
+            Grant claim = rc.claim(v.id(), "n2", true, false);
+            assertEquals(claim.epoch(), rc.claimOf(v.id()).orElseThrow().epoch());
             Attachment att = new Attachment(v.id(), "/srv/n2/dirs/x", false, null);
-            rc.putAttachment("n2", att);
+            rc.putAttachment(claim, att);
             assertEquals(att, rc.attachment("n2", v.id()).orElseThrow());
-            rc.recordMount("n2", att.withMountPoint("/srv/n2/volumes/tolerant"), "r1", null);
-            rc.addRef("n2", v.id(), "r2");
+            rc.recordMount(claim, att.withMountPoint("/srv/n2/volumes/tolerant"), "r1", null);
+            rc.addRef(claim, "r2");
             assertEquals(Set.of("r1", "r2"), Set.copyOf(rc.refs("n2", v.id())));
             assertEquals(1, rc.removeRef("n2", v.id(), "r2"));
             ControlPlane.NodeState state = rc.nodeState("n2");
@@ -160,7 +161,7 @@ class TolerantAnswersIT {
             rc.removeAllRefs("n2", v.id());
             rc.deleteAttachment("n2", v.id());
             assertTrue(rc.attachment("n2", v.id()).isEmpty());
-            rc.release(v.id(), "n2");
+            rc.release(claim);
 
             // The CLI, through the same client code, on --host.
             Cli.Result ls = Cli.raw("volume", "ls", "--host", uri.toString());

@@ -5,6 +5,9 @@ import dev.berth.core.error.AttachedElsewhere;
 import dev.berth.core.error.Busy;
 import dev.berth.core.model.Attachment;
 import dev.berth.core.model.Claim;
+import dev.berth.core.model.Event;
+import dev.berth.core.model.Grant;
+import dev.berth.core.ha.Monotonic;
 import dev.berth.core.model.FsType;
 import dev.berth.core.model.Names;
 import dev.berth.core.model.Node;
@@ -48,6 +51,7 @@ public final class ControllerService implements VolumeAdmin, ControlPlane {
     private final Clock clock;
     private final VolumeCatalog catalog;
     private final ClaimBook claims;
+    private final EventLog events;
     private final NodeBook nodes;
     private final NodeDirectory directory;
     private final VolumeViews views;
@@ -61,6 +65,9 @@ public final class ControllerService implements VolumeAdmin, ControlPlane {
     /** This controller instance, in reservations and removal marks (for messages only). */
     private final String self = "controller-" + ProcessHandle.current().pid() + "-"
             + UUID.randomUUID().toString().substring(0, 8);
+
+    /** Default grace after a holder's lease ended before its claim is taken over (docs/ha.md). */
+    public static final Duration DEFAULT_GRACE = Duration.ofSeconds(2);
 
     /** Default bound for a create in progress to count as cut off (see {@link #reconcile}). */
     public static final Duration DEFAULT_STALE_AFTER = Duration.ofMinutes(1);
@@ -76,13 +83,29 @@ public final class ControllerService implements VolumeAdmin, ControlPlane {
      */
     public ControllerService(StateStore store, Codec codec, ServiceRegistry services, VolumeDefaults defaults,
                              Duration leaseTtl, Clock clock, Checkpoints checkpoints, Duration staleAfter) {
+        this(store, codec, services, defaults, leaseTtl, clock, checkpoints, staleAfter, DEFAULT_GRACE, Monotonic.SYSTEM);
+    }
+
+    /**
+     * @param grace     how long a claim's holder must have been seen dead (its lease gone) before
+     *                  the claim is taken over; at least the store's leader-change extension
+     *                  (docs/ha.md has the timing argument)
+     * @param monotonic the clock the grace is measured on
+     */
+    public ControllerService(StateStore store, Codec codec, ServiceRegistry services, VolumeDefaults defaults,
+                             Duration leaseTtl, Clock clock, Checkpoints checkpoints, Duration staleAfter,
+                             Duration grace, Monotonic monotonic) {
         this.checkpoints = java.util.Objects.requireNonNull(checkpoints, "checkpoints");
         this.staleAfter = java.util.Objects.requireNonNull(staleAfter, "staleAfter");
         this.services = services;
         this.defaults = defaults;
         this.clock = clock;
         this.catalog = new VolumeCatalog(store, codec, services);
-        this.claims = new ClaimBook(store, codec, clock);
+        this.events = new EventLog(store, codec, clock);
+        this.claims = new ClaimBook(store, codec, clock, new GraceClock(monotonic, grace), events,
+                (v, node) -> services.require(v.service()).fence(v.backendId(), node).orElse(
+                        "the " + v.driver() + " backend cannot revoke a host's access; the old holder's self-fencing "
+                                + "(before its lease ended) and the filesystem's own guard keep it out"));
         this.nodes = new NodeBook(store, codec, clock);
         this.directory = new NodeDirectory(store, codec, clock, leaseTtl);
         this.views = new VolumeViews(store, codec, services);
@@ -332,7 +355,7 @@ public final class ControllerService implements VolumeAdmin, ControlPlane {
                     "stop the containers using it or run `berth volume unmount`, or remove with --force on that node");
         }
         Optional<Claim> claim = claims.current(v.id());
-        if (claim.isPresent()) {
+        if (claim.isPresent() && !claims.releaseIfHolderDead(v)) {
             throw new Busy("volume " + v.name() + " is attached to node " + claim.get().node(),
                     "run `berth volume detach " + v.name() + "` there first, or remove with --force on that node");
         }
@@ -423,10 +446,10 @@ public final class ControllerService implements VolumeAdmin, ControlPlane {
     }
 
     @Override
-    public Claim claim(String volumeId, String node, boolean explicit) {
+    public Grant claim(String volumeId, String node, boolean explicit, boolean preempt) {
         Volume v = catalog.byId(volumeId).orElseThrow(() -> gone(volumeId));
         try {
-            return claims.take(v, Names.node(node), directory.leaseOf(node), explicit);
+            return claims.take(v, Names.node(node), directory.leaseOf(node), explicit, preempt);
         } catch (AttachedElsewhere e) {
             LOG.info("refused " + v.name() + " to " + node + ": " + e.getMessage());
             throw e;
@@ -434,8 +457,8 @@ public final class ControllerService implements VolumeAdmin, ControlPlane {
     }
 
     @Override
-    public void release(String volumeId, String node) {
-        claims.release(volumeId, Names.node(node), dev.berth.core.service.StateKeys.attachment(node, volumeId));
+    public void release(Grant grant) {
+        claims.release(grant, dev.berth.core.service.StateKeys.attachment(Names.node(grant.node()), grant.volumeId()));
     }
 
     @Override
@@ -454,10 +477,11 @@ public final class ControllerService implements VolumeAdmin, ControlPlane {
     }
 
     @Override
-    public void putAttachment(String node, Attachment attachment) {
-        // Records of a volume that does not exist would only be clutter a node can plant: refused.
-        catalog.byId(attachment.volumeId()).orElseThrow(() -> gone(attachment.volumeId()));
-        nodes.putAttachment(Names.node(node), attachment);
+    public void putAttachment(Grant grant, Attachment attachment) {
+        Volume v = granted(grant, attachment.volumeId());
+        if (!nodes.putAttachment(grant.node(), attachment, claims.holds(grant, grant.node(), v.name()))) {
+            throw claims.stale(grant, v.name(), claims.held(v.id()));
+        }
     }
 
     @Override
@@ -466,16 +490,63 @@ public final class ControllerService implements VolumeAdmin, ControlPlane {
     }
 
     @Override
-    public void recordMount(String node, Attachment attachment, String ref, String filesystem) {
-        Volume v = catalog.byId(attachment.volumeId()).orElseThrow(() -> gone(attachment.volumeId()));
+    public void recordMount(Grant grant, Attachment attachment, String ref, String filesystem) {
+        Volume v = granted(grant, attachment.volumeId());
         Volume updated = filesystem == null || filesystem.equals(v.filesystem()) ? null : v.withFilesystem(filesystem);
-        nodes.recordMount(Names.node(node), attachment, ref, updated);
+        if (!nodes.recordMount(grant.node(), attachment, ref, updated, claims.holds(grant, grant.node(), v.name()))) {
+            throw claims.stale(grant, v.name(), claims.held(v.id()));
+        }
     }
 
     @Override
-    public void addRef(String node, String volumeId, String ref) {
-        catalog.byId(volumeId).orElseThrow(() -> gone(volumeId));
-        nodes.addRef(Names.node(node), volumeId, ref);
+    public void addRef(Grant grant, String ref) {
+        Volume v = granted(grant, grant.volumeId());
+        if (!nodes.addRef(grant.node(), v.id(), ref, claims.holds(grant, grant.node(), v.name()))) {
+            throw claims.stale(grant, v.name(), claims.held(v.id()));
+        }
+    }
+
+    @Override
+    public Map<String, String> lostGrants(String node, List<Grant> grants) {
+        Map<String, String> lost = new java.util.LinkedHashMap<>();
+        for (Grant g : grants) {
+            String name = catalog.byId(g.volumeId()).map(Volume::name).orElse(g.volumeId());
+            try {
+                claims.holds(g, Names.node(node), name);
+            } catch (dev.berth.core.error.Fenced f) {
+                lost.put(g.volumeId(), f.getMessage());
+            }
+        }
+        return lost;
+    }
+
+    @Override
+    public void gaveUp(Grant grant, String what) {
+        String name = catalog.byId(grant.volumeId()).map(Volume::name).orElse(grant.volumeId());
+        events.record(events.event(Event.GAVE_UP, grant.volumeId(), name, grant.node(), null, grant.epoch(), what));
+        LOG.warning("node " + grant.node() + " gave up volume " + name + ": " + what);
+        release(grant);
+    }
+
+    /** Takeovers, preemptions and self-fencing, oldest first; of one volume when {@code ref} is not null. */
+    @Override
+    public List<Event> events(VolumeRef ref, int limit) {
+        return events.list(ref == null ? null : catalog.resolve(ref).id(), limit);
+    }
+
+    /** Drops the oldest events beyond what is kept (the task-purge leader job runs it). */
+    public int purgeEvents() {
+        return events.purge();
+    }
+
+    /** The volume a grant is about; a grant names the volume of the record it is sent with. */
+    private Volume granted(Grant grant, String volumeId) {
+        if (!grant.volumeId().equals(volumeId)) {
+            throw new dev.berth.core.error.InvalidArgument("the grant is for volume " + grant.volumeId()
+                    + ", not " + volumeId, "send the grant of the volume the write is about");
+        }
+        // Records of a volume that does not exist would only be clutter a node can plant: refused.
+        return catalog.byId(volumeId).orElseThrow(() -> gone(volumeId));
     }
 
     @Override

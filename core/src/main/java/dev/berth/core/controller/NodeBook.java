@@ -33,8 +33,10 @@ final class NodeBook {
         return store.get(StateKeys.attachment(node, volumeId)).map(kv -> codec.decode(kv.value(), Attachment.class));
     }
 
-    void putAttachment(String node, Attachment a) {
-        store.put(StateKeys.attachment(node, a.volumeId()), codec.encode(a));
+    /** Writes the attachment if {@code grant} (the holder's claim compare) still holds; false otherwise. */
+    boolean putAttachment(String node, Attachment a, StateStore.Compare grant) {
+        return store.txn(List.of(grant), List.of(new StateStore.Op.Put(StateKeys.attachment(node, a.volumeId()),
+                codec.encode(a), StateStore.NO_LEASE))).succeeded();
     }
 
     void deleteAttachment(String node, String volumeId) {
@@ -78,15 +80,17 @@ final class NodeBook {
         return out;
     }
 
-    void addRef(String node, String volumeId, String ref) {
-        store.put(StateKeys.mount(node, volumeId, ref), codec.encode(new MountRef(volumeId, node, ref, clock.instant())));
+    /** Adds a mount reference if {@code grant} still holds; false otherwise. */
+    boolean addRef(String node, String volumeId, String ref, StateStore.Compare grant) {
+        return store.txn(List.of(grant), List.of(new StateStore.Op.Put(StateKeys.mount(node, volumeId, ref),
+                codec.encode(new MountRef(volumeId, node, ref, clock.instant())), StateStore.NO_LEASE))).succeeded();
     }
 
     /**
      * Writes what a completed mount established in one transaction: the attachment, the first
-     * mount reference and, when it changed, the volume's recorded filesystem.
+     * mount reference and, when it changed, the volume's recorded filesystem; only while the grant holds.
      */
-    void recordMount(String node, Attachment a, String ref, Volume updated) {
+    boolean recordMount(String node, Attachment a, String ref, Volume updated, StateStore.Compare grant) {
         List<StateStore.Op> ops = new ArrayList<>(List.of(
                 new StateStore.Op.Put(StateKeys.attachment(node, a.volumeId()), codec.encode(a), StateStore.NO_LEASE),
                 new StateStore.Op.Put(StateKeys.mount(node, a.volumeId(), ref),
@@ -94,7 +98,7 @@ final class NodeBook {
         if (updated != null) {
             ops.add(new StateStore.Op.Put(StateKeys.volume(updated.id()), codec.encode(updated), StateStore.NO_LEASE));
         }
-        store.txn(List.of(), ops);
+        return store.txn(List.of(grant), ops).succeeded();
     }
 
     /**

@@ -45,7 +45,13 @@ final class VolumeViews {
         long epoch = store.get(StateKeys.epoch(v.id()))
                 .map(kv -> Long.parseLong(new String(kv.value(), StandardCharsets.UTF_8))).orElse(0L);
         Map<String, String> details = withDetails ? services.require(v.service()).describe(v.backendId()) : Map.of();
-        return build(v, claim, att, refs, epoch, details, store.get(StateKeys.removing(v.id())).isPresent());
+        // Inspect shows the volume's last takeovers and self-fencing (a listing does not: one scan each).
+        List<dev.berth.core.model.Event> events = !withDetails ? List.of() : store.list(StateKeys.EVENTS).stream()
+                .map(kv -> codec.decode(kv.value(), dev.berth.core.model.Event.class))
+                .filter(e -> e.volumeId().equals(v.id())).sorted(java.util.Comparator.comparing(dev.berth.core.model.Event::id))
+                .toList();
+        events = events.subList(Math.max(0, events.size() - 10), events.size());
+        return build(v, claim, att, refs, epoch, details, store.get(StateKeys.removing(v.id())).isPresent(), events);
     }
 
     List<VolumeView> all(List<Volume> volumes) {
@@ -84,13 +90,13 @@ final class VolumeViews {
         List<VolumeView> out = new ArrayList<>(volumes.size());
         for (Volume v : volumes) {
             out.add(build(v, claims.get(v.id()), atts.get(v.id()), refs.getOrDefault(v.id(), List.of()),
-                    epochs.getOrDefault(v.id(), 0L), Map.of(), removing.contains(v.id())));
+                    epochs.getOrDefault(v.id(), 0L), Map.of(), removing.contains(v.id()), List.of()));
         }
         return out;
     }
 
     private static VolumeView build(Volume v, Claim claim, Attachment att, List<String> refs, long epoch,
-                                    Map<String, String> details, boolean removing) {
+                                    Map<String, String> details, boolean removing, List<dev.berth.core.model.Event> events) {
         // A volume whose remove was cut off after its mark can no longer be claimed: say so.
         String status = removing ? "removing" : claim == null ? "available"
                 : (att != null && att.mountPoint() != null ? "mounted" : "attached");
@@ -98,6 +104,6 @@ final class VolumeViews {
         String containerPath = mountPoint == null ? null : MountLayout.containerPath(Path.of(mountPoint)).toString();
         return new VolumeView(v.id(), v.name(), v.service(), v.driver(), v.sizeBytes(), Size.format(v.sizeBytes()),
                 v.fsType().id(), v.labels(), v.created(), status, claim == null ? null : claim.node(), epoch,
-                att == null ? null : att.device(), mountPoint, containerPath, refs, details);
+                att == null ? null : att.device(), mountPoint, containerPath, refs, details, events);
     }
 }

@@ -3,6 +3,12 @@ package dev.berth.core.node;
 import dev.berth.core.error.AttachedElsewhere;
 import dev.berth.core.error.BerthException;
 import dev.berth.core.error.Busy;
+import dev.berth.core.error.Fenced;
+import dev.berth.core.error.GuardRefused;
+import dev.berth.core.ha.Monotonic;
+import dev.berth.core.model.Grant;
+import java.time.Duration;
+import java.util.Map;
 import dev.berth.core.io.RealDirs;
 import dev.berth.core.model.Attachment;
 import dev.berth.core.model.Claim;
@@ -39,9 +45,34 @@ public final class NodeService {
     private final Mounter mounter;
     private final NodePaths paths;
     private final VolumeLocks locks = new VolumeLocks();
+    private final GrantBook grants;
+    private final Fencer fencer;
+    private final Duration takeoverWait;
+    private final Monotonic clock;
+    /** What this node gave up and has not told the controller yet (it could not be reached). */
+    private final java.util.concurrent.ConcurrentLinkedQueue<Report> unreported = new java.util.concurrent.ConcurrentLinkedQueue<>();
+
+    private record Report(Grant grant, String what) {
+    }
 
     public NodeService(ControlPlane control, String node, ServiceRegistry services, HostOps host, MountLayout layout,
                        Checkpoints checkpoints) {
+        this(control, node, services, host, layout, checkpoints, GrantBook.inMemory(), FenceOps.NONE, Duration.ZERO,
+                Monotonic.SYSTEM);
+    }
+
+    /**
+     * @param grants       this node's grants (a local file in a daemon)
+     * @param fenceOps     how writers are stopped and mounts forced off when the node gives a volume up
+     * @param takeoverWait how long a mount or attach waits for a volume whose holder seems dead to be
+     *                     taken over (and for the old holder's kernel to let go), before it fails
+     */
+    public NodeService(ControlPlane control, String node, ServiceRegistry services, HostOps host, MountLayout layout,
+                       Checkpoints checkpoints, GrantBook grants, FenceOps fenceOps, Duration takeoverWait,
+                       Monotonic clock) {
+        this.grants = grants;
+        this.takeoverWait = takeoverWait;
+        this.clock = clock;
         this.control = control;
         this.node = node;
         this.services = services;
@@ -50,6 +81,7 @@ public final class NodeService {
         this.checkpoints = checkpoints;
         this.mounter = new Mounter(host);
         this.paths = new NodePaths(services, layout, host);
+        this.fencer = new Fencer(fenceOps, mounter, paths, grants);
     }
 
     public String node() {
@@ -58,20 +90,108 @@ public final class NodeService {
 
     /** The reconciler for this node, to run once at start before serving. */
     public Reconciler reconciler() {
-        return new Reconciler(control, node, mounter, services, layout, host, paths, checkpoints);
+        return new Reconciler(control, node, mounter, services, layout, host, paths, checkpoints, grants);
     }
 
     /** Claims the volume for this node (kept until detach) and attaches it. */
     public void attach(VolumeRef ref) {
+        attach(ref, false);
+    }
+
+    /** As {@link #attach(VolumeRef)}; {@code preempt} takes the volume from a live holder. */
+    public void attach(VolumeRef ref, boolean preempt) {
         Volume v = control.resolve(ref);
         locks.with(v.id(), () -> {
             StorageDriver driver = paths.driver(v);
-            control.claim(v.id(), node, true);
+            Grant grant = claim(v, true, preempt);
             Device dev = driver.node().attach(v.backendId());
             String mp = paths.mountedHere(v, driver).map(Path::toString).orElse(null);
-            control.putAttachment(node, new Attachment(v.id(), dev.path().toString(), dev.block(), mp));
+            write(v, grant, () -> control.putAttachment(grant, new Attachment(v.id(), dev.path().toString(), dev.block(), mp)));
             return null;
         });
+    }
+
+    /**
+     * Takes the claim and keeps its grant. A holder whose lease is running out without being
+     * renewed (it seems dead) is waited for, up to the takeover wait: the controller takes the
+     * volume over once that lease has ended and the grace passed. A holder that renews its lease
+     * meanwhile is alive, and the refusal comes at once.
+     */
+    private Grant claim(Volume v, boolean explicit, boolean preempt) {
+        long deadline = clock.nanos() + takeoverWait.toNanos();
+        Duration lastLeft = null;
+        while (true) {
+            try {
+                Grant g = control.claim(v.id(), node, explicit, preempt);
+                grants.put(g, v);
+                return g;
+            } catch (AttachedElsewhere e) {
+                Duration left = e.leaseLeft();
+                boolean renewed = lastLeft != null && left != null
+                        && left.compareTo(lastLeft.plusMillis(250)) > 0;
+                if (left == null || renewed || clock.nanos() - deadline > 0) {
+                    throw e;
+                }
+                if (lastLeft == null) {
+                    LOG.info("volume " + v.name() + " is held by node " + e.holder() + ", whose lease has "
+                            + left.toMillis() + " ms left; waiting up to " + takeoverWait.toSeconds()
+                            + " s for it to be renewed or taken over");
+                }
+                lastLeft = left;
+                sleep(Duration.ofMillis(Math.max(50, Math.min(500, left.toMillis() + 50))));
+            }
+        }
+    }
+
+    /**
+     * Mounts, waiting out the filesystem's guard after a takeover: ext4 multi-mount protection
+     * refuses while the old holder's kernel still has the filesystem (its agent is down, so
+     * nothing fenced it). That clears once the old host's agent comes back and gives the volume up
+     * (it sees the higher epoch), or the old host dies; until the wait ends this tries again.
+     */
+    private String mountGuarded(Volume v, StorageDriver driver, Device dev, Path mountPoint, Grant grant, long deadline) {
+        while (true) {
+            try {
+                return mounter.mount(v, dev, mountPoint, () -> driver.node().knownEmpty(v.backendId()));
+            } catch (GuardRefused g) {
+                String who = grant.previous() == null ? "another host" : "node " + grant.previous();
+                if (clock.nanos() - deadline > 0) {
+                    throw new GuardRefused("volume " + v.name() + " is still mounted by " + who
+                            + "'s kernel; its agent is down, so nothing on that host could give it up ("
+                            + g.getMessage() + ")", "this completes as soon as " + who
+                            + "'s agent is back (it gives the volume up when it sees the new epoch) or that host is "
+                            + "gone; retry then", g);
+                }
+                LOG.warning("volume " + v.name() + " is still mounted by " + who + "'s kernel (" + g.getMessage()
+                        + "); trying again until the takeover wait ends");
+                sleep(Duration.ofSeconds(1));
+            }
+        }
+    }
+
+    private void sleep(Duration d) {
+        try {
+            clock.sleep(d);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new Busy("interrupted while waiting for a volume", "try again");
+        }
+    }
+
+    /** A write about a volume under its grant: a Fenced answer means this node lost it, so the grant goes. */
+    private void write(Volume v, Grant g, Runnable w) {
+        try {
+            w.run();
+        } catch (Fenced f) {
+            grants.remove(v.id());
+            throw f;
+        }
+    }
+
+    /** The grant this node holds for {@code v}: its own book first, else the controller's view of its claims. */
+    private Optional<Grant> grantOf(Volume v) {
+        Optional<Grant> g = grants.of(v.id());
+        return g.isPresent() ? g : Optional.ofNullable(control.nodeState(node).claims().get(v.id()));
     }
 
     /** Unmounts, detaches and releases; refused while mount references exist unless {@code force}. */
@@ -107,18 +227,24 @@ public final class NodeService {
      * and mounts. Returns the path a container should use.
      */
     public String mount(VolumeRef ref, String mountRef) {
+        return mount(ref, mountRef, false);
+    }
+
+    /** As {@link #mount(VolumeRef, String)}; {@code preempt} takes the volume from a live holder. */
+    public String mount(VolumeRef ref, String mountRef, boolean preempt) {
         MountRefs.check(mountRef);
         Volume v = control.resolve(ref);
+        long deadline = clock.nanos() + takeoverWait.toNanos();
         return locks.with(v.id(), () -> {
             StorageDriver driver = paths.driver(v);
-            Claim claim = control.claim(v.id(), node, false);
+            Grant claim = claim(v, false, preempt);
             Optional<Attachment> known = control.attachment(node, v.id());
             if (known.isPresent() && known.get().mountPoint() != null) {
                 // The record says mounted here for another user; the host must agree (the record
                 // names no path: the node derives it). Then no host tool needs to run.
                 Optional<Path> here = paths.mountedHere(v, driver);
                 if (here.isPresent()) {
-                    control.addRef(node, v.id(), mountRef);
+                    write(v, claim, () -> control.addRef(claim, mountRef));
                     return MountLayout.containerPath(here.get()).toString();
                 }
             }
@@ -127,18 +253,19 @@ public final class NodeService {
             Path mountPoint = dev.block() ? paths.mountPoint(v) : dev.path();
             String fs;
             try {
-                fs = mounter.mount(v, dev, mountPoint, () -> driver.node().knownEmpty(v.backendId()));
+                fs = mountGuarded(v, driver, dev, mountPoint, claim, deadline);
             } catch (BerthException e) {
                 if (!claim.explicit() && control.refs(node, v.id()).isEmpty()) {
                     driver.node().detach(v.backendId());
-                    control.release(v.id(), node);
+                    control.release(claim);
+                    grants.remove(v.id());
                 }
                 throw e;
             }
             checkpoints.reached("after-mount");
             try {
-                control.recordMount(node, new Attachment(v.id(), dev.path().toString(), dev.block(), mountPoint.toString()),
-                        mountRef, fs);
+                write(v, claim, () -> control.recordMount(claim,
+                        new Attachment(v.id(), dev.path().toString(), dev.block(), mountPoint.toString()), mountRef, fs));
             } catch (BerthException e) {
                 undoMount(v, driver, dev, mountPoint, claim, e);
                 throw e;
@@ -158,7 +285,8 @@ public final class NodeService {
             Optional<Claim> claim = control.claimOf(v.id());
             boolean mine = claim.isPresent() && claim.get().node().equals(node);
             Optional<Attachment> att = control.attachment(node, v.id());
-            if (mine && claim.get().explicit()) {
+            Optional<Grant> grant = mine ? grantOf(v) : Optional.empty();
+            if (mine && claim.get().explicit() && grant.isPresent()) {
                 if (att.isPresent()) {
                     StorageDriver driver = paths.driver(v);
                     if (att.get().mountPoint() != null && driver.blockDevices()) {
@@ -167,7 +295,8 @@ public final class NodeService {
                     // Still attached (explicitly): the record is rewritten from what this node finds.
                     Optional<Device> dev = driver.node().attached(v.backendId());
                     if (dev.isPresent()) {
-                        control.putAttachment(node, new Attachment(v.id(), dev.get().path().toString(), dev.get().block(), null));
+                        write(v, grant.get(), () -> control.putAttachment(grant.get(),
+                                new Attachment(v.id(), dev.get().path().toString(), dev.get().block(), null)));
                     } else {
                         control.deleteAttachment(node, v.id());
                     }
@@ -189,20 +318,83 @@ public final class NodeService {
     }
 
     /**
-     * Claims again, under the node's new lease, everything attached here. Called after the node
-     * had to register again (its old lease expired while this process was alive).
+     * Checks this node's grants with the controller, before anything else at start and again after
+     * the node had to register anew: a volume whose grant no longer holds (taken over, preempted,
+     * released) is given up here at once (writers stopped, unmounted, detached) and never touched
+     * again; one that still holds is re-bound to the node's current lease. Returns one line per
+     * volume given up.
      */
-    public void reclaim() {
-        for (Attachment a : control.nodeState(node).attachments().values()) {
-            control.volume(a.volumeId()).ifPresent(v -> locks.with(v.id(), () -> {
-                try {
-                    control.claim(v.id(), node, control.refs(node, v.id()).isEmpty());
-                } catch (BerthException e) {
-                    LOG.severe("lost volume " + v.name() + " while the node lease was gone: " + e.getMessage());
-                }
-                return null;
-            }));
+    public List<String> checkGrants() {
+        List<GrantBook.Entry> held = grants.entries();
+        if (held.isEmpty()) {
+            return List.of();
         }
+        Map<String, String> lost = control.lostGrants(node, held.stream().map(GrantBook.Entry::grant).toList());
+        List<String> report = new java.util.ArrayList<>();
+        for (GrantBook.Entry e : held) {
+            Grant g = e.grant();
+            Optional<Volume> v = control.volume(g.volumeId());
+            if (v.isEmpty() || lost.containsKey(g.volumeId())) {
+                report.add(giveUp(e.volume(), g, v.isEmpty() ? "the volume was removed" : lost.get(g.volumeId())));
+            } else {
+                try {
+                    locks.with(g.volumeId(), () -> {
+                        grants.put(control.claim(g.volumeId(), node, g.explicit(), false), v.get());
+                        return null;
+                    });
+                } catch (dev.berth.core.error.Fenced | AttachedElsewhere lostNow) {
+                    report.add(giveUp(e.volume(), g, lostNow.getMessage()));
+                }
+            }
+        }
+        return report;
+    }
+
+    /**
+     * The lease can no longer be trusted (no renewal acknowledged for TTL - margin): gives up every
+     * volume this node holds, before the controller may hand any of them on.
+     */
+    public List<String> selfFence(String why) {
+        List<String> report = new java.util.ArrayList<>();
+        for (GrantBook.Entry e : grants.entries()) {
+            report.add(giveUp(e.volume(), e.grant(), why));
+        }
+        return report;
+    }
+
+    /** Checks the grants while the node is connected (a preemption or a takeover it missed). */
+    public void checkLostGrants() {
+        List<GrantBook.Entry> held = grants.entries();
+        if (held.isEmpty()) {
+            return;
+        }
+        Map<String, String> lost = control.lostGrants(node, held.stream().map(GrantBook.Entry::grant).toList());
+        for (GrantBook.Entry e : held) {
+            String why = lost.get(e.grant().volumeId());
+            if (why != null) {
+                giveUp(e.volume(), e.grant(), why);
+            }
+        }
+    }
+
+    /** Tells the controller what this node gave up while it could not be reached; keeps what still fails. */
+    public void reportGivenUp() {
+        Report r;
+        while ((r = unreported.peek()) != null) {
+            control.gaveUp(r.grant(), r.what());
+            unreported.poll();
+        }
+    }
+
+    /** True while this node holds any grant. */
+    public boolean holdsAny() {
+        return !grants.isEmpty();
+    }
+
+    private String giveUp(Volume v, Grant g, String why) {
+        String what = fencer.giveUp(v, g, why);
+        unreported.add(new Report(g, what));
+        return what;
     }
 
     private void requireNotElsewhere(Volume v) {
@@ -222,7 +414,8 @@ public final class NodeService {
             mounter.unmount(null, mountPoint);
         }
         driver.node().detach(v.backendId());
-        control.release(v.id(), node);
+        grantOf(v).ifPresent(control::release);
+        grants.remove(v.id());
         if (driver.blockDevices() && !mounter.isMounted(mountPoint)) {
             deleteEmptyDir(mountPoint);
         }
@@ -233,7 +426,12 @@ public final class NodeService {
      * not stay behind, so unless others use the volume here, unmount, and unless it was attached
      * explicitly, detach and release, as far as that goes; what fails is added to {@code cause}.
      */
-    private void undoMount(Volume v, StorageDriver driver, Device dev, Path mountPoint, Claim claim, BerthException cause) {
+    private void undoMount(Volume v, StorageDriver driver, Device dev, Path mountPoint, Grant claim, BerthException cause) {
+        if (cause instanceof Fenced) {
+            // The volume is someone else's now: this host's mount (and any other user of it here) goes.
+            giveUp(v, claim, cause.getMessage());
+            return;
+        }
         try {
             if (!control.refs(node, v.id()).isEmpty()) {
                 return;
@@ -243,7 +441,8 @@ public final class NodeService {
             }
             if (!claim.explicit()) {
                 driver.node().detach(v.backendId());
-                control.release(v.id(), node);
+                control.release(claim);
+                grants.remove(v.id());
             }
             LOG.warning("mount of " + v.name() + " could not be recorded (" + cause.getMessage() + "); undid it");
         } catch (BerthException e) {

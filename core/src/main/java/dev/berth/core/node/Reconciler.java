@@ -5,6 +5,7 @@ import dev.berth.core.error.Busy;
 import dev.berth.core.model.Attachment;
 import dev.berth.core.model.Claim;
 import dev.berth.core.model.Device;
+import dev.berth.core.model.Grant;
 import dev.berth.core.model.Volume;
 import dev.berth.core.service.Checkpoints;
 import dev.berth.core.service.MountLayout;
@@ -45,8 +46,11 @@ public final class Reconciler {
     private final NodePaths paths;
     private final Checkpoints checkpoints;
 
+    private final GrantBook grants;
+
     Reconciler(ControlPlane control, String me, Mounter mounter, ServiceRegistry services, MountLayout layout,
-               HostOps host, NodePaths paths, Checkpoints checkpoints) {
+               HostOps host, NodePaths paths, Checkpoints checkpoints, GrantBook grants) {
+        this.grants = grants;
         this.control = control;
         this.me = me;
         this.mounter = mounter;
@@ -230,23 +234,23 @@ public final class Reconciler {
         List<String> refs = state.refs().getOrDefault(v.id(), List.of());
         // The attachment record only says whether there was one; every path here is derived.
         Attachment att = state.attachments().get(v.id());
-        Optional<Claim> claim = Optional.ofNullable(state.claims().get(v.id()));
-        if (claim.isEmpty()) {
-            claim = control.claimOf(v.id());
-        }
-        boolean mine = claim.isPresent() && claim.get().node().equals(me);
-        boolean elsewhere = claim.isPresent() && !mine;
+        Grant ours = state.claims().get(v.id());
+        Optional<Claim> claim = ours != null ? Optional.empty() : control.claimOf(v.id());
+        boolean mine = ours != null || (claim.isPresent() && claim.get().node().equals(me));
+        boolean elsewhere = !mine && claim.isPresent();
+        boolean explicit = ours != null ? ours.explicit() : claim.map(Claim::explicit).orElse(false);
         if (attached && !driver.exists(v.backendId()) && (!elsewhere || !refs.isEmpty() || att != null)) {
-            releaseDeletedImage(v, driver, mountPoint, mounted, mine, report);
+            releaseDeletedImage(v, driver, mountPoint, mounted, ours, report);
             return;
         }
         if (!refs.isEmpty() && !elsewhere) {
-            control.claim(v.id(), me, claim.map(Claim::explicit).orElse(false));
+            Grant g = control.claim(v.id(), me, explicit, false);
+            grants.put(g, v);
             Device dev = driver.node().attach(v.backendId());
             Path mp = dev.block() ? mountPoint : dev.path();
             boolean wasMounted = !dev.block() || mounted;
             mounter.mount(v, dev, mp, () -> driver.node().knownEmpty(v.backendId()));
-            control.putAttachment(me, new Attachment(v.id(), dev.path().toString(), dev.block(), mp.toString()));
+            control.putAttachment(g, new Attachment(v.id(), dev.path().toString(), dev.block(), mp.toString()));
             if (dev.block()) {
                 expectedMounts.add(mp);
             }
@@ -263,23 +267,28 @@ public final class Reconciler {
             // Another node took the volume while this one was away: never touch its data again.
             control.removeAllRefs(me, v.id());
             cleanUp(v, driver, mountPoint, mounted, attached && att != null);
+            grants.remove(v.id());
             report.add("volume " + v.name() + " is now held by " + claim.get().node() + " (epoch "
                     + claim.get().epoch() + "): dropped this node's references and detached it here");
             return;
         }
-        if (mine && claim.get().explicit()) {
-            control.claim(v.id(), me, true);
+        if (mine && explicit) {
+            Grant g = control.claim(v.id(), me, true, false);
+            grants.put(g, v);
             Device dev = driver.node().attach(v.backendId());
             if (mounted) {
                 mounter.unmount(dev, mountPoint);
                 report.add("unmounted volume " + v.name() + ": attached but no mount reference is left");
             }
-            control.putAttachment(me, new Attachment(v.id(), dev.path().toString(), dev.block(), null));
+            control.putAttachment(g, new Attachment(v.id(), dev.path().toString(), dev.block(), null));
             return;
         }
         if (mine || mounted || attached || att != null) {
             cleanUp(v, driver, mountPoint, mounted, attached);
-            control.release(v.id(), me);
+            if (ours != null) {
+                control.release(ours);
+            }
+            grants.remove(v.id());
             report.add("cleaned up volume " + v.name() + " left half-way ("
                     + (mounted ? "mounted" : attached ? "attached" : "claimed") + " with no mount reference)");
         }
@@ -290,14 +299,15 @@ public final class Reconciler {
      * thing keeping the data, which no one can reach through Berth any more. Release it (unless it
      * is mounted somewhere else) so the space comes back and nothing leaks.
      */
-    private void releaseDeletedImage(Volume v, StorageDriver driver, Path mountPoint, boolean mounted, boolean mine,
+    private void releaseDeletedImage(Volume v, StorageDriver driver, Path mountPoint, boolean mounted, Grant mine,
                                      List<String> report) {
         String device = driver.node().attached(v.backendId()).map(d -> d.path().toString()).orElse("?");
         control.removeAllRefs(me, v.id());
         cleanUp(v, driver, mountPoint, mounted, true);
-        if (mine) {
-            control.release(v.id(), me);
+        if (mine != null) {
+            control.release(mine);
         }
+        grants.remove(v.id());
         report.add("the image file of volume " + v.name() + " was deleted from outside; its loop device " + device
                 + " is released; the data is gone (remove the volume with `berth volume rm " + v.name() + "`)");
     }

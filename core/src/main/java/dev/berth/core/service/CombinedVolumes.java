@@ -48,8 +48,8 @@ public final class CombinedVolumes implements Volumes {
     }
 
     @Override
-    public VolumeView attach(VolumeRef ref) {
-        local("attach").attach(ref);
+    public VolumeView attach(VolumeRef ref, boolean preempt) {
+        local("attach").attach(ref, preempt);
         return admin.inspect(ref);
     }
 
@@ -60,8 +60,8 @@ public final class CombinedVolumes implements Volumes {
     }
 
     @Override
-    public String mount(VolumeRef ref, String mountRef) {
-        return local("mount").mount(ref, mountRef);
+    public String mount(VolumeRef ref, String mountRef, boolean preempt) {
+        return local("mount").mount(ref, mountRef, preempt);
     }
 
     @Override
@@ -82,6 +82,11 @@ public final class CombinedVolumes implements Volumes {
     @Override
     public List<NodeInfo> nodes() {
         return admin.nodes();
+    }
+
+    @Override
+    public List<dev.berth.core.model.Event> events(VolumeRef ref, int limit) {
+        return admin.events(ref, limit);
     }
 
     private NodeService local(String what) {

@@ -25,6 +25,8 @@ public final class StateKeys {
     public static final String LEADERS = "leaders/";
     /** Long operations answered 202 (core task.StoreTaskBook). */
     public static final String TASKS = "tasks/";
+    /** Takeovers, preemptions and self-fencing, oldest first (core model.Event). */
+    public static final String EVENTS = "events/";
 
     private StateKeys() {
     }
@@ -100,6 +102,10 @@ public final class StateKeys {
 
     public static String leader(String job) {
         return LEADERS + job;
+    }
+
+    public static String event(String id) {
+        return EVENTS + id;
     }
 
     public static String task(String id) {

@@ -20,4 +20,10 @@ public interface VolumeAdmin {
 
     /** Registered nodes with their lease state. */
     List<NodeInfo> nodes();
+
+    /**
+     * The newest {@code limit} takeovers, preemptions and self-fencing events, oldest first; of one
+     * volume when {@code ref} is not null.
+     */
+    List<dev.berth.core.model.Event> events(VolumeRef ref, int limit);
 }

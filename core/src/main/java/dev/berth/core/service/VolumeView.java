@@ -16,14 +16,17 @@ import java.util.Map;
  * @param containerPath the path handed to containers ({@code <mountPoint>/data})
  * @param mountRefs     the mount references on the holder
  * @param details       driver facts (backing file, whether size is enforced, …)
+ * @param events        the volume's last takeovers, preemptions and self-fencing (inspect only)
  */
 public record VolumeView(String id, String name, String service, String driver, long sizeBytes,
                          String size, String fsType, Map<String, String> labels, Instant created,
                          String status, String node, long epoch, String device, String mountPoint,
-                         String containerPath, List<String> mountRefs, Map<String, String> details) {
+                         String containerPath, List<String> mountRefs, Map<String, String> details,
+                         List<dev.berth.core.model.Event> events) {
     public VolumeView {
         labels = labels == null ? Map.of() : Map.copyOf(labels);
         mountRefs = mountRefs == null ? List.of() : List.copyOf(mountRefs);
         details = details == null ? Map.of() : Map.copyOf(details);
+        events = events == null ? List.of() : List.copyOf(events);
     }
 }

@@ -29,7 +29,15 @@ public interface Volumes {
     List<VolumeView> list(String service);
 
     /** Claims the volume for this node and attaches it (no filesystem work). Idempotent. */
-    VolumeView attach(VolumeRef ref);
+    default VolumeView attach(VolumeRef ref) {
+        return attach(ref, false);
+    }
+
+    /**
+     * As {@link #attach(VolumeRef)}; with {@code preempt}, a volume a live node holds is taken from
+     * it (logged as an event; that node is told to fence itself).
+     */
+    VolumeView attach(VolumeRef ref, boolean preempt);
 
     /**
      * Detaches from this node and releases the claim. Refused with Busy while mount references
@@ -41,7 +49,12 @@ public interface Volumes {
      * Adds mount reference {@code mountRef}; the first one claims, attaches, formats on first use
      * and mounts. Returns the path a container should use.
      */
-    String mount(VolumeRef ref, String mountRef);
+    default String mount(VolumeRef ref, String mountRef) {
+        return mount(ref, mountRef, false);
+    }
+
+    /** As {@link #mount(VolumeRef, String)}; {@code preempt} as for {@link #attach(VolumeRef, boolean)}. */
+    String mount(VolumeRef ref, String mountRef, boolean preempt);
 
     /** Drops mount reference {@code mountRef}; the last one unmounts, detaches and releases the claim. */
     void unmount(VolumeRef ref, String mountRef);
@@ -53,4 +66,7 @@ public interface Volumes {
 
     /** Registered nodes with their lease state. */
     List<NodeInfo> nodes();
+
+    /** Takeovers, preemptions and self-fencing, oldest first; of one volume when {@code ref} is not null. */
+    List<dev.berth.core.model.Event> events(VolumeRef ref, int limit);
 }

@@ -63,6 +63,17 @@ public interface StorageDriver {
         return 0;
     }
 
+    /**
+     * Revokes {@code node}'s access to the volume on the backend side (a Ceph blocklist, a SAN
+     * mask), before a takeover hands the volume to another node. Returns what it did, in words;
+     * empty when this backend cannot revoke a host's access (then only the old holder's
+     * self-fencing and the filesystem's guard keep it out). Throws when it can but failed: the
+     * takeover then waits.
+     */
+    default Optional<String> fence(String backendId, String node) {
+        return Optional.empty();
+    }
+
     /** Extra facts shown by inspect, e.g. where the data lives or that size is not enforced. */
     Map<String, String> describe(String backendId);
 

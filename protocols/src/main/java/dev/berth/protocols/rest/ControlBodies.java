@@ -1,5 +1,8 @@
 package dev.berth.protocols.rest;
 
+import dev.berth.core.model.Grant;
+import java.util.List;
+
 import dev.berth.core.model.Attachment;
 
 /** Request bodies of the node-to-controller routes under {@code /v1/control}. */
@@ -11,8 +14,27 @@ public final class ControlBodies {
         static final String EXAMPLE = "{\"name\":\"db\",\"service\":null}";
     }
 
-    public record ClaimRequest(String node, boolean explicit) {
-        static final String EXAMPLE = "{\"node\":\"host1\",\"explicit\":false}";
+    public record ClaimRequest(String node, boolean explicit, boolean preempt) {
+        static final String EXAMPLE = "{\"node\":\"host1\",\"explicit\":false,\"preempt\":false}";
+    }
+
+    static final String GRANT = "{\"volumeId\":\"…\",\"node\":\"host1\",\"epoch\":1,\"revision\":42,\"explicit\":false}";
+
+    public record GrantedAttachment(Grant grant, Attachment attachment) {
+        static final String EXAMPLE = "{\"grant\":" + GRANT + ",\"attachment\":{\"volumeId\":\"…\",\"device\":\"/dev/loop0\","
+                + "\"block\":true}}";
+    }
+
+    public record GrantedRef(Grant grant, String ref) {
+        static final String EXAMPLE = "{\"grant\":" + GRANT + ",\"ref\":\"container-1\"}";
+    }
+
+    public record Grants(List<Grant> grants) {
+        static final String EXAMPLE = "{\"grants\":[" + GRANT + "]}";
+    }
+
+    public record GaveUp(Grant grant, String what) {
+        static final String EXAMPLE = "{\"grant\":" + GRANT + ",\"what\":\"unmounted it\"}";
     }
 
     public record NodeOnly(String node) {
@@ -23,8 +45,8 @@ public final class ControlBodies {
         static final String EXAMPLE = "{\"ref\":\"container-1\"}";
     }
 
-    public record RecordMount(Attachment attachment, String ref, String filesystem) {
-        static final String EXAMPLE = "{\"attachment\":{\"volumeId\":\"…\",\"device\":\"/dev/loop0\",\"block\":true,"
+    public record RecordMount(Grant grant, Attachment attachment, String ref, String filesystem) {
+        static final String EXAMPLE = "{\"grant\":" + GRANT + ",\"attachment\":{\"volumeId\":\"…\",\"device\":\"/dev/loop0\",\"block\":true,"
                 + "\"mountPoint\":\"/var/lib/berth/volumes/db\"},\"ref\":\"c1\",\"filesystem\":\"ext4\"}";
     }
 

@@ -3,6 +3,9 @@ package dev.berth.protocols.rest;
 import com.fasterxml.jackson.core.type.TypeReference;
 import dev.berth.core.model.Attachment;
 import dev.berth.core.model.Claim;
+import dev.berth.core.model.Event;
+import dev.berth.core.model.Grant;
+import java.util.Map;
 import dev.berth.core.model.Node;
 import dev.berth.core.model.Volume;
 import dev.berth.core.service.CreateVolume;
@@ -27,6 +30,7 @@ public final class RemoteController implements VolumeAdmin, ControlPlane, AutoCl
     private static final TypeReference<VolumeView> VIEW = new TypeReference<>() { };
     private static final TypeReference<Volume> VOLUME = new TypeReference<>() { };
     private static final TypeReference<Claim> CLAIM = new TypeReference<>() { };
+    private static final TypeReference<Grant> GRANT = new TypeReference<>() { };
     private static final TypeReference<Attachment> ATTACHMENT = new TypeReference<>() { };
     private static final TypeReference<List<String>> STRINGS = new TypeReference<>() { };
     private final RestClient http;
@@ -138,15 +142,33 @@ public final class RemoteController implements VolumeAdmin, ControlPlane, AutoCl
     }
 
     @Override
-    public Claim claim(String volumeId, String node, boolean explicit) {
+    public Grant claim(String volumeId, String node, boolean explicit, boolean preempt) {
         return http.call(RestClient.Method.POST, "/v1/control/volumes/" + RestClient.enc(volumeId) + "/claim",
-                new ControlBodies.ClaimRequest(node, explicit), CLAIM);
+                new ControlBodies.ClaimRequest(node, explicit, preempt), GRANT);
     }
 
     @Override
-    public void release(String volumeId, String node) {
-        http.call(RestClient.Method.POST, "/v1/control/volumes/" + RestClient.enc(volumeId) + "/release",
-                new ControlBodies.NodeOnly(node), VIEW);
+    public void release(Grant grant) {
+        http.call(RestClient.Method.POST, "/v1/control/volumes/" + RestClient.enc(grant.volumeId()) + "/release", grant, VIEW);
+    }
+
+    @Override
+    public Map<String, String> lostGrants(String node, List<Grant> grants) {
+        return http.call(RestClient.Method.POST, "/v1/control/nodes/" + RestClient.enc(node) + "/grants/lost",
+                new ControlBodies.Grants(grants), new TypeReference<Map<String, String>>() { });
+    }
+
+    @Override
+    public void gaveUp(Grant grant, String what) {
+        http.call(RestClient.Method.POST, "/v1/control/nodes/" + RestClient.enc(grant.node()) + "/gave-up",
+                new ControlBodies.GaveUp(grant, what), VIEW);
+    }
+
+    @Override
+    public List<Event> events(VolumeRef ref, int limit) {
+        String q = "/v1/events?limit=" + limit + (ref == null ? "" : "&volume=" + RestClient.enc(ref.name())
+                + (ref.service() == null ? "" : "&service=" + RestClient.enc(ref.service())));
+        return http.call(RestClient.Method.GET, q, null, new TypeReference<List<Event>>() { });
     }
 
     @Override
@@ -166,8 +188,9 @@ public final class RemoteController implements VolumeAdmin, ControlPlane, AutoCl
     }
 
     @Override
-    public void putAttachment(String node, Attachment attachment) {
-        http.call(RestClient.Method.PUT, nv(node, attachment.volumeId(), "/attachment"), attachment, VIEW);
+    public void putAttachment(Grant grant, Attachment attachment) {
+        http.call(RestClient.Method.PUT, nv(grant.node(), attachment.volumeId(), "/attachment"),
+                new ControlBodies.GrantedAttachment(grant, attachment), VIEW);
     }
 
     @Override
@@ -176,14 +199,14 @@ public final class RemoteController implements VolumeAdmin, ControlPlane, AutoCl
     }
 
     @Override
-    public void recordMount(String node, Attachment attachment, String ref, String filesystem) {
-        http.call(RestClient.Method.POST, nv(node, attachment.volumeId(), "/mounted"),
-                new ControlBodies.RecordMount(attachment, ref, filesystem), VIEW);
+    public void recordMount(Grant grant, Attachment attachment, String ref, String filesystem) {
+        http.call(RestClient.Method.POST, nv(grant.node(), attachment.volumeId(), "/mounted"),
+                new ControlBodies.RecordMount(grant, attachment, ref, filesystem), VIEW);
     }
 
     @Override
-    public void addRef(String node, String volumeId, String ref) {
-        http.call(RestClient.Method.POST, nv(node, volumeId, "/refs"), new ControlBodies.Ref(ref), VIEW);
+    public void addRef(Grant grant, String ref) {
+        http.call(RestClient.Method.POST, nv(grant.node(), grant.volumeId(), "/refs"), new ControlBodies.GrantedRef(grant, ref), VIEW);
     }
 
     @Override

@@ -4,6 +4,8 @@ import dev.berth.core.error.BerthException;
 import dev.berth.core.error.InvalidArgument;
 import dev.berth.core.error.NotFound;
 import dev.berth.core.model.Attachment;
+import dev.berth.core.model.Grant;
+import java.util.List;
 import dev.berth.core.model.MountRefs;
 import dev.berth.core.model.Names;
 import dev.berth.core.model.Node;
@@ -91,6 +93,15 @@ public final class RestApi {
         r.get("/v1/services").handler(ctx -> read(ctx, c -> volumes.services().stream()
                 .filter(s -> access.allows(c, s.name())).toList()));
         r.get("/v1/nodes").handler(ctx -> read(ctx, c -> volumes.nodes()));
+        r.get("/v1/events").handler(ctx -> read(ctx, c -> {
+            String name = c.request().getParam("volume");
+            VolumeRef ref = name == null || name.isEmpty() ? null : new VolumeRef(Names.volume(name), service(c));
+            if (ref != null) {
+                checked(c, ref);
+            }
+            int limit = limit(c);
+            return volumes.events(ref, limit).stream().filter(e -> ref != null || eventVisible(c, e)).toList();
+        }));
         r.get("/v1/tasks/:id").handler(ctx -> read(ctx, c -> tasks.get(c.pathParam("id")).orElseThrow(() ->
                 new NotFound("no such task: " + c.pathParam("id"), "tasks are kept for a while after they finish"))));
         volumeRoutes(r);
@@ -143,7 +154,7 @@ public final class RestApi {
         r.post("/v1/volumes/:name/attach").handler(ctx -> write(ctx, "attach", 200, c -> {
             VolumeRef ref = ref(c);
             checked(c, ref);
-            return volumes.attach(ref);
+            return volumes.attach(ref, flag(c, "preempt"));
         }));
         r.post("/v1/volumes/:name/detach").handler(ctx -> write(ctx, "detach", 200, c -> {
             VolumeRef ref = ref(c);
@@ -154,7 +165,7 @@ public final class RestApi {
             VolumeRef ref = ref(c);
             MountBody b = Json.read(c.body().asString(), MountBody.class, MountBody.EXAMPLE);
             checked(c, ref);
-            return Map.of("path", volumes.mount(ref, MountRefs.user(b.ref())));
+            return Map.of("path", volumes.mount(ref, MountRefs.user(b.ref()), flag(c, "preempt")));
         }));
         r.post("/v1/volumes/:name/unmount").handler(ctx -> write(ctx, "unmount", 204, c -> {
             VolumeRef ref = ref(c);
@@ -219,13 +230,31 @@ public final class RestApi {
                     ControlBodies.ClaimRequest.EXAMPLE);
             String node = ownNode(x, b.node());
             visible(x, volumeId(x));
-            return control.claim(volumeId(x), node, b.explicit());
+            return control.claim(volumeId(x), node, b.explicit(), b.preempt());
         }));
         r.post(c + "/volumes/:id/release").handler(ctx -> write(ctx, "release", 204, x -> {
-            ControlBodies.NodeOnly b = Json.read(x.body().asString(), ControlBodies.NodeOnly.class, ControlBodies.NodeOnly.EXAMPLE);
-            String node = ownNode(x, b.node());
+            Grant g = Json.read(x.body().asString(), Grant.class, ControlBodies.GRANT);
+            ownGrant(x, g, volumeId(x));
             visible(x, volumeId(x));
-            control.release(volumeId(x), node);
+            control.release(g);
+            return null;
+        }));
+        r.post(c + "/nodes/:node/grants/lost").handler(ctx -> read(ctx, x -> {
+            String node = ownNode(x, x.pathParam("node"));
+            ControlBodies.Grants b = Json.read(x.body().asString(), ControlBodies.Grants.class, ControlBodies.Grants.EXAMPLE);
+            List<Grant> grants = b.grants() == null ? List.of() : b.grants();
+            if (grants.size() > 10_000) {
+                throw new InvalidArgument("too many grants in one check (" + grants.size() + ")", "send at most 10000");
+            }
+            grants.forEach(g -> ownGrant(x, g, g.volumeId()));
+            return control.lostGrants(node, grants);
+        }));
+        r.post(c + "/nodes/:node/gave-up").handler(ctx -> write(ctx, "gave-up", 204, x -> {
+            ownNode(x, x.pathParam("node"));
+            ControlBodies.GaveUp b = Json.read(x.body().asString(), ControlBodies.GaveUp.class, ControlBodies.GaveUp.EXAMPLE);
+            ownGrant(x, b.grant(), b.grant() == null ? null : b.grant().volumeId());
+            String what = b.what() == null ? "" : b.what();
+            control.gaveUp(b.grant(), what.length() > 4000 ? what.substring(0, 4000) : what);
             return null;
         }));
         String nv = c + "/nodes/:node/volumes/:id";
@@ -235,11 +264,14 @@ public final class RestApi {
         }));
         r.put(nv + "/attachment").handler(ctx -> write(ctx, "attachment", 204, x -> {
             String node = nodeAndVolume(x);
-            Attachment a = Json.read(x.body().asString(), Attachment.class, "{\"volumeId\":\"…\",\"device\":\"/dev/loop0\",\"block\":true}");
-            if (!a.volumeId().equals(volumeId(x))) {
-                throw new InvalidArgument("volumeId in the body is not the one in the path", "send the same id");
+            ControlBodies.GrantedAttachment b = Json.read(x.body().asString(), ControlBodies.GrantedAttachment.class,
+                    ControlBodies.GrantedAttachment.EXAMPLE);
+            Attachment a = b.attachment();
+            if (a == null || !a.volumeId().equals(volumeId(x))) {
+                throw new InvalidArgument("attachment.volumeId is missing or not the one in the path", "send the same id");
             }
-            control.putAttachment(node, a);
+            ownGrant(x, b.grant(), volumeId(x));
+            control.putAttachment(b.grant(), a);
             return null;
         }));
         r.delete(nv + "/attachment").handler(ctx -> write(ctx, "attachment", 204, x -> {
@@ -249,8 +281,10 @@ public final class RestApi {
         r.get(nv + "/refs").handler(ctx -> read(ctx, x -> control.refs(nodeAndVolume(x), volumeId(x))));
         r.post(nv + "/refs").handler(ctx -> write(ctx, "ref", 204, x -> {
             String node = nodeAndVolume(x);
-            ControlBodies.Ref b = Json.read(x.body().asString(), ControlBodies.Ref.class, ControlBodies.Ref.EXAMPLE);
-            control.addRef(node, volumeId(x), dev.berth.core.model.MountRefs.check(b.ref()));
+            ControlBodies.GrantedRef b = Json.read(x.body().asString(), ControlBodies.GrantedRef.class,
+                    ControlBodies.GrantedRef.EXAMPLE);
+            ownGrant(x, b.grant(), volumeId(x));
+            control.addRef(b.grant(), dev.berth.core.model.MountRefs.check(b.ref()));
             return null;
         }));
         r.post(nv + "/refs/remove").handler(ctx -> write(ctx, "ref", 200, x -> {
@@ -272,9 +306,26 @@ public final class RestApi {
             }
             // Becomes the volume's recorded filesystem, which other nodes mount with: only one Berth makes.
             String fs = b.filesystem() == null ? null : dev.berth.core.model.FsType.parse(b.filesystem()).id();
-            control.recordMount(node, b.attachment(), dev.berth.core.model.MountRefs.check(b.ref()), fs);
+            ownGrant(x, b.grant(), volumeId(x));
+            control.recordMount(b.grant(), b.attachment(), dev.berth.core.model.MountRefs.check(b.ref()), fs);
             return null;
         }));
+    }
+
+    /**
+     * A grant in a request body: present, the caller's own (a node never speaks for another), and
+     * about the volume the request is about. Whether it still holds is the controller's check.
+     */
+    private void ownGrant(RoutingContext c, Grant g, String volumeId) {
+        if (g == null) {
+            throw new InvalidArgument("the request has no grant",
+                    "send the grant the claim returned (agents of Berth before grants must be upgraded)");
+        }
+        ownNode(c, g.node());
+        if (volumeId == null || !g.volumeId().equals(volumeId)) {
+            throw new InvalidArgument("the grant is for volume " + g.volumeId() + ", not " + volumeId,
+                    "send the grant of the volume the request is about");
+        }
     }
 
     /** A node id the request names (path or body), validated and checked to be the caller's own. */
@@ -366,6 +417,28 @@ public final class RestApi {
 
     private static VolumeRef ref(RoutingContext c) {
         return new VolumeRef(c.pathParam("name"), service(c));
+    }
+
+    private static int limit(RoutingContext c) {
+        String l = c.request().getParam("limit");
+        if (l == null || l.isEmpty()) {
+            return 100;
+        }
+        try {
+            int n = Integer.parseInt(l);
+            if (n >= 1 && n <= 1000) {
+                return n;
+            }
+        } catch (NumberFormatException e) {
+            // below
+        }
+        throw new InvalidArgument("limit must be a number from 1 to 1000, not '" + l + "'", "e.g. ?limit=50");
+    }
+
+    /** An event of a volume the caller may see (events of a removed volume: only on the root-only local socket). */
+    private boolean eventVisible(RoutingContext c, dev.berth.core.model.Event e) {
+        Optional<Volume> v = control == null ? Optional.empty() : control.volume(e.volumeId());
+        return v.map(x -> access.allows(c, x.service())).orElse(access == Access.OPEN);
     }
 
     private static boolean flag(RoutingContext c, String name) {

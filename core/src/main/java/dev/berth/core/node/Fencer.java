@@ -1,0 +1,71 @@
+package dev.berth.core.node;
+
+import dev.berth.core.error.BerthException;
+import dev.berth.core.model.Grant;
+import dev.berth.core.model.Volume;
+import dev.berth.core.spi.StorageDriver;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.logging.Logger;
+
+/**
+ * Takes one volume away from this host, in the only order that keeps data safe: stop every writer
+ * (containers, then other processes), unmount (lazily if something still resists), detach, and
+ * forget the grant. Runs without the volume's lock: it must never wait behind a slow operation on
+ * the same volume (that one fails at its next write, whose grant no longer holds).
+ */
+final class Fencer {
+    private static final Logger LOG = Logger.getLogger(Fencer.class.getName());
+    private final FenceOps ops;
+    private final Mounter mounter;
+    private final NodePaths paths;
+    private final GrantBook grants;
+
+    Fencer(FenceOps ops, Mounter mounter, NodePaths paths, GrantBook grants) {
+        this.ops = ops;
+        this.mounter = mounter;
+        this.paths = paths;
+        this.grants = grants;
+    }
+
+    /** Gives up {@code v} on this host; returns what was done, in words (for the log and the report). */
+    String giveUp(Volume v, Grant g, String why) {
+        List<String> done = new ArrayList<>();
+        StorageDriver driver;
+        try {
+            driver = paths.driver(v);
+        } catch (BerthException e) {
+            grants.remove(v.id());
+            return "forgot volume " + v.name() + " (" + e.getMessage() + ")";
+        }
+        Path target = driver.blockDevices() ? paths.mountPoint(v)
+                : driver.node().attached(v.backendId()).map(d -> d.path()).orElse(null);
+        if (target != null) {
+            List<String> stopped = ops.stopWriters(target);
+            if (!stopped.isEmpty()) {
+                done.add("stopped " + String.join(", ", stopped));
+            }
+        }
+        if (driver.blockDevices() && mounter.isMounted(target)) {
+            try {
+                mounter.unmount(null, target);
+                done.add("unmounted " + target);
+            } catch (BerthException busy) {
+                ops.unmountLazy(target);
+                done.add("unmounted " + target + " lazily (" + busy.getMessage() + ")");
+            }
+        }
+        try {
+            driver.node().detach(v.backendId());
+            done.add("detached it");
+        } catch (BerthException e) {
+            done.add("could not detach it: " + e.getMessage());
+        }
+        grants.remove(v.id());
+        String what = "gave up volume " + v.name() + " (epoch " + g.epoch() + ") because " + why + ": "
+                + (done.isEmpty() ? "nothing of it was on this host" : String.join("; ", done));
+        LOG.warning(what);
+        return what;
+    }
+}
