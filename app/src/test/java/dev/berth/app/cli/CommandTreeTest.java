@@ -12,7 +12,7 @@ import picocli.CommandLine;
 
 /** Only the commands a command line names are built, and help still shows every command. */
 class CommandTreeTest {
-    static final List<String> COMMANDS = List.of("serve", "volume", "service", "node", "token", "version", "env");
+    static final List<String> COMMANDS = List.of("serve", "volume", "service", "node", "events", "token", "version", "env");
     static final List<String> VOLUME = List.of("ls", "create", "rm", "inspect", "attach", "detach", "mount", "unmount", "path");
 
     @Test

@@ -103,7 +103,7 @@ class FolderRulesTest {
         Config c = loader.load(null, Map.of(), Map.of("stateDir", state.toString()));
         InvalidArgument e = assertThrows(InvalidArgument.class, () -> FolderRules.checkStateDirOnDisk(c));
         assertEquals("stateDir = '" + state + "' (flag) already holds 'notes.txt', 'photos', which Berth did not put there "
-                + "(it keeps only state.db*, lock, tls/ and auth/ in it)", e.getMessage());
+                + "(it keeps only state.db*, lock, grants.json, loop-devices.json, tls/ and auth/ in it)", e.getMessage());
         assertTrue(e.hint().startsWith("set stateDir to an empty or new folder"), e.hint());
         // Missing and empty are fine.
         FolderRules.checkStateDirOnDisk(loader.load(null, Map.of(), Map.of("stateDir", dir.resolve("new").toString())));

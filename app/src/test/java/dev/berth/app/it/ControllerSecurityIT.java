@@ -79,6 +79,13 @@ class ControllerSecurityIT {
         return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
     }
 
+    /** A PUT attachment body with node a's current grant for {@code id} (from its state). */
+    private String granted(String token, String id, String attachment) throws Exception {
+        HttpResponse<String> state = send("GET", "/v1/control/nodes/a/state", token, null);
+        String grant = new com.fasterxml.jackson.databind.ObjectMapper().readTree(state.body()).path("claims").path(id).toString();
+        return "{\"grant\":" + grant + ",\"attachment\":" + attachment + "}";
+    }
+
     private static String signed(byte[] key, String subject, Instant issued, Instant expires) throws Exception {
         JWTClaimsSet claims = new JWTClaimsSet.Builder().subject(subject).issueTime(Date.from(issued))
                 .expirationTime(Date.from(expires)).build();
@@ -229,6 +236,7 @@ class ControllerSecurityIT {
     private static List<String[]> controlRoutes(String id, String node) {
         String nv = "/v1/control/nodes/" + node + "/volumes/" + id;
         String attachment = "{\"volumeId\":\"" + id + "\",\"device\":\"/dev/loop0\",\"block\":true,\"mountPoint\":\"/tmp/x\"}";
+        String grant = "{\"volumeId\":\"" + id + "\",\"node\":\"" + node + "\",\"epoch\":1,\"revision\":1,\"explicit\":true}";
         return List.of(
                 new String[] {"POST", "/v1/control/nodes/" + node + "/register",
                         "{\"id\":\"" + node + "\",\"address\":\"evil\",\"version\":\"x\"}"},
@@ -239,15 +247,18 @@ class ControllerSecurityIT {
                 new String[] {"GET", "/v1/control/volumes/" + id, null},
                 new String[] {"GET", "/v1/control/volumes/" + id + "/claim", null},
                 new String[] {"POST", "/v1/control/volumes/" + id + "/claim", "{\"node\":\"" + node + "\",\"explicit\":true}"},
-                new String[] {"POST", "/v1/control/volumes/" + id + "/release", "{\"node\":\"" + node + "\"}"},
+                new String[] {"POST", "/v1/control/volumes/" + id + "/release", grant},
+                new String[] {"POST", "/v1/control/nodes/" + node + "/grants/lost", "{\"grants\":[" + grant + "]}"},
+                new String[] {"POST", "/v1/control/nodes/" + node + "/gave-up", "{\"grant\":" + grant + ",\"what\":\"x\"}"},
                 new String[] {"GET", nv + "/attachment", null},
-                new String[] {"PUT", nv + "/attachment", attachment},
+                new String[] {"PUT", nv + "/attachment", "{\"grant\":" + grant + ",\"attachment\":" + attachment + "}"},
                 new String[] {"DELETE", nv + "/attachment", null},
                 new String[] {"GET", nv + "/refs", null},
-                new String[] {"POST", nv + "/refs", "{\"ref\":\"c1\"}"},
+                new String[] {"POST", nv + "/refs", "{\"grant\":" + grant + ",\"ref\":\"c1\"}"},
                 new String[] {"POST", nv + "/refs/remove", "{\"ref\":\"c1\"}"},
                 new String[] {"DELETE", nv + "/refs", null},
-                new String[] {"POST", nv + "/mounted", "{\"attachment\":" + attachment + ",\"ref\":\"c1\",\"filesystem\":\"ext4\"}"});
+                new String[] {"POST", nv + "/mounted", "{\"grant\":" + grant + ",\"attachment\":" + attachment
+                        + ",\"ref\":\"c1\",\"filesystem\":\"ext4\"}"});
     }
 
     private static boolean namesANode(String[] route) {
@@ -408,14 +419,20 @@ class ControllerSecurityIT {
                 String plant = "{\"volumeId\":\"" + id + "\",\"device\":\"/dev/loop0\",\"block\":" + block
                         + ",\"mountPoint\":\"" + victim + "\"}";
                 String nv = "/v1/control/nodes/a/volumes/" + id + "/attachment";
-                assertEquals(204, send("PUT", nv, a, plant).statusCode(), "a's own node token may write a's records");
+                // Without the claim a node cannot plant a record at all: no grant, or one that does not hold.
+                assertEquals(400, send("PUT", nv, a, plant).statusCode(), "a record without a grant");
+                String made = "{\"volumeId\":\"" + id + "\",\"node\":\"a\",\"epoch\":1,\"revision\":1,\"explicit\":true}";
+                HttpResponse<String> forged = send("PUT", nv, a, "{\"grant\":" + made + ",\"attachment\":" + plant + "}");
+                assertEquals(409, forged.statusCode(), forged.body());
+                assertTrue(forged.body().contains("\"fenced\""), forged.body());
 
                 PluginClient.Reply mount = docker.call("/VolumeDriver.Mount", "{\"Name\":\"shared\",\"ID\":\"" + dockerId + "\"}");
                 assertEquals(200, mount.status(), mount.body() + "\n" + agent.log());
                 assertEquals(real.resolve("data").toString(), mount.json().path("Mountpoint").asText(), "block " + block);
                 assertTrue(Sys.mountsUnder(real).contains(real.toString()), "really mounted at the derived path");
 
-                assertEquals(204, send("PUT", nv, a, plant).statusCode());
+                // Holding the claim, a's own node token may write a's records, even a hostile one.
+                assertEquals(204, send("PUT", nv, a, granted(a, id, plant)).statusCode(), "a's own node token may write a's records");
                 PluginClient.Reply path = docker.call("/VolumeDriver.Path", "{\"Name\":\"shared\"}");
                 assertEquals(real.resolve("data").toString(), path.json().path("Mountpoint").asText(), path.body());
 
@@ -428,11 +445,11 @@ class ControllerSecurityIT {
             assertEquals(0, Cli.raw(cluster.onAgent("a", "volume", "attach", "shared")).code());
             assertEquals(0, Cli.raw(cluster.onAgent("a", "volume", "mount", "shared", "--ref", "r1")).code());
             String plant = "{\"volumeId\":\"" + id + "\",\"device\":\"/dev/loop0\",\"block\":true,\"mountPoint\":\"" + victim + "\"}";
-            assertEquals(204, send("PUT", "/v1/control/nodes/a/volumes/" + id + "/attachment", a, plant).statusCode());
+            assertEquals(204, send("PUT", "/v1/control/nodes/a/volumes/" + id + "/attachment", a, granted(a, id, plant)).statusCode());
             Cli.Result off = Cli.raw(cluster.onAgent("a", "volume", "unmount", "shared", "--ref", "r1"));
             assertEquals(0, off.code(), off.toString());
             assertEquals(List.of(victim.toString()), Sys.mountsUnder(dir));
-            assertEquals(204, send("PUT", "/v1/control/nodes/a/volumes/" + id + "/attachment", a, plant).statusCode());
+            assertEquals(204, send("PUT", "/v1/control/nodes/a/volumes/" + id + "/attachment", a, granted(a, id, plant)).statusCode());
             Cli.Result detach = Cli.raw(cluster.onAgent("a", "volume", "detach", "shared"));
             assertEquals(0, detach.code(), detach.toString());
             assertEquals(List.of(victim.toString()), Sys.mountsUnder(dir));

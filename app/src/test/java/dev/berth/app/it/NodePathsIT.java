@@ -126,7 +126,7 @@ class NodePathsIT {
     /** What a hostile writer of the store (or of the REST control routes) would leave for this node. */
     private void plant(String volumeId, boolean block) {
         // A node may only write records of a volume it holds: the planter claims it first.
-        controller.putAttachment(controller.claim(volumeId, NODE, true, false),
+        controller.putAttachment(controller.claim(volumeId, NODE, false, false),
                 new Attachment(volumeId, "/dev/loop0", block, victim.toString()));
     }
 

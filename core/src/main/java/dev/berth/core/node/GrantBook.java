@@ -53,6 +53,12 @@ public final class GrantBook {
     public static GrantBook open(Path file, Codec codec) {
         GrantBook book = new GrantBook(file, codec);
         if (file != null) {
+            try {
+                java.nio.file.Files.createDirectories(file.toAbsolutePath().getParent());
+            } catch (IOException e) {
+                throw new BackendFailure("could not make the folder of the grant file " + file + ": " + e.getMessage(),
+                        "check stateDir");
+            }
             BoundedFiles.readIfExists(file, "grant file", 4 * 1024 * 1024)
                     .ifPresent(bytes -> codec.decode(bytes, Saved.class).grants().forEach(e -> book.grants.put(e.grant().volumeId(), e)));
         }
@@ -120,8 +126,9 @@ public final class GrantBook {
         try {
             AtomicFiles.write(file, codec.encode(new Saved(new ArrayList<>(grants.values()))));
         } catch (IOException e) {
-            throw new BackendFailure("could not write the grant file " + file + ": " + e.getMessage(),
-                    "check the state folder (disk full? read-only?)");
+            // Unavailable, as for a state store that lost its folder: nothing of the call was done.
+            throw new dev.berth.core.error.Unavailable("could not write this node's grant file " + file + " ("
+                    + e + "): nothing was mounted or attached", "check stateDir (removed? full? read-only?) and retry");
         }
     }
 }

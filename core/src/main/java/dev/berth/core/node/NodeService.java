@@ -122,8 +122,22 @@ public final class NodeService {
         Duration lastLeft = null;
         while (true) {
             try {
+                boolean held = grants.of(v.id()).isPresent();
                 Grant g = control.claim(v.id(), node, explicit, preempt);
-                grants.put(g, v);
+                try {
+                    grants.put(g, v);
+                } catch (BerthException e) {
+                    // A new claim this node could not write down must not stay: after a crash it would
+                    // not know that it held it. (One it held before stays: it is in use here.)
+                    try {
+                        if (!held) {
+                            control.release(g);
+                        }
+                    } catch (BerthException again) {
+                        e.addSuppressed(again);
+                    }
+                    throw e;
+                }
                 return g;
             } catch (AttachedElsewhere e) {
                 Duration left = e.leaseLeft();

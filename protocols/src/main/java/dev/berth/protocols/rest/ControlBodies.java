@@ -14,7 +14,8 @@ public final class ControlBodies {
         static final String EXAMPLE = "{\"name\":\"db\",\"service\":null}";
     }
 
-    public record ClaimRequest(String node, boolean explicit, boolean preempt) {
+    /** {@code preempt} may be left out (agents before grants never preempt). */
+    public record ClaimRequest(String node, boolean explicit, Boolean preempt) {
         static final String EXAMPLE = "{\"node\":\"host1\",\"explicit\":false,\"preempt\":false}";
     }
 

@@ -230,7 +230,7 @@ public final class RestApi {
                     ControlBodies.ClaimRequest.EXAMPLE);
             String node = ownNode(x, b.node());
             visible(x, volumeId(x));
-            return control.claim(volumeId(x), node, b.explicit(), b.preempt());
+            return control.claim(volumeId(x), node, b.explicit(), Boolean.TRUE.equals(b.preempt()));
         }));
         r.post(c + "/volumes/:id/release").handler(ctx -> write(ctx, "release", 204, x -> {
             Grant g = Json.read(x.body().asString(), Grant.class, ControlBodies.GRANT);
@@ -246,13 +246,17 @@ public final class RestApi {
             if (grants.size() > 10_000) {
                 throw new InvalidArgument("too many grants in one check (" + grants.size() + ")", "send at most 10000");
             }
-            grants.forEach(g -> ownGrant(x, g, g.volumeId()));
+            grants.forEach(g -> {
+                ownGrant(x, g, g.volumeId());
+                visible(x, g.volumeId());
+            });
             return control.lostGrants(node, grants);
         }));
         r.post(c + "/nodes/:node/gave-up").handler(ctx -> write(ctx, "gave-up", 204, x -> {
             ownNode(x, x.pathParam("node"));
             ControlBodies.GaveUp b = Json.read(x.body().asString(), ControlBodies.GaveUp.class, ControlBodies.GaveUp.EXAMPLE);
             ownGrant(x, b.grant(), b.grant() == null ? null : b.grant().volumeId());
+            visible(x, b.grant().volumeId());
             String what = b.what() == null ? "" : b.what();
             control.gaveUp(b.grant(), what.length() > 4000 ? what.substring(0, 4000) : what);
             return null;
