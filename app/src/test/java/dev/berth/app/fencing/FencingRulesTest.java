@@ -268,8 +268,9 @@ class FencingRulesTest {
     }
 
     @Test
-    void aRemoveReleasesADeadHoldersClaimAfterTheGrace() {
-        a.attach(DB);
+    void aRemoveReleasesADeadHoldersClaimAndMountReferencesAfterTheGrace() {
+        a.mount(DB, "c1");
+        assertThrows(dev.berth.core.error.Busy.class, () -> controller.remove(DB), "a live holder keeps it");
         kill("a");
         long slept = clock.slept.get();
         controller.remove(DB);

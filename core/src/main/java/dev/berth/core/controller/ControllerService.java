@@ -347,6 +347,10 @@ public final class ControllerService implements VolumeAdmin, ControlPlane {
     }
 
     private void refuseIfInUse(Volume v) {
+        // A dead holder's claim (and its mount references) go first, after the grace, with an event:
+        // a host that died must not keep its volumes from being removed.
+        Optional<Claim> claim = claims.current(v.id());
+        boolean free = claims.releaseIfHolderDead(v);
         Map<String, List<String>> refs = nodes.refsEverywhere(v.id());
         if (!refs.isEmpty()) {
             var e = refs.entrySet().iterator().next();
@@ -354,8 +358,7 @@ public final class ControllerService implements VolumeAdmin, ControlPlane {
                     + " mount reference" + (e.getValue().size() == 1 ? "" : "s") + ")",
                     "stop the containers using it or run `berth volume unmount`, or remove with --force on that node");
         }
-        Optional<Claim> claim = claims.current(v.id());
-        if (claim.isPresent() && !claims.releaseIfHolderDead(v)) {
+        if (claim.isPresent() && !free) {
             throw new Busy("volume " + v.name() + " is attached to node " + claim.get().node(),
                     "run `berth volume detach " + v.name() + "` there first, or remove with --force on that node");
         }
