@@ -63,6 +63,23 @@ final class MountCommands {
         }
     }
 
+    /** Detaches the top mount at {@code target} lazily; nothing mounted there is not an error. */
+    void unmountLazy(Path target) {
+        HostPaths.check("mount point", target);
+        Optional<MountEntry> mounted = MountInfo.at(MountInfo.read(), target);
+        if (mounted.isEmpty()) {
+            return;
+        }
+        try {
+            calls.unmountLazy(mounted.get().target());
+        } catch (BackendFailure e) {
+            if (MountInfo.at(MountInfo.read(), target).isEmpty()) {
+                return;
+            }
+            throw e;
+        }
+    }
+
     private static void checkType(String fsType) {
         if (fsType == null || !FS_TYPE.matcher(fsType).matches()) {
             throw new InvalidArgument("filesystem type '" + fsType + "' is not valid",

@@ -15,6 +15,15 @@ public interface HostOps {
     /** Attaches {@code file} to a loop device, or returns the one it is already attached to. */
     Path loopAttach(Path file);
 
+    /**
+     * Attaches {@code file} to a new loop device even if other devices hold it already: on one
+     * kernel shared by several simulated hosts, each host must have its own device.
+     */
+    Path loopAttachNew(Path file);
+
+    /** The id of the file a loop device is bound to (from the kernel), or empty when it is not bound. */
+    Optional<FileId> loopBacking(Path device);
+
     /** The loop device {@code file} is attached to, if any. */
     Optional<Path> loopFind(Path file);
 
@@ -61,6 +70,31 @@ public interface HostOps {
     /** Unmounts {@code target}; a target that is not mounted is not an error. */
     void unmount(Path target);
 
+    /**
+     * Detaches {@code target} lazily (umount2 with MNT_DETACH): it leaves the mount table now, and
+     * the kernel lets the filesystem go once its last user does. For a mount that resists an
+     * ordinary unmount after its users were stopped; not mounted is not an error.
+     */
+    void unmountLazy(Path target);
+
+    /**
+     * Every process (but this one) whose cwd, root, an open file or a memory-mapped file is on the
+     * filesystem mounted at {@code mountPoint}, in any mount namespace: matched by the
+     * filesystem's device number, not by path (a container sees the same filesystem at /data).
+     * Empty when {@code mountPoint} is not a mount point here.
+     */
+    List<ProcessUse> processesUsing(Path mountPoint);
+
+    /** SIGKILL to one process; a process that is gone already is not an error. */
+    void kill(long pid);
+
+    /**
+     * True while the block device is mounted in any mount namespace, or otherwise held open
+     * exclusively (an {@code O_EXCL} open of it fails with EBUSY); false for a free or missing
+     * device. The probe itself holds the device for a moment.
+     */
+    boolean deviceHeld(Path device);
+
     /** The mount whose mount point is exactly {@code target}, if any. */
     Optional<MountEntry> mountAt(Path target);
 
@@ -81,6 +115,19 @@ public interface HostOps {
     }
 
     record MountEntry(String source, Path target, String fsType) {
+    }
+
+    /**
+     * A process that uses a filesystem.
+     *
+     * @param how what of it is there: "cwd", "root", "fd 3 /data/log" (the fd and its path as the
+     *            process sees it), "mmap /data/lib.so"
+     */
+    record ProcessUse(long pid, String command, String how) {
+        public ProcessUse {
+            java.util.Objects.requireNonNull(command, "command");
+            java.util.Objects.requireNonNull(how, "how");
+        }
     }
 
     /**
