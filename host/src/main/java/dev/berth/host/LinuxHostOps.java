@@ -107,9 +107,10 @@ public final class LinuxHostOps implements HostOps {
     }
 
     @Override
-    public void makeFilesystem(Path device, FsType type) {
+    public void makeFilesystem(Path device, FsType type, Format format) {
         Objects.requireNonNull(type, "type");
-        mkfs.make(device, type);
+        Objects.requireNonNull(format, "format");
+        mkfs.make(device, type, format);
     }
 
     @Override

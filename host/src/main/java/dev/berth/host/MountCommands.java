@@ -28,7 +28,20 @@ final class MountCommands {
         checkType(fsType);
         List<String> checked = options == null ? List.of() : List.copyOf(options);
         MountOptions.parse(checked); // the same refusals for both paths
-        calls.mount(source, target, fsType, checked);
+        long start = System.nanoTime();
+        try {
+            calls.mount(source, target, fsType, checked);
+        } catch (BackendFailure e) {
+            if (fsType.equals("ext4")) {
+                // ext4 multi-mount protection refuses with a plain EBUSY: say what it really is.
+                MultiMountProtection.refusal(source, java.time.Duration.ofNanos(System.nanoTime() - start), e.getMessage())
+                        .ifPresent(refused -> {
+                            refused.initCause(e);
+                            throw refused;
+                        });
+            }
+            throw e;
+        }
     }
 
     /** mount(8)'s command line for a request (the tools path). */

@@ -57,7 +57,7 @@ public final class Wiring {
         Map<String, StorageDriver> out = new LinkedHashMap<>();
         for (ServiceConfig s : config.services()) {
             DriverFactory f = DRIVERS.stream().filter(d -> d.kind().equals(s.driver())).findFirst().orElseThrow();
-            out.put(s.name(), f.create(s.name(), s.options(), host));
+            out.put(s.name(), f.create(s.name(), s.options(), host, config.path(Keys.STATE_DIR)));
         }
         return out;
     }

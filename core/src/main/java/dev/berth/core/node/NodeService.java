@@ -127,7 +127,7 @@ public final class NodeService {
             Path mountPoint = dev.block() ? paths.mountPoint(v) : dev.path();
             String fs;
             try {
-                fs = mounter.mount(v, dev, mountPoint, () -> driver.node().knownEmpty(v.backendId()));
+                fs = mounter.mount(v, dev, mountPoint, driver.node());
             } catch (BerthException e) {
                 if (!claim.explicit() && control.refs(node, v.id()).isEmpty()) {
                     driver.node().detach(v.backendId());

@@ -53,8 +53,13 @@ public interface HostOps {
     /** The filesystem type found on {@code device} ("ext4", "xfs", …), or empty when blank. */
     Optional<String> probeFilesystem(Path device);
 
-    /** Formats {@code device}. Callers must have probed first: this never checks again. */
-    void makeFilesystem(Path device, FsType type);
+    /** Formats {@code device} without extra features. Callers must have probed first: this never checks again. */
+    default void makeFilesystem(Path device, FsType type) {
+        makeFilesystem(device, type, Format.PLAIN);
+    }
+
+    /** Formats {@code device} with {@code format}'s features (those that apply to {@code type}). */
+    void makeFilesystem(Path device, FsType type, Format format);
 
     /**
      * Checks the filesystem on {@code device} before it is mounted: reads its superblock, and runs
@@ -62,6 +67,9 @@ public interface HostOps {
      * (ext4: {@code e2fsck -p}, which also fixes what is safe to fix; xfs: {@code xfs_repair -n},
      * which only reports). With {@code always}, the check runs whatever the superblock says (after
      * a mount failed). Never throws for what it finds: the caller decides what to do with it.
+     * Throws {@link dev.berth.core.error.GuardRefused} when the check could not run because the
+     * filesystem's own guard (ext4 multi-mount protection) says another kernel has it mounted, as
+     * {@link #mount} does when that guard refuses the mount.
      */
     FilesystemCheck checkFilesystem(Path device, String fsType, boolean always);
 
@@ -108,6 +116,26 @@ public interface HostOps {
     long allocatedBytes(List<Path> files);
 
     record LoopDevice(Path device, Path backingFile) {
+    }
+
+    /**
+     * Features of a new filesystem.
+     *
+     * @param mmp                 ext4 multi-mount protection ({@code mkfs.ext4 -O mmp}): the kernel then
+     *                            refuses a second mount while another kernel has it; xfs has no such thing
+     * @param mmpIntervalSeconds  how often the holder's kernel updates the MMP block (mmp_update_interval);
+     *                            a second mount waits about 2 × max(5 s, this) + 1 s before it is refused
+     */
+    record Format(boolean mmp, int mmpIntervalSeconds) {
+        public static final int DEFAULT_MMP_INTERVAL = 5;
+        public static final int MAX_MMP_INTERVAL = 300;
+        public static final Format PLAIN = new Format(false, DEFAULT_MMP_INTERVAL);
+
+        public Format {
+            if (mmpIntervalSeconds < 1 || mmpIntervalSeconds > MAX_MMP_INTERVAL) {
+                throw new IllegalArgumentException("mmp interval out of range: " + mmpIntervalSeconds);
+            }
+        }
     }
 
     /** A file as the kernel knows it: stat(2)'s st_dev and st_ino. */
