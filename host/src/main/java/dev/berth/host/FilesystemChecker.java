@@ -63,7 +63,7 @@ final class FilesystemChecker {
             String said = CommandLine.render(argv) + " (exit " + code + "): "
                     + CommandLine.tail(progressLess(r.stdout() + "\n" + r.stderr()), MESSAGE_CHARS);
             Optional<dev.berth.core.error.GuardRefused> refused = MultiMountProtection.refusal(device,
-                    Duration.ofNanos(System.nanoTime() - start), said);
+                    Duration.ofNanos(System.nanoTime() - start), said, null);
             if (refused.isPresent()) {
                 throw refused.get();
             }

@@ -34,9 +34,8 @@ final class MountCommands {
         } catch (BackendFailure e) {
             if (fsType.equals("ext4")) {
                 // ext4 multi-mount protection refuses with a plain EBUSY: say what it really is.
-                MultiMountProtection.refusal(source, java.time.Duration.ofNanos(System.nanoTime() - start), e.getMessage())
+                MultiMountProtection.refusal(source, java.time.Duration.ofNanos(System.nanoTime() - start), e.getMessage(), e)
                         .ifPresent(refused -> {
-                            refused.initCause(e);
                             throw refused;
                         });
             }

@@ -86,8 +86,9 @@ public final class MultiMountProtection {
     /**
      * After a mount or check of {@code device} failed (it took {@code waited}): the guard's refusal
      * if the MMP block shows another device (another kernel) keeping the filesystem, else empty.
+     * {@code failure} is what failed, in words; {@code cause} its exception, if there is one.
      */
-    static Optional<GuardRefused> refusal(Path device, Duration waited, String failure) {
+    static Optional<GuardRefused> refusal(Path device, Duration waited, String failure, Throwable cause) {
         Optional<Block> b = read(device);
         if (b.isEmpty() || b.get().clean() || b.get().deviceName().equals(device.getFileName().toString())) {
             return Optional.empty();
@@ -101,7 +102,7 @@ public final class MultiMountProtection {
                 + "; " + failure + ")",
                 "wait until the other host lets go of it (its agent unmounts it when it fences itself, or the host "
                         + "stops), then retry; only if you are sure no host has it mounted: tune2fs -f -E clear_mmp "
-                        + device));
+                        + device, cause));
     }
 
     private static FileChannel open(Path device) throws IOException {
