@@ -313,7 +313,7 @@ public final class LoopDriver implements StorageDriver {
         }
         if (fs.equals("ext4")) {
             return settings.format().mmp() ? "ext4 multi-mount protection (made at its first mount)"
-                    : "none (mmp is off for this service: " + where + ")";
+                    : "none (mmp is off for this service; " + where + ")";
         }
         return "none (" + fs + " has no multi-mount protection: " + where + ")";
     }
