@@ -4,6 +4,7 @@ import dev.berth.app.config.Config;
 import dev.berth.app.config.ConfigLoader;
 import dev.berth.app.config.Keys;
 import dev.berth.app.config.ServiceConfig;
+import dev.berth.core.spi.ContainerRuntime;
 import dev.berth.core.spi.DriverFactory;
 import dev.berth.core.spi.HostOps;
 import dev.berth.core.spi.StateStore;
@@ -13,6 +14,7 @@ import dev.berth.drivers.loop.LoopDriverFactory;
 import dev.berth.host.LinuxHostOps;
 import dev.berth.host.ProcessRunner;
 import dev.berth.host.SyscallMode;
+import dev.berth.protocols.docker.DockerEngine;
 import dev.berth.protocols.rest.RestClient;
 import dev.berth.protocols.rest.security.ClientTrust;
 import dev.berth.protocols.rest.security.TokenFile;
@@ -60,6 +62,18 @@ public final class Wiring {
             out.put(s.name(), f.create(s.name(), s.options(), host, config.path(Keys.STATE_DIR)));
         }
         return out;
+    }
+
+    /**
+     * The host's container engine, for fencing: the Docker Engine API at docker.engineSocket, or
+     * {@link ContainerRuntime#NONE} when that is empty (no Docker on this host).
+     */
+    public static ContainerRuntime containerRuntime(Config c) {
+        String socket = c.get(Keys.DOCKER_ENGINE_SOCKET);
+        if (socket.isEmpty()) {
+            return ContainerRuntime.NONE;
+        }
+        return new DockerEngine(dev.berth.host.HostPaths.parse(Keys.DOCKER_ENGINE_SOCKET.name(), socket), DockerEngine.DEFAULT_DEADLINE);
     }
 
     /**
