@@ -117,27 +117,20 @@ class MountUsersRootTest {
     void aProcessInAnotherMountNamespaceIsFoundByDeviceAndHoldsTheDevice() throws Exception {
         // A private copy of the mount table: our unmount does not reach its copy of the mount,
         // so the filesystem lives on there as on another host, while its cwd says nothing of ours.
-        String ours = Files.readSymbolicLink(Path.of("/proc/self/ns/mnt")).toString();
-        Process other = start(mnt, "unshare", "--mount", "--propagation", "private", "sleep", "600");
-        Path ns = Path.of("/proc/" + other.pid() + "/ns/mnt");
-        await("unshare has made its namespace", () -> {
-            try {
-                return !Files.readSymbolicLink(ns).toString().equals(ours);
-            } catch (IOException e) {
-                return false;
-            }
-        });
-        assertEquals(List.of(new ProcessUse(other.pid(), "sleep", "cwd")), usesOf(other));
-        assertTrue(host.deviceHeld(device));
+        try (ForeignMountNamespace other = new ForeignMountNamespace(mnt)) {
+            assertEquals(List.of(new ProcessUse(other.pid(), "sleep", "cwd")),
+                    host.processesUsing(mnt).stream().filter(u -> u.pid() == other.pid()).toList());
+            assertTrue(host.deviceHeld(device));
 
-        host.unmount(mnt); // ours is not busy: the other namespace holds its own copy
-        assertEquals(Optional.empty(), host.mountAt(mnt));
-        assertEquals(List.of(), host.processesUsing(mnt), "not a mount point here any more");
-        assertTrue(host.deviceHeld(device), "still mounted in the other namespace");
+            host.unmount(mnt); // ours is not busy: the other namespace holds its own copy
+            assertEquals(Optional.empty(), host.mountAt(mnt));
+            assertEquals(List.of(), host.processesUsing(mnt), "not a mount point here any more");
+            assertTrue(host.deviceHeld(device), "still mounted in the other namespace");
 
-        host.kill(other.pid());
-        assertTrue(other.waitFor(10, TimeUnit.SECONDS));
-        await("the namespace's mount goes with its last process", () -> !host.deviceHeld(device));
+            other.kill(host);
+            await("the namespace's mount goes with its last process: " + new DeviceUsers(Path.of("/proc"), Path.of("/sys")).of(device),
+                    () -> !host.deviceHeld(device));
+        }
         host.loopDetach(device);
         assertFalse(host.deviceHeld(device), "a detached device is not held");
     }

@@ -39,7 +39,7 @@ class MultiMountProtectionRootTest {
     Path dir;
     private final LinuxHostOps host = new LinuxHostOps();
     private final ProcessRunner run = new ProcessRunner();
-    private Process holder;
+    private ForeignMountNamespace holder;
 
     @BeforeEach
     void needsRoot() {
@@ -49,8 +49,7 @@ class MultiMountProtectionRootTest {
     @AfterEach
     void cleanUp() throws Exception {
         if (holder != null) {
-            holder.destroyForcibly();
-            holder.waitFor(10, TimeUnit.SECONDS);
+            holder.close();
         }
         HostCleanup.under(dir, host);
     }
@@ -117,15 +116,7 @@ class MultiMountProtectionRootTest {
         Path mntA = Files.createDirectory(dir.resolve("a")).toRealPath();
         host.mount(a, mntA, "ext4", List.of());
         Files.writeString(mntA.resolve("owner"), "a");
-        holder = new ProcessBuilder("unshare", "--mount", "--propagation", "private", "sleep", "600")
-                .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
-        String ours = Files.readSymbolicLink(Path.of("/proc/self/ns/mnt")).toString();
-        Path ns = Path.of("/proc/" + holder.pid() + "/ns/mnt");
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (!Files.exists(ns) || Files.readSymbolicLink(ns).toString().equals(ours)) {
-            assertTrue(System.nanoTime() < deadline, "unshare made no namespace");
-            Thread.sleep(10);
-        }
+        holder = new ForeignMountNamespace(mntA);
         host.unmount(mntA); // now mounted only in "host a"'s namespace, its kernel thread still updating MMP
         assertTrue(host.deviceHeld(a));
 
@@ -150,9 +141,8 @@ class MultiMountProtectionRootTest {
         assertTrue(checked instanceof GuardRefused, String.valueOf(checked));
         assertTrue(checked.getMessage().contains("e2fsck -p " + b + " (exit 8)"), checked.getMessage());
 
-        holder.destroyForcibly(); // host a goes: its namespace, and with it its mount, is gone
-        holder.waitFor(10, TimeUnit.SECONDS);
-        deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        holder.kill(host); // host a goes: its namespace, and with it its mount, is gone
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
         while (host.deviceHeld(a)) {
             assertTrue(System.nanoTime() < deadline, "host a's mount did not go with its namespace");
             Thread.sleep(20);
