@@ -62,6 +62,36 @@ public final class DriverOptions {
         return value;
     }
 
+    /** The boolean in option {@code name} ("true" or "false"), or {@code fallback} when it is not set. */
+    public static boolean bool(String kind, String service, Map<String, String> options, String name, boolean fallback) {
+        String text = options.get(name);
+        if (text == null) {
+            return fallback;
+        }
+        return switch (text.strip()) {
+            case "true" -> true;
+            case "false" -> false;
+            default -> throw new InvalidArgument("option '" + name + "' of service '" + service + "' (" + kind
+                    + " driver) is '" + text + "', not true or false", "write true or false");
+        };
+    }
+
+    /** The whole number in option {@code name}, from {@code min} to {@code max}, or {@code fallback} when it is not set. */
+    public static int integer(String kind, String service, Map<String, String> options, String name, int fallback,
+                              int min, int max) {
+        String text = options.get(name);
+        if (text == null) {
+            return fallback;
+        }
+        String t = text.strip();
+        long value = t.matches("[0-9]{1,9}") ? Long.parseLong(t) : -1;
+        if (value < min || value > max) {
+            throw new InvalidArgument("option '" + name + "' of service '" + service + "' (" + kind + " driver) is '"
+                    + text + "', not a whole number from " + min + " to " + max, "write a number like " + fallback);
+        }
+        return (int) value;
+    }
+
     /** The path in option {@code name}, or {@code fallback} when it is not set. */
     public static Path path(String kind, Map<String, String> options, String name, Path fallback) {
         String text = options.get(name);

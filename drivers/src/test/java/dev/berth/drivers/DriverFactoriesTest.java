@@ -5,7 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.berth.core.error.InvalidArgument;
+import dev.berth.core.model.FsType;
+import dev.berth.core.model.VolumeSpec;
 import dev.berth.core.spi.DriverFactory;
+import dev.berth.core.spi.HostOps;
 import dev.berth.core.spi.StorageDriver;
 import dev.berth.drivers.dir.DirDriverFactory;
 import dev.berth.drivers.loop.LoopDriverFactory;
@@ -22,7 +25,7 @@ class DriverFactoriesTest {
     @Test
     void kindsAndOptions() {
         assertEquals("loop", new LoopDriverFactory().kind());
-        assertEquals(Set.of("pool", "overcommit"), new LoopDriverFactory().options());
+        assertEquals(Set.of("pool", "overcommit", "mmp", "mmpInterval", "shared"), new LoopDriverFactory().options());
         assertEquals(Set.of("pool"), new LoopDriverFactory().requiredOptions());
         assertEquals(Set.of("root"), new DirDriverFactory().requiredOptions());
         assertEquals("dir", new DirDriverFactory().kind());
@@ -61,11 +64,42 @@ class DriverFactoriesTest {
     }
 
     @Test
+    void multiMountProtectionIsOnByDefaultAndConfigurable() {
+        LoopDriverFactory f = new LoopDriverFactory();
+        assertEquals(new HostOps.Format(true, 5), f.create("s", Map.of("pool", "/srv/p"), host).node().format());
+        assertEquals(new HostOps.Format(false, 5), f.create("s", Map.of("pool", "/srv/p", "mmp", "false"), host).node().format());
+        assertEquals(new HostOps.Format(true, 1), f.create("s", Map.of("pool", "/srv/p", "mmpInterval", "1"), host).node().format());
+        for (String bad : new String[] {"", "yes", "TRUE", "1"}) {
+            InvalidArgument e = assertThrows(InvalidArgument.class, () -> f.create("s", Map.of("pool", "/srv/p", "mmp", bad), host));
+            assertEquals("write true or false", e.hint(), bad);
+            assertThrows(InvalidArgument.class, () -> f.create("s", Map.of("pool", "/srv/p", "shared", bad), host), bad);
+        }
+        for (String bad : new String[] {"", "0", "301", "5s", "-1", "1.5"}) {
+            InvalidArgument e = assertThrows(InvalidArgument.class,
+                    () -> f.create("s", Map.of("pool", "/srv/p", "mmpInterval", bad), host), bad);
+            assertTrue(e.getMessage().startsWith("option 'mmpInterval' of service 's' (loop driver) is '" + bad
+                    + "', not a whole number from 1 to 300"), e.getMessage());
+        }
+    }
+
+    /** xfs has no multi-mount protection: on a pool several hosts reach, an xfs volume is refused. */
+    @Test
+    void aSharedPoolRefusesXfs() {
+        LoopDriverFactory f = new LoopDriverFactory();
+        StorageDriver shared = f.create("san", Map.of("pool", "/srv/p", "shared", "true"), host);
+        VolumeSpec xfs = new VolumeSpec("db", "san", 1L << 30, FsType.XFS, Map.of());
+        InvalidArgument e = assertThrows(InvalidArgument.class,
+                () -> shared.create("0a0a0a0a-0000-4000-8000-00000000000a", xfs));
+        assertTrue(e.getMessage().startsWith("volume db cannot be xfs: service san is shared"), e.getMessage());
+        assertTrue(e.hint().startsWith("use ext4"), e.hint());
+    }
+
+    @Test
     void unknownOptionsNameTheValidOnes() {
         InvalidArgument e = assertThrows(InvalidArgument.class,
                 () -> new LoopDriverFactory().create("fast", Map.of("pol", "/x"), host));
         assertEquals("unknown option 'pol' for the loop driver of service 'fast'", e.getMessage());
-        assertEquals("valid options: overcommit, pool", e.hint());
+        assertEquals("valid options: mmp, mmpInterval, overcommit, pool, shared", e.hint());
         InvalidArgument d = assertThrows(InvalidArgument.class,
                 () -> new DirDriverFactory().create("s", Map.of("pool", "/x"), host));
         assertEquals("valid options: root", d.hint());

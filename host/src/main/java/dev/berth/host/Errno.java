@@ -13,6 +13,7 @@ record Errno(int value, String name, String text) {
     static final int EPERM = 1;
     static final int ENOENT = 2;
     static final int EINTR = 4;
+    static final int ESRCH = 3;
     static final int EIO = 5;
     static final int ENXIO = 6;
     static final int EAGAIN = 11;

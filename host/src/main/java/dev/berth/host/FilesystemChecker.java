@@ -54,8 +54,20 @@ final class FilesystemChecker {
             return new FilesystemCheck(Outcome.CLEAN, null, "");
         }
         List<String> argv = List.of("e2fsck", "-p", device.toString());
+        long start = System.nanoTime();
         ProcessRunner.Result r = runner.runAllowingExit(argv, TIMEOUT, ANY_EXIT);
         int code = r.exitCode();
+        if (code >= 4) {
+            // e2fsck honours multi-mount protection too: refusing to touch a filesystem another
+            // kernel has mounted is the guard at work, not an error found in the filesystem.
+            String said = CommandLine.render(argv) + " (exit " + code + "): "
+                    + CommandLine.tail(progressLess(r.stdout() + "\n" + r.stderr()), MESSAGE_CHARS);
+            Optional<dev.berth.core.error.GuardRefused> refused = MultiMountProtection.refusal(device,
+                    Duration.ofNanos(System.nanoTime() - start), said, null);
+            if (refused.isPresent()) {
+                throw refused.get();
+            }
+        }
         Outcome outcome = code == 0 ? Outcome.CLEAN : (code & ~3) == 0 ? Outcome.REPAIRED : Outcome.ERRORS;
         return new FilesystemCheck(outcome, CommandLine.render(argv), report(problems, argv, r));
     }

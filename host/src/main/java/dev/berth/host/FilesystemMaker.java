@@ -1,6 +1,7 @@
 package dev.berth.host;
 
 import dev.berth.core.model.FsType;
+import dev.berth.core.spi.HostOps.Format;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -16,15 +17,22 @@ final class FilesystemMaker {
         this.runner = runner;
     }
 
-    void make(Path device, FsType type) {
+    void make(Path device, FsType type, Format format) {
         HostPaths.check("device", device);
-        runner.run(command(device, type), TIMEOUT);
+        runner.run(command(device, type, format), TIMEOUT);
     }
 
     static List<String> command(Path device, FsType type) {
+        return command(device, type, Format.PLAIN);
+    }
+
+    static List<String> command(Path device, FsType type, Format format) {
         return switch (type) {
             // -F: mke2fs would otherwise ask before formatting a whole device (and read EOF from /dev/null).
-            case EXT4 -> List.of("mkfs.ext4", "-q", "-F", device.toString());
+            case EXT4 -> format.mmp()
+                    ? List.of("mkfs.ext4", "-q", "-F", "-O", "mmp", "-E", "mmp_update_interval=" + format.mmpIntervalSeconds(),
+                    device.toString())
+                    : List.of("mkfs.ext4", "-q", "-F", device.toString());
             // No -f: mkfs.xfs then refuses to overwrite an existing filesystem, a second guard.
             case XFS -> List.of("mkfs.xfs", "-q", device.toString());
         };

@@ -19,7 +19,7 @@ import java.nio.file.Path;
 import java.util.Arrays;
 
 /**
- * The few C library calls Berth makes itself (open, close, ioctl, mount, umount2), bound once
+ * The few C library calls Berth makes itself (open, close, ioctl, mount, umount2, kill), bound once
  * through the FFM API. Every call captures errno right after it returns (the JVM may change errno
  * before Java code could read it) and throws {@link SyscallException} on -1. Strings go down in
  * the encoding the JDK uses for file names ({@code sun.jnu.encoding}), so a path means the same
@@ -31,6 +31,9 @@ final class Libc {
     static final int O_CLOEXEC = 0x80000;
     static final int O_DIRECT = 0x4000;
     static final int O_NOFOLLOW = 0x20000;
+    static final int O_EXCL = 0x80;
+    static final int SIGKILL = 9;
+    static final int MNT_DETACH = 2;
     static final int SEEK_DATA = 3;
 
     private static final Linker LINKER = Linker.nativeLinker();
@@ -51,6 +54,7 @@ final class Libc {
     private static final MethodHandle MOUNT = bind("mount",
             FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS, JAVA_LONG, ADDRESS), ERRNO_OPTION);
     private static final MethodHandle UMOUNT2 = bind("umount2", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT), ERRNO_OPTION);
+    private static final MethodHandle KILL = bind("kill", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT), ERRNO_OPTION);
 
     private Libc() {
     }
@@ -143,6 +147,22 @@ final class Libc {
             MemorySegment state = arena.allocate(STATE);
             int r = (int) UMOUNT2.invokeExact(state, cString(arena, target.toString()), flags);
             check("umount2", target.toString(), r, state);
+        } catch (SyscallException | RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+    }
+
+    /** kill(2): sends {@code signal} to the one process {@code pid} (never a group: callers check pid > 0). */
+    static void kill(int pid, int signal) throws SyscallException {
+        if (pid <= 0) {
+            throw new IllegalArgumentException("kill(2) of pid " + pid + " would signal a process group or every process");
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = arena.allocate(STATE);
+            int r = (int) KILL.invokeExact(state, pid, signal);
+            check("kill", Integer.toString(pid), r, state);
         } catch (SyscallException | RuntimeException | Error e) {
             throw e;
         } catch (Throwable t) {

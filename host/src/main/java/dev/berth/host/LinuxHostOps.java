@@ -1,5 +1,7 @@
 package dev.berth.host;
 
+import dev.berth.core.error.BackendFailure;
+import dev.berth.core.error.InvalidArgument;
 import dev.berth.core.model.FsType;
 import dev.berth.core.spi.HostOps;
 import java.nio.file.Path;
@@ -20,6 +22,7 @@ public final class LinuxHostOps implements HostOps {
     private final MountCommands mountCommands;
     private final FilesystemChecker fsck;
     private final DiskUsage du;
+    private final FilesystemUsers users = new FilesystemUsers(Path.of("/proc"));
     private final SyscallMode mode;
 
     /** System calls for loop devices and mounts (the default of host.syscalls). */
@@ -63,6 +66,16 @@ public final class LinuxHostOps implements HostOps {
     }
 
     @Override
+    public Path loopAttachNew(Path file) {
+        return loops.attachNew(file);
+    }
+
+    @Override
+    public Optional<FileId> loopBacking(Path device) {
+        return PlatformThreads.call(() -> LoopStatus.backing(device));
+    }
+
+    @Override
     public Optional<Path> loopFind(Path file) {
         return loops.find(file);
     }
@@ -94,9 +107,10 @@ public final class LinuxHostOps implements HostOps {
     }
 
     @Override
-    public void makeFilesystem(Path device, FsType type) {
+    public void makeFilesystem(Path device, FsType type, Format format) {
         Objects.requireNonNull(type, "type");
-        mkfs.make(device, type);
+        Objects.requireNonNull(format, "format");
+        mkfs.make(device, type, format);
     }
 
     @Override
@@ -113,6 +127,59 @@ public final class LinuxHostOps implements HostOps {
     @Override
     public void unmount(Path target) {
         mountCommands.unmount(target);
+    }
+
+    @Override
+    public void unmountLazy(Path target) {
+        mountCommands.unmountLazy(target);
+    }
+
+    @Override
+    public List<ProcessUse> processesUsing(Path mountPoint) {
+        HostPaths.check("mount point", mountPoint);
+        Optional<MountEntry> mounted = MountInfo.at(MountInfo.read(), mountPoint);
+        if (mounted.isEmpty()) {
+            return List.of();
+        }
+        Optional<FileId> root = FileIds.of(mounted.get().target());
+        return root.map(id -> users.of(id.device())).orElse(List.of());
+    }
+
+    @Override
+    public void kill(long pid) {
+        if (pid <= 1 || pid > Integer.MAX_VALUE || pid == ProcessHandle.current().pid()) {
+            throw new InvalidArgument("pid " + pid + " cannot be killed by Berth",
+                    "give the pid of one process other than init and Berth itself");
+        }
+        try {
+            Libc.kill((int) pid, Libc.SIGKILL);
+        } catch (SyscallException e) {
+            if (!e.is(Errno.ESRCH)) {
+                throw new BackendFailure("kill(2) of pid " + pid + " failed: " + e.errno(),
+                        e.is(Errno.EPERM) ? "killing another user's process needs root" : "check that the pid is valid");
+            }
+            // gone already: the goal is met
+        }
+    }
+
+    @Override
+    public boolean deviceHeld(Path device) {
+        HostPaths.check("device", device);
+        return PlatformThreads.call(() -> {
+            int fd;
+            try {
+                fd = Libc.open(device, Libc.O_RDONLY | Libc.O_EXCL | Libc.O_CLOEXEC);
+            } catch (SyscallException e) {
+                return switch (e.errno().value()) {
+                    case Errno.EBUSY -> true;
+                    case Errno.ENOENT, Errno.ENXIO -> false; // no such device (any more): nothing holds it
+                    default -> throw new BackendFailure("cannot tell whether " + device + " is held: "
+                            + e.getMessage(), "an O_EXCL open of a block device needs root");
+                };
+            }
+            Libc.close(fd);
+            return false;
+        });
     }
 
     @Override

@@ -85,6 +85,21 @@ final class LoopDevices {
         }
     }
 
+    /** Binds {@code file} to a new device, whatever other devices hold it already. */
+    Path attachNew(Path file) {
+        HostPaths.check("backing file", file);
+        if (!Files.isRegularFile(file)) {
+            throw new NotFound("backing file " + file + " does not exist or is not a regular file",
+                    "create the volume first");
+        }
+        Path real = realPath(file);
+        synchronized (LOCK) {
+            try (BackingFileLock _ = BackingFileLock.take(real)) {
+                return binder.bind(real);
+            }
+        }
+    }
+
     /**
      * The device backed by {@code file}, matched by the kernel's path and the file's inode, so a
      * device still holding a deleted file of the same name ("... (deleted)") never matches.

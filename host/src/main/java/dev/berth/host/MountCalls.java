@@ -14,4 +14,7 @@ interface MountCalls {
 
     /** Unmounts the top mount at {@code target}, the path the mount table names (no lazy detach). */
     void unmount(Path target);
+
+    /** Detaches the top mount at {@code target} lazily (MNT_DETACH, umount -l). */
+    void unmountLazy(Path target);
 }

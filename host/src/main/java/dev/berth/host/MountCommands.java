@@ -28,7 +28,19 @@ final class MountCommands {
         checkType(fsType);
         List<String> checked = options == null ? List.of() : List.copyOf(options);
         MountOptions.parse(checked); // the same refusals for both paths
-        calls.mount(source, target, fsType, checked);
+        long start = System.nanoTime();
+        try {
+            calls.mount(source, target, fsType, checked);
+        } catch (BackendFailure e) {
+            if (fsType.equals("ext4")) {
+                // ext4 multi-mount protection refuses with a plain EBUSY: say what it really is.
+                MultiMountProtection.refusal(source, java.time.Duration.ofNanos(System.nanoTime() - start), e.getMessage(), e)
+                        .ifPresent(refused -> {
+                            throw refused;
+                        });
+            }
+            throw e;
+        }
     }
 
     /** mount(8)'s command line for a request (the tools path). */
@@ -58,6 +70,23 @@ final class MountCommands {
         } catch (BackendFailure e) {
             if (MountInfo.at(MountInfo.read(), target).isEmpty()) {
                 return; // unmounted by someone else meanwhile: the goal is met
+            }
+            throw e;
+        }
+    }
+
+    /** Detaches the top mount at {@code target} lazily; nothing mounted there is not an error. */
+    void unmountLazy(Path target) {
+        HostPaths.check("mount point", target);
+        Optional<MountEntry> mounted = MountInfo.at(MountInfo.read(), target);
+        if (mounted.isEmpty()) {
+            return;
+        }
+        try {
+            calls.unmountLazy(mounted.get().target());
+        } catch (BackendFailure e) {
+            if (MountInfo.at(MountInfo.read(), target).isEmpty()) {
+                return;
             }
             throw e;
         }

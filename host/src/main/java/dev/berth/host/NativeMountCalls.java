@@ -44,6 +44,18 @@ final class NativeMountCalls implements MountCalls {
         });
     }
 
+    @Override
+    public void unmountLazy(Path target) {
+        PlatformThreads.run(() -> {
+            try {
+                Libc.umount2(target, Libc.MNT_DETACH | UMOUNT_NOFOLLOW);
+            } catch (SyscallException e) {
+                throw new BackendFailure("umount2(2) of " + target + " with MNT_DETACH failed: " + e.errno(),
+                        e.is(Errno.EINVAL) ? target + " is not a mount point (any more)" : "check dmesg for the kernel's reason");
+            }
+        });
+    }
+
     private static String mountHint(Errno errno, Path source, Path target, String fsType) {
         return switch (errno.value()) {
             case Errno.ENOENT -> "the device " + source + " or the mount point " + target + " does not exist";

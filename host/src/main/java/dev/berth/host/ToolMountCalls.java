@@ -28,4 +28,9 @@ final class ToolMountCalls implements MountCalls {
             throw new BackendFailure(e.getMessage(), "if it is busy, find the processes using it with: fuser -vm " + target, e);
         }
     }
+
+    @Override
+    public void unmountLazy(Path target) {
+        runner.run(List.of("umount", "-l", target.toString()), TIMEOUT);
+    }
 }

@@ -47,6 +47,8 @@ public final class Keys {
     public static final Key DOCKER_ENABLED = new Key("docker.enabled", "true", "serve Docker's volume plugin protocol");
     public static final Key DOCKER_SOCKET = new Key("docker.socket", "/run/docker/plugins/berth.sock", "Docker plugin socket");
     public static final Key DOCKER_GROUP = new Key("docker.group", "docker", "group owning the Docker plugin socket, if it exists");
+    public static final Key DOCKER_ENGINE_SOCKET = new Key("docker.engineSocket", "/var/run/docker.sock",
+            "the Docker engine's API socket, to stop the containers using a volume when the node fences itself; empty: no Docker here");
     public static final Key HOST_SYSCALLS = new Key("host.syscalls", "native",
             "loop devices and mounts: native (system calls) or tools (losetup, mount, umount)");
     public static final Key STORE = new Key("store", "embedded",
@@ -71,7 +73,7 @@ public final class Keys {
             DEFAULT_FS, DEFAULT_SERVICE, API_LISTEN, API_TLS, API_CERT, API_KEY, API_TASK_WAIT, AUTH_ENABLED, AUTH_KEY,
             AUTH_PUBLIC_KEY, AUTH_ALLOW, AUTH_DENY, AUTH_MAX_TOKEN_TTL, HTTP_HEADER_TIMEOUT, HTTP_IDLE_TIMEOUT,
             HTTP_MAX_CONNECTIONS, CONTROLLER, CONTROLLER_TOKEN, CONTROLLER_TOKEN_FILE, CONTROLLER_CA, CONTROLLER_FINGERPRINT,
-            KNOWN_HOSTS, DOCKER_ENABLED, DOCKER_SOCKET, DOCKER_GROUP, HOST_SYSCALLS,
+            KNOWN_HOSTS, DOCKER_ENABLED, DOCKER_SOCKET, DOCKER_GROUP, DOCKER_ENGINE_SOCKET, HOST_SYSCALLS,
             STORE, STORE_ETCD_CA, STORE_ETCD_CERT, STORE_ETCD_KEY, STORE_ETCD_USER, STORE_ETCD_PASSWORD_FILE,
             STORE_ETCD_TIMEOUT, STORE_ETCD_PREFIX, FENCING_GRACE, FENCING_MARGIN, FENCING_TAKEOVER_WAIT);
 

@@ -152,13 +152,17 @@ public final class Daemon implements AutoCloseable {
             long reconcileStart = System.nanoTime();
             if (isNode) {
                 String margin = config.get(Keys.FENCING_MARGIN);
+                dev.berth.core.spi.ContainerRuntime runtime = Wiring.containerRuntime(config);
+                if (runtime instanceof AutoCloseable closeable) {
+                    closeables.add(closeable);
+                }
                 NodeSession session = new NodeSession(control, new Node(nodeId, Wiring.hostName(), Version.get()),
                         dev.berth.core.ha.Monotonic.SYSTEM, margin.equals("auto") ? null : config.duration(Keys.FENCING_MARGIN));
                 closeables.add(session);
                 node = new NodeService(control, nodeId, services, host,
                         new MountLayout(config.path(Keys.MOUNT_ROOT), config.get(Keys.DEFAULT_SERVICE)), checkpoints,
                         dev.berth.core.node.GrantBook.open(config.path(Keys.STATE_DIR).resolve("grants.json"), new JsonCodec()),
-                        Wiring.fenceOps(config, host), config.duration(Keys.FENCING_TAKEOVER_WAIT),
+                        Wiring.fenceOps(runtime, host), config.duration(Keys.FENCING_TAKEOVER_WAIT),
                         dev.berth.core.ha.Monotonic.SYSTEM);
                 NodeService fencing = node;
                 session.onReRegistered(() -> fencing.checkGrants().forEach(LOG::warning));
@@ -166,8 +170,8 @@ public final class Daemon implements AutoCloseable {
                         + (session.ttl().minus(session.margin())).toMillis() + " ms (leaseTtl " + session.ttl().toMillis()
                         + " ms minus the margin): the controller may hand its volumes on"));
                 session.afterAck(() -> {
-                    fencing.reportGivenUp();
                     fencing.checkLostGrants();
+                    fencing.reportGivenUp();
                 });
                 // Before anything else of this node: what it held before it stopped, and whether it still may.
                 notes.addAll(node.checkGrants());

@@ -4,6 +4,7 @@ import dev.berth.app.config.Config;
 import dev.berth.app.config.ConfigLoader;
 import dev.berth.app.config.Keys;
 import dev.berth.app.config.ServiceConfig;
+import dev.berth.core.spi.ContainerRuntime;
 import dev.berth.core.spi.DriverFactory;
 import dev.berth.core.spi.HostOps;
 import dev.berth.core.spi.StateStore;
@@ -13,6 +14,7 @@ import dev.berth.drivers.loop.LoopDriverFactory;
 import dev.berth.host.LinuxHostOps;
 import dev.berth.host.ProcessRunner;
 import dev.berth.host.SyscallMode;
+import dev.berth.protocols.docker.DockerEngine;
 import dev.berth.protocols.rest.RestClient;
 import dev.berth.protocols.rest.security.ClientTrust;
 import dev.berth.protocols.rest.security.TokenFile;
@@ -57,9 +59,21 @@ public final class Wiring {
         Map<String, StorageDriver> out = new LinkedHashMap<>();
         for (ServiceConfig s : config.services()) {
             DriverFactory f = DRIVERS.stream().filter(d -> d.kind().equals(s.driver())).findFirst().orElseThrow();
-            out.put(s.name(), f.create(s.name(), s.options(), host));
+            out.put(s.name(), f.create(s.name(), s.options(), host, config.path(Keys.STATE_DIR), config.path(Keys.MOUNT_ROOT)));
         }
         return out;
+    }
+
+    /**
+     * The host's container engine, for fencing: the Docker Engine API at docker.engineSocket, or
+     * {@link ContainerRuntime#NONE} when that is empty (no Docker on this host).
+     */
+    public static ContainerRuntime containerRuntime(Config c) {
+        String socket = c.get(Keys.DOCKER_ENGINE_SOCKET);
+        if (socket.isEmpty()) {
+            return ContainerRuntime.NONE;
+        }
+        return new DockerEngine(dev.berth.host.HostPaths.parse(Keys.DOCKER_ENGINE_SOCKET.name(), socket), DockerEngine.DEFAULT_DEADLINE);
     }
 
     /**
@@ -141,10 +155,10 @@ public final class Wiring {
     }
 
     /**
-     * How this node stops writers and forces mounts off when it gives a volume up. Until the host
-     * layer can find a mount's processes, only the unmount is forced.
+     * How this node stops writers and forces mounts off when it gives a volume up: the container
+     * engine of docker.engineSocket, then the host's processes.
      */
-    public static dev.berth.core.node.FenceOps fenceOps(Config config, HostOps host) {
-        return dev.berth.core.node.FenceOps.NONE;
+    public static dev.berth.core.node.FenceOps fenceOps(ContainerRuntime runtime, HostOps host) {
+        return new dev.berth.core.node.HostFenceOps(runtime, host);
     }
 }

@@ -80,6 +80,7 @@ class NodePathsIT {
         Path file = dir.resolve("config.yml");
         Files.writeString(file, """
                 docker: {enabled: false}
+                stateDir: %1$s/state
                 host: {syscalls: %2$s}
                 services:
                   local: {driver: loop, options: {pool: %1$s/pool}}

@@ -53,7 +53,12 @@ final class ClaimBook {
         }
     }
 
-    ClaimBook(StateStore store, Codec codec, Clock clock, GraceClock grace, EventLog events, Fencing fencing) {
+    /** How long a preemption waits for the old holder to report that it gave the volume up. */
+    private final Duration preemptWait;
+
+    ClaimBook(StateStore store, Codec codec, Clock clock, GraceClock grace, EventLog events, Fencing fencing,
+              Duration preemptWait) {
+        this.preemptWait = preemptWait;
         this.store = store;
         this.codec = codec;
         this.clock = clock;
@@ -192,6 +197,18 @@ final class ClaimBook {
             return Optional.empty();
         }
         grace.done(v.id(), old.kv().modRevision());
+        if (kind.equals(Event.PREEMPT)) {
+            // The old holder is alive: it learns at its next check (within one heartbeat period) and
+            // gives the volume up. The new holder gets it once that is reported, or once the old
+            // holder's lease has ended and the grace passed (it fenced itself by then), so that its
+            // writers and the new holder's never overlap.
+            boolean reported = grace.waitUntil(() -> events.gaveUpSince(v.id(), c.node(), e.id())
+                    || leaseLeft(old).isEmpty(), preemptWait);
+            if (!reported) {
+                LOG.warning("node " + c.node() + " did not report giving up volume " + v.name() + " within "
+                        + preemptWait.toMillis() + " ms of the preemption; handing it on anyway (its grant is stale)");
+            }
+        }
         LOG.warning((node == null ? "released" : "moved") + " volume " + v.name() + " from node " + c.node()
                 + (node == null ? "" : " to node " + node) + " (epoch " + c.epoch() + " -> " + epoch + "): " + e.reason());
         return Optional.of(next == null ? new Grant(v.id(), c.node(), epoch, r.revision(), false, c.node())

@@ -105,7 +105,8 @@ public final class ControllerService implements VolumeAdmin, ControlPlane {
         this.claims = new ClaimBook(store, codec, clock, new GraceClock(monotonic, grace), events,
                 (v, node) -> services.require(v.service()).fence(v.backendId(), node).orElse(
                         "the " + v.driver() + " backend cannot revoke a host's access; the old holder's self-fencing "
-                                + "(before its lease ended) and the filesystem's own guard keep it out"));
+                                + "(before its lease ended) and the filesystem's own guard keep it out"),
+                leaseTtl.plus(grace));
         this.nodes = new NodeBook(store, codec, clock);
         this.directory = new NodeDirectory(store, codec, clock, leaseTtl);
         this.views = new VolumeViews(store, codec, services);

@@ -48,6 +48,13 @@ final class EventLog {
         return all.subList(Math.max(0, all.size() - limit), all.size());
     }
 
+    /** True once {@code node} reported giving up volume {@code volumeId} in an event after {@code afterId}. */
+    boolean gaveUpSince(String volumeId, String node, String afterId) {
+        return store.list(StateKeys.EVENTS).stream().filter(kv -> kv.key().compareTo(StateKeys.event(afterId)) > 0)
+                .map(kv -> codec.decode(kv.value(), Event.class))
+                .anyMatch(e -> e.kind().equals(Event.GAVE_UP) && e.volumeId().equals(volumeId) && node.equals(e.from()));
+    }
+
     /** Drops the oldest events beyond {@link #KEEP}; returns how many. */
     int purge() {
         var kvs = store.list(StateKeys.EVENTS);

@@ -47,6 +47,26 @@ final class GraceClock {
         }
     }
 
+    /**
+     * Waits, polling every 100 ms, until {@code done} or {@code bound} has passed on this clock;
+     * returns whether it was done.
+     */
+    boolean waitUntil(java.util.function.BooleanSupplier done, Duration bound) {
+        long until = clock.nanos() + bound.toNanos();
+        while (!done.getAsBoolean()) {
+            if (clock.nanos() - until >= 0) {
+                return false;
+            }
+            try {
+                clock.sleep(Duration.ofMillis(100));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return false;
+            }
+        }
+        return true;
+    }
+
     void done(String volumeId, long claimRevision) {
         firstSeenDead.remove(volumeId + "@" + claimRevision);
     }

@@ -8,10 +8,10 @@ import dev.berth.core.model.FsType;
 import dev.berth.core.model.Volume;
 import dev.berth.core.service.MountLayout;
 import dev.berth.core.spi.HostOps;
+import dev.berth.core.spi.NodeDriver;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
-import java.util.function.BooleanSupplier;
 import java.util.logging.Logger;
 
 /**
@@ -36,10 +36,11 @@ final class Mounter {
      * Makes sure {@code device} is mounted at {@code mountPoint} with a data folder; idempotent.
      * Returns the filesystem mounted (null for directories, or when it was mounted already).
      *
-     * @param knownEmpty asked only before a format: true if the driver knows the device holds no
-     *                   data at all (then the blank check does not read it)
+     * @param node the volume's node driver: asked only before a format whether it knows the device
+     *             holds no data at all (then the blank check does not read it), and which features
+     *             the new filesystem gets
      */
-    String mount(Volume v, Device device, Path mountPoint, BooleanSupplier knownEmpty) {
+    String mount(Volume v, Device device, Path mountPoint, NodeDriver node) {
         if (!device.block()) {
             ensureDir(MountLayout.containerPath(device.path()));
             return null;
@@ -55,7 +56,7 @@ final class Mounter {
             ensureDir(mountPoint);
             fs = mountKnown(v, device.path(), mountPoint);
             if (fs == null) {
-                Filesystem made = ensureFilesystem(v, device.path(), knownEmpty);
+                Filesystem made = ensureFilesystem(v, device.path(), node);
                 fs = made.type();
                 guard.mount(v, device.path(), mountPoint, fs, made.madeNow());
             }
@@ -86,10 +87,10 @@ final class Mounter {
         }
     }
 
-    private Filesystem ensureFilesystem(Volume v, Path device, BooleanSupplier knownEmpty) {
-        Optional<String> found = knownEmpty.getAsBoolean() ? Optional.empty() : host.probeFilesystem(device);
+    private Filesystem ensureFilesystem(Volume v, Path device, NodeDriver node) {
+        Optional<String> found = node.knownEmpty(v.backendId()) ? Optional.empty() : host.probeFilesystem(device);
         if (found.isEmpty()) {
-            host.makeFilesystem(device, v.fsType());
+            host.makeFilesystem(device, v.fsType(), node.format());
             return new Filesystem(v.fsType().id(), true);
         }
         String fs = found.get();

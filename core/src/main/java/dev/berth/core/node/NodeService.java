@@ -166,7 +166,7 @@ public final class NodeService {
     private String mountGuarded(Volume v, StorageDriver driver, Device dev, Path mountPoint, Grant grant, long deadline) {
         while (true) {
             try {
-                return mounter.mount(v, dev, mountPoint, () -> driver.node().knownEmpty(v.backendId()));
+                return mounter.mount(v, dev, mountPoint, driver.node());
             } catch (GuardRefused g) {
                 String who = grant.previous() == null ? "another host" : "node " + grant.previous();
                 if (clock.nanos() - deadline > 0) {

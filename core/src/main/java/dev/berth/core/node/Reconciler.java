@@ -249,7 +249,7 @@ public final class Reconciler {
             Device dev = driver.node().attach(v.backendId());
             Path mp = dev.block() ? mountPoint : dev.path();
             boolean wasMounted = !dev.block() || mounted;
-            mounter.mount(v, dev, mp, () -> driver.node().knownEmpty(v.backendId()));
+            mounter.mount(v, dev, mp, driver.node());
             control.putAttachment(g, new Attachment(v.id(), dev.path().toString(), dev.block(), mp.toString()));
             if (dev.block()) {
                 expectedMounts.add(mp);

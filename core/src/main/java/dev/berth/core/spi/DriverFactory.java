@@ -1,5 +1,6 @@
 package dev.berth.core.spi;
 
+import java.nio.file.Path;
 import java.util.Map;
 import java.util.Set;
 
@@ -16,4 +17,18 @@ public interface DriverFactory {
     }
 
     StorageDriver create(String service, Map<String, String> options, HostOps host);
+
+    /**
+     * As {@link #create(String, Map, HostOps)}, for a node whose state folder is {@code stateDir}
+     * (config key stateDir), where a driver may keep what only this node knows (the loop driver:
+     * the loop devices it attached). Drivers that keep nothing ignore it.
+     */
+    default StorageDriver create(String service, Map<String, String> options, HostOps host, Path stateDir) {
+        return create(service, options, host);
+    }
+
+    /** As above, also knowing where this node mounts volumes (config key mountRoot). */
+    default StorageDriver create(String service, Map<String, String> options, HostOps host, Path stateDir, Path mountRoot) {
+        return create(service, options, host, stateDir);
+    }
 }

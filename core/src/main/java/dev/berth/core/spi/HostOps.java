@@ -15,6 +15,15 @@ public interface HostOps {
     /** Attaches {@code file} to a loop device, or returns the one it is already attached to. */
     Path loopAttach(Path file);
 
+    /**
+     * Attaches {@code file} to a new loop device even if other devices hold it already: on one
+     * kernel shared by several simulated hosts, each host must have its own device.
+     */
+    Path loopAttachNew(Path file);
+
+    /** The id of the file a loop device is bound to (from the kernel), or empty when it is not bound. */
+    Optional<FileId> loopBacking(Path device);
+
     /** The loop device {@code file} is attached to, if any. */
     Optional<Path> loopFind(Path file);
 
@@ -44,8 +53,13 @@ public interface HostOps {
     /** The filesystem type found on {@code device} ("ext4", "xfs", …), or empty when blank. */
     Optional<String> probeFilesystem(Path device);
 
-    /** Formats {@code device}. Callers must have probed first: this never checks again. */
-    void makeFilesystem(Path device, FsType type);
+    /** Formats {@code device} without extra features. Callers must have probed first: this never checks again. */
+    default void makeFilesystem(Path device, FsType type) {
+        makeFilesystem(device, type, Format.PLAIN);
+    }
+
+    /** Formats {@code device} with {@code format}'s features (those that apply to {@code type}). */
+    void makeFilesystem(Path device, FsType type, Format format);
 
     /**
      * Checks the filesystem on {@code device} before it is mounted: reads its superblock, and runs
@@ -53,6 +67,9 @@ public interface HostOps {
      * (ext4: {@code e2fsck -p}, which also fixes what is safe to fix; xfs: {@code xfs_repair -n},
      * which only reports). With {@code always}, the check runs whatever the superblock says (after
      * a mount failed). Never throws for what it finds: the caller decides what to do with it.
+     * Throws {@link dev.berth.core.error.GuardRefused} when the check could not run because the
+     * filesystem's own guard (ext4 multi-mount protection) says another kernel has it mounted, as
+     * {@link #mount} does when that guard refuses the mount.
      */
     FilesystemCheck checkFilesystem(Path device, String fsType, boolean always);
 
@@ -60,6 +77,31 @@ public interface HostOps {
 
     /** Unmounts {@code target}; a target that is not mounted is not an error. */
     void unmount(Path target);
+
+    /**
+     * Detaches {@code target} lazily (umount2 with MNT_DETACH): it leaves the mount table now, and
+     * the kernel lets the filesystem go once its last user does. For a mount that resists an
+     * ordinary unmount after its users were stopped; not mounted is not an error.
+     */
+    void unmountLazy(Path target);
+
+    /**
+     * Every process (but this one) whose cwd, root, an open file or a memory-mapped file is on the
+     * filesystem mounted at {@code mountPoint}, in any mount namespace: matched by the
+     * filesystem's device number, not by path (a container sees the same filesystem at /data).
+     * Empty when {@code mountPoint} is not a mount point here.
+     */
+    List<ProcessUse> processesUsing(Path mountPoint);
+
+    /** SIGKILL to one process; a process that is gone already is not an error. */
+    void kill(long pid);
+
+    /**
+     * True while the block device is mounted in any mount namespace, or otherwise held open
+     * exclusively (an {@code O_EXCL} open of it fails with EBUSY); false for a free or missing
+     * device. The probe itself holds the device for a moment.
+     */
+    boolean deviceHeld(Path device);
 
     /** The mount whose mount point is exactly {@code target}, if any. */
     Optional<MountEntry> mountAt(Path target);
@@ -76,11 +118,44 @@ public interface HostOps {
     record LoopDevice(Path device, Path backingFile) {
     }
 
+    /**
+     * Features of a new filesystem.
+     *
+     * @param mmp                 ext4 multi-mount protection ({@code mkfs.ext4 -O mmp}): the kernel then
+     *                            refuses a second mount while another kernel has it; xfs has no such thing
+     * @param mmpIntervalSeconds  how often the holder's kernel updates the MMP block (mmp_update_interval);
+     *                            a second mount waits about 2 × max(5 s, this) + 1 s before it is refused
+     */
+    record Format(boolean mmp, int mmpIntervalSeconds) {
+        public static final int DEFAULT_MMP_INTERVAL = 5;
+        public static final int MAX_MMP_INTERVAL = 300;
+        public static final Format PLAIN = new Format(false, DEFAULT_MMP_INTERVAL);
+
+        public Format {
+            if (mmpIntervalSeconds < 1 || mmpIntervalSeconds > MAX_MMP_INTERVAL) {
+                throw new IllegalArgumentException("mmp interval out of range: " + mmpIntervalSeconds);
+            }
+        }
+    }
+
     /** A file as the kernel knows it: stat(2)'s st_dev and st_ino. */
     record FileId(long device, long inode) {
     }
 
     record MountEntry(String source, Path target, String fsType) {
+    }
+
+    /**
+     * A process that uses a filesystem.
+     *
+     * @param how what of it is there: "cwd", "root", "fd 3 /data/log" (the fd and its path as the
+     *            process sees it), "mmap /data/lib.so"
+     */
+    record ProcessUse(long pid, String command, String how) {
+        public ProcessUse {
+            java.util.Objects.requireNonNull(command, "command");
+            java.util.Objects.requireNonNull(how, "how");
+        }
     }
 
     /**

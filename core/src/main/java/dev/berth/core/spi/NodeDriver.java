@@ -27,4 +27,9 @@ public interface NodeDriver {
     default boolean knownEmpty(String backendId) {
         return false;
     }
+
+    /** The features a filesystem this node makes on one of this driver's devices gets (e.g. ext4 MMP). */
+    default HostOps.Format format() {
+        return HostOps.Format.PLAIN;
+    }
 }

@@ -2,8 +2,11 @@ package dev.berth.drivers.loop;
 
 import dev.berth.core.error.AlreadyExists;
 import dev.berth.core.error.BackendFailure;
+import dev.berth.core.error.Busy;
+import dev.berth.core.error.InvalidArgument;
 import dev.berth.core.error.OutOfCapacity;
 import dev.berth.core.model.Capacity;
+import dev.berth.core.model.FsType;
 import dev.berth.core.model.Size;
 import dev.berth.core.model.VolumeSpec;
 import dev.berth.core.spi.HostOps;
@@ -12,6 +15,7 @@ import dev.berth.core.spi.StorageDriver;
 import dev.berth.core.model.Device;
 import dev.berth.drivers.FileStores;
 import dev.berth.host.FileIds;
+import dev.berth.host.MultiMountProtection;
 import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.file.FileAlreadyExistsException;
@@ -44,6 +48,7 @@ public final class LoopDriver implements StorageDriver {
     private final HostOps host;
     private final LoopNodeDriver node;
     private final double overcommit;
+    private final LoopSettings settings;
 
     public LoopDriver(Path pool, HostOps host) {
         this(pool, 1.0, host);
@@ -51,13 +56,18 @@ public final class LoopDriver implements StorageDriver {
 
     /** @param overcommit how far full sizes may exceed the pool's space (1.0 = not at all) */
     public LoopDriver(Path pool, double overcommit, HostOps host) {
+        this(pool, overcommit, host, LoopSettings.DEFAULT);
+    }
+
+    public LoopDriver(Path pool, double overcommit, HostOps host, LoopSettings settings) {
         if (!(overcommit > 0 && overcommit <= LoopDriverFactory.MAX_OVERCOMMIT)) {
             throw new IllegalArgumentException("overcommit out of range: " + overcommit);
         }
         this.overcommit = overcommit;
         this.pool = new LoopPool(pool);
         this.host = Objects.requireNonNull(host, "host");
-        this.node = new LoopNodeDriver(this.pool, host);
+        this.settings = Objects.requireNonNull(settings, "settings");
+        this.node = new LoopNodeDriver(this.pool, host, settings);
     }
 
     @Override
@@ -73,6 +83,13 @@ public final class LoopDriver implements StorageDriver {
     @Override
     public synchronized String create(String volumeId, VolumeSpec spec) {
         String backendId = LoopPool.backendId(volumeId);
+        if (settings.shared() && spec.fsType() == FsType.XFS) {
+            throw new InvalidArgument("volume " + spec.name() + " cannot be xfs: service " + spec.service()
+                    + " is shared (its pool is reachable from several hosts) and xfs has no multi-mount protection,"
+                    + " so nothing would stop a second host from mounting it while the first still has it",
+                    "use ext4 (the default), whose multi-mount protection makes a second host's mount fail, or an xfs"
+                            + " volume on a loop service that is not shared");
+        }
         Path file = pool.file(backendId);
         long size = spec.sizeBytes();
         pool.ensureDir();
@@ -207,6 +224,14 @@ public final class LoopDriver implements StorageDriver {
                 }
                 node.detach(backendId);
             }
+            Optional<Path> foreign = image ? host.loopFind(file) : Optional.empty();
+            if (foreign.isPresent()) {
+                // Not this node's device: another host's on the same kernel, or attached by hand.
+                // Deleting the image under it would leave that holder writing to a deleted file.
+                throw new Busy(file + " is still attached to " + foreign.get() + ", a loop device this node did not"
+                        + " attach (another host's, or attached by hand), so it is not removed",
+                        "detach it where it is used (losetup -d " + foreign.get() + " once nothing mounts it), then retry");
+            }
         }
         try {
             Files.deleteIfExists(file);
@@ -258,6 +283,7 @@ public final class LoopDriver implements StorageDriver {
         // The JDK exposes no st_blocks ("unix:blocks" is not an attribute), so the allocated
         // size is not shown rather than run a tool for it.
         facts.put("allocation", "sparse: disk space is used as data is written");
+        facts.put("guard", guard(backendId, file));
         try {
             Capacity c = capacity();
             facts.put("poolFree", Size.human(c.available()) + " free of " + Size.human(c.total())
@@ -266,6 +292,38 @@ public final class LoopDriver implements StorageDriver {
             facts.put("poolFree", "unreadable: " + e.getMessage());
         }
         return facts;
+    }
+
+    /**
+     * What keeps a second host from mounting this volume while one has it: the filesystem's own
+     * feature as found in the image (a volume made before, or with mmp off, may lack it), or for a
+     * blank image what its first mount will make.
+     */
+    private String guard(String backendId, Path file) {
+        Optional<Boolean> mmp = MultiMountProtection.enabled(file);
+        String fs = mmp.isPresent() ? "ext4" : fsTypeOf(backendId).orElse("?");
+        if (mmp.orElse(false)) {
+            return "ext4 multi-mount protection";
+        }
+        String where = settings.shared() ? "the pool is shared: nothing stops a second host from mounting it"
+                : "fine while only one host uses this pool";
+        if (mmp.isPresent()) {
+            return "none (this ext4 was made without multi-mount protection; " + where
+                    + "; add it while unmounted with tune2fs -O mmp)";
+        }
+        if (fs.equals("ext4")) {
+            return settings.format().mmp() ? "ext4 multi-mount protection (made at its first mount)"
+                    : "none (mmp is off for this service; " + where + ")";
+        }
+        return "none (" + fs + " has no multi-mount protection: " + where + ")";
+    }
+
+    private Optional<String> fsTypeOf(String backendId) {
+        try {
+            return ImageMetadata.read(pool.metadata(backendId)).map(ImageMetadata::fsType);
+        } catch (IOException e) {
+            return Optional.empty();
+        }
     }
 
     @Override

@@ -11,6 +11,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -19,7 +20,17 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.logging.Logger;
 
 /**
- * Host side of the loop driver: one loop device per attached image file.
+ * Host side of the loop driver: one loop device per attached image file, and only this node's.
+ *
+ * <p>Several hosts may share one kernel (the multi-host test harness: hosts as namespaces), and
+ * every host sees every loop device there. A device bound to a volume's image may be another
+ * host's, mounted in that host's mount namespace: reusing it would put two "hosts" on one
+ * filesystem through one device, so that no guard (MMP, O_EXCL) could ever tell them apart. So
+ * this node uses only the devices it recorded in {@link OwnLoopDevices} when it attached them (and
+ * only while still bound to the same file, by inode), and otherwise attaches a new device even if
+ * other devices hold the image. One exception keeps a restart after an upgrade (or a lost record)
+ * working: an unrecorded device bound to the image and mounted in this process's mount namespace is
+ * this host's by definition, and is adopted.
  *
  * <p>An image deleted from outside while attached stays alive in the kernel as long as its loop
  * device does; the kernel then names it "{@code <pool>/<id>.img (deleted)}". Such a device still
@@ -36,33 +47,46 @@ public final class LoopNodeDriver implements NodeDriver {
 
     private final LoopPool pool;
     private final HostOps host;
+    private final LoopSettings settings;
+    private final OwnLoopDevices own;
     /** The image's id when this process attached it; dropped on detach. Bounded by the attached volumes. */
     private final ConcurrentHashMap<String, FileId> attachedIds = new ConcurrentHashMap<>();
 
-    LoopNodeDriver(LoopPool pool, HostOps host) {
+    LoopNodeDriver(LoopPool pool, HostOps host, LoopSettings settings) {
         this.pool = pool;
         this.host = host;
+        this.settings = settings;
+        this.own = new OwnLoopDevices(settings.stateDir());
     }
 
     @Override
-    public Device attach(String backendId) {
+    public synchronized Device attach(String backendId) {
         Path file = pool.file(backendId);
         if (!LoopPool.isImage(file)) {
             throw new NotFound("the image file " + file + " of this volume does not exist",
                     "the volume's data is gone from the loop pool; remove the volume");
         }
-        Path device = host.loopAttach(file);
+        Optional<Path> mine = ownDevice(backendId).or(() -> mountedHere(backendId));
+        Path device;
+        if (mine.isPresent()) {
+            device = mine.get();
+        } else {
+            device = host.loopAttachNew(file);
+        }
+        own.add(device, kernelFile(backendId));
         FileIds.of(file).ifPresent(id -> attachedIds.put(backendId, id));
         return new Device(device, true);
     }
 
     @Override
     public Optional<Device> attached(String backendId) {
-        Path file = pool.file(backendId);
-        if (LoopPool.isImage(file)) {
-            return host.loopFind(file).map(device -> new Device(device, true));
-        }
-        return deletedImageDevice(backendId).map(device -> new Device(device, true));
+        return ownDevice(backendId).or(() -> mountedHere(backendId)).map(device -> new Device(device, true));
+    }
+
+    /** ext4 multi-mount protection as the service's options say (mmp, mmpInterval). */
+    @Override
+    public HostOps.Format format() {
+        return settings.format();
     }
 
     /**
@@ -77,11 +101,12 @@ public final class LoopNodeDriver implements NodeDriver {
     }
 
     @Override
-    public void detach(String backendId) {
+    public synchronized void detach(String backendId) {
         Path file = pool.file(backendId);
         boolean deleted = !LoopPool.isImage(file);
         attached(backendId).ifPresent(device -> {
             host.loopDetach(device.path());
+            own.remove(device.path());
             if (deleted) {
                 LOG.warning("the image file " + file + " was deleted from outside; its loop device " + device.path()
                         + " is released; the data is gone");
@@ -91,14 +116,21 @@ public final class LoopNodeDriver implements NodeDriver {
     }
 
     /**
-     * Image files of this pool held by a loop device, including images deleted from outside
-     * ("x.img (deleted)") whose device is still there.
+     * Image files of this pool held by one of this node's loop devices, including images deleted
+     * from outside ("x.img (deleted)") whose device is still there. Other hosts' devices on the
+     * same images are not this node's and are not listed.
      */
     @Override
     public Set<String> attachedBackends() {
         Path dir = pool.kernelDir();
         Set<String> ids = new TreeSet<>();
+        Set<String> recorded = new HashSet<>();
+        own.list().forEach(e -> recorded.add(e.device()));
+        Set<String> mounted = mountedSources();
         for (HostOps.LoopDevice loop : host.loops()) {
+            if (!recorded.contains(loop.device().toString()) && !mounted.contains(loop.device().toString())) {
+                continue;
+            }
             Path backing = loop.backingFile();
             if (!dir.equals(backing.getParent()) || backing.getFileName() == null) {
                 continue;
@@ -114,6 +146,74 @@ public final class LoopNodeDriver implements NodeDriver {
             }
         }
         return Set.copyOf(ids);
+    }
+
+    /** The image's path as the kernel names it (the pool's real folder), as recorded. */
+    private Path kernelFile(String backendId) {
+        return pool.kernelDir().resolve(backendId);
+    }
+
+    /**
+     * This node's recorded device of the image, if it is still bound to the very same file (by
+     * inode; for a deleted image, its recorded inode or else the kernel's "(deleted)" name).
+     * Records of devices bound to something else now (freed, reused by another host) are dropped.
+     */
+    private Optional<Path> ownDevice(String backendId) {
+        String kernelName = kernelFile(backendId).toString();
+        List<OwnLoopDevices.Entry> entries = own.list().stream().filter(e -> e.file().equals(kernelName)).toList();
+        if (entries.isEmpty()) {
+            return Optional.empty();
+        }
+        Path file = pool.file(backendId);
+        boolean deleted = !LoopPool.isImage(file);
+        Optional<FileId> id = deleted
+                ? Optional.ofNullable(attachedIds.get(backendId)).or(() -> recordedId(backendId))
+                : FileIds.of(file);
+        for (OwnLoopDevices.Entry e : entries) {
+            Path device = Path.of(e.device());
+            Optional<FileId> bound = host.loopBacking(device);
+            boolean same = bound.isPresent() && (id.isPresent() ? bound.equals(id)
+                    : deleted && boundName(device).equals(Optional.of(kernelName + DELETED)));
+            if (same) {
+                return Optional.of(device);
+            }
+            if (bound.isEmpty() || !deleted) {
+                own.remove(device); // freed, or bound to another file now (perhaps another host's): not ours
+            }
+        }
+        return Optional.empty();
+    }
+
+    /**
+     * An unrecorded device bound to the image (by path and inode) and mounted in this process's mount
+     * namespace: a mount here is this host's, so the device is too (a record lost, or written by
+     * an older Berth). Devices of the image mounted nowhere here may be another host's: never adopted.
+     */
+    private Optional<Path> mountedHere(String backendId) {
+        Path file = pool.file(backendId);
+        if (!LoopPool.isImage(file)) {
+            return deletedImageDevice(backendId).filter(d -> mountedSources().contains(d.toString()));
+        }
+        Optional<FileId> id = FileIds.of(file);
+        Set<String> mounted = mountedSources();
+        Path kernelName = kernelFile(backendId);
+        return host.loops().stream()
+                .filter(l -> l.backingFile().equals(kernelName) && mounted.contains(l.device().toString()))
+                .map(HostOps.LoopDevice::device)
+                .filter(d -> id.isPresent() && host.loopBacking(d).equals(id))
+                .findFirst();
+    }
+
+    private Set<String> mountedSources() {
+        Set<String> sources = new HashSet<>();
+        Path root = settings.mountRoot();
+        host.mounts().stream().filter(m -> root == null || m.target().startsWith(root)).forEach(m -> sources.add(m.source()));
+        return sources;
+    }
+
+    private Optional<String> boundName(Path device) {
+        return host.loops().stream().filter(l -> l.device().equals(device))
+                .map(l -> l.backingFile().toString()).findFirst();
     }
 
     /** The device still holding this backend's image after the image was deleted, if there is one. */

@@ -6,9 +6,11 @@ import static dev.berth.drivers.loop.LoopDriverTest.GIB;
 import static dev.berth.drivers.loop.LoopDriverTest.spec;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.berth.core.error.Busy;
 import dev.berth.core.error.NotFound;
 import dev.berth.core.error.OutOfCapacity;
 import dev.berth.core.model.Device;
@@ -23,6 +25,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import org.junit.jupiter.api.AfterEach;
@@ -44,8 +47,13 @@ class LoopDriverRootTest {
     @BeforeEach
     void setUp() {
         Root.require();
-        driver = new LoopDriver(tmp.resolve("pool"), host);
+        driver = onThisHost(new LinuxHostOps());
         node = driver.node();
+    }
+
+    /** A loop driver of this node (its state folder records its devices), e.g. after a restart. */
+    private LoopDriver onThisHost(LinuxHostOps h) {
+        return new LoopDriver(tmp.resolve("pool"), 1.0, h, LoopSettings.DEFAULT.withStateDir(tmp.resolve("state")));
     }
 
     /** Unmounts and detaches whatever a test left under the temp folder, even after a failure. */
@@ -63,7 +71,7 @@ class LoopDriverRootTest {
         assertTrue(d.path().toString().startsWith("/dev/loop"), d.toString());
         assertEquals(d, node.attach(id));
         assertEquals(Optional.of(d), node.attached(id));
-        assertEquals(Optional.of(d), new LoopDriver(tmp.resolve("pool"), new LinuxHostOps()).node().attached(id));
+        assertEquals(Optional.of(d), onThisHost(new LinuxHostOps()).node().attached(id));
         node.detach(id);
         assertEquals(Optional.empty(), node.attached(id));
         node.detach(id);
@@ -158,11 +166,11 @@ class LoopDriverRootTest {
         Path device = node.attach(id).path();
         Files.delete(tmp.resolve("pool").resolve(id));
         // A restarted Berth: nothing in memory; the metadata file has the image's inode.
-        LoopDriver restarted = new LoopDriver(tmp.resolve("pool"), new LinuxHostOps());
+        LoopDriver restarted = onThisHost(new LinuxHostOps());
         assertEquals(Optional.of(new Device(device, true)), restarted.node().attached(id));
         // Without the metadata file too, the kernel's name for it decides.
         Files.delete(tmp.resolve("pool").resolve(A + ".meta.json"));
-        LoopDriver bare = new LoopDriver(tmp.resolve("pool"), new LinuxHostOps());
+        LoopDriver bare = onThisHost(new LinuxHostOps());
         assertEquals(Optional.of(new Device(device, true)), bare.node().attached(id));
         bare.remove(id);
         assertTrue(host.loops().stream().noneMatch(l -> l.device().equals(device)), "remove released the device");
@@ -185,5 +193,98 @@ class LoopDriverRootTest {
         Files.write(meta, new byte[1 << 20]);
         host.loopAttach(meta);
         assertEquals(Set.of(), node.attachedBackends());
+    }
+
+    /**
+     * Two "hosts" on one kernel share the pool: each node's driver records its own devices in its
+     * own state folder, so both attaching the same image get two devices, each detaches only its
+     * own, a third host sees neither, and a restarted host (same state folder) finds its own again.
+     */
+    @Test
+    void twoHostsOnOneKernelNeverShareOrTouchEachOthersDevice() throws IOException {
+        LoopDriver a = new LoopDriver(tmp.resolve("pool"), 1.0, host, LoopSettings.DEFAULT.withStateDir(tmp.resolve("a")));
+        LoopDriver b = new LoopDriver(tmp.resolve("pool"), 1.0, host, LoopSettings.DEFAULT.withStateDir(tmp.resolve("b")));
+        String id = a.create(A, spec(GIB));
+        Path devA = a.node().attach(id).path();
+        Path devB = b.node().attach(id).path();
+        assertNotEquals(devA, devB, "host b must not adopt host a's device");
+        assertEquals(devA, a.node().attach(id).path(), "attach again reuses the own device");
+        assertEquals(devB, b.node().attach(id).path());
+        assertEquals(Set.of(id), a.node().attachedBackends());
+        assertEquals(Set.of(id), b.node().attachedBackends());
+        String record = Files.readString(tmp.resolve("a").resolve("loop-devices.json"));
+        assertEquals(Map.of("devices", List.of(Map.of("device", devA.toString(),
+                        "file", tmp.toRealPath().resolve("pool").resolve(id).toString()))),
+                new com.fasterxml.jackson.databind.ObjectMapper().readValue(record, Map.class), record);
+
+        LoopDriver c = new LoopDriver(tmp.resolve("pool"), 1.0, host, LoopSettings.DEFAULT.withStateDir(tmp.resolve("c")));
+        assertEquals(Optional.empty(), c.node().attached(id));
+        assertEquals(Set.of(), c.node().attachedBackends());
+        c.node().detach(id);
+        assertTrue(bound(devA) && bound(devB), "a third host's detach touches nobody's device");
+
+        LoopDriver bRestarted = new LoopDriver(tmp.resolve("pool"), 1.0, new LinuxHostOps(),
+                LoopSettings.DEFAULT.withStateDir(tmp.resolve("b")));
+        assertEquals(Optional.of(new Device(devB, true)), bRestarted.node().attached(id));
+        assertEquals(devB, bRestarted.node().attach(id).path(), "re-adopts its own device after a restart");
+
+        a.node().detach(id);
+        assertFalse(bound(devA));
+        assertTrue(bound(devB), "host a's detach left host b's device alone");
+        assertEquals(Set.of(), a.node().attachedBackends());
+        assertEquals(Set.of(id), bRestarted.node().attachedBackends());
+        Busy busy = assertThrows(Busy.class, () -> a.remove(id), "the image is still host b's");
+        assertTrue(busy.getMessage().contains(devB.toString()), busy.getMessage());
+        bRestarted.node().detach(id);
+        assertFalse(bound(devB));
+        a.remove(id);
+        assertFalse(a.exists(id));
+    }
+
+    /** A record naming a device that is bound to another file now (freed, reused) is not trusted. */
+    @Test
+    void aRecordedDeviceBoundToAnotherFileIsNotTaken() throws IOException {
+        String id = driver.create(A, spec(GIB));
+        String other = driver.create(B, spec(GIB));
+        Path otherDevice = host.loopAttachNew(tmp.resolve("pool").resolve(other));
+        Files.createDirectories(tmp.resolve("state"));
+        Files.writeString(tmp.resolve("state").resolve("loop-devices.json"), "{\"devices\":[{\"device\":\"" + otherDevice
+                + "\",\"file\":\"" + tmp.toRealPath().resolve("pool").resolve(id) + "\"}]}");
+        assertEquals(Optional.empty(), node.attached(id));
+        Path mine = node.attach(id).path();
+        assertNotEquals(otherDevice, mine);
+        node.detach(id);
+        assertTrue(bound(otherDevice), "the other file's device is left alone");
+    }
+
+    /**
+     * A device nobody recorded is adopted only if it is mounted in this mount namespace (a restart
+     * after an upgrade or a lost record); one mounted nowhere here may be another host's.
+     */
+    @Test
+    void anUnrecordedDeviceIsAdoptedOnlyWhenMountedHere() throws IOException {
+        String id = driver.create(A, spec(64L << 20));
+        Path image = tmp.resolve("pool").resolve(id);
+        Path stray = host.loopAttachNew(image);
+        assertEquals(Optional.empty(), node.attached(id), "not recorded, not mounted here: not ours");
+        Path fresh = node.attach(id).path();
+        assertNotEquals(stray, fresh);
+        node.detach(id);
+        assertTrue(bound(stray), "left alone");
+
+        host.makeFilesystem(stray, dev.berth.core.model.FsType.EXT4);
+        Path mnt = Files.createDirectory(tmp.resolve("mnt"));
+        host.mount(stray, mnt, "ext4", List.of());
+        assertEquals(Optional.of(new Device(stray, true)), node.attached(id));
+        assertEquals(Set.of(id), node.attachedBackends());
+        assertEquals(stray, node.attach(id).path(), "mounted here: this host's, adopted");
+        host.unmount(mnt);
+        assertEquals(Optional.of(new Device(stray, true)), node.attached(id), "recorded since the attach");
+        node.detach(id);
+        assertFalse(bound(stray));
+    }
+
+    private boolean bound(Path device) {
+        return host.loopBacking(device).isPresent();
     }
 }

@@ -198,6 +198,31 @@ class LoopDriverTest {
         assertEquals(Files.getFileStore(tmp).getTotalSpace(), c.total());
     }
 
+    /** inspect says what keeps a second host out, from the image itself once it has a filesystem. */
+    @Test
+    void describeShowsTheGuard() {
+        String blank = driver.create(ID, spec(GIB));
+        assertEquals("ext4 multi-mount protection (made at its first mount)", driver.describe(blank).get("guard"));
+        ProcessRunner run = new ProcessRunner();
+        Duration t = Duration.ofSeconds(60);
+        run.run(List.of("mkfs.ext4", "-q", "-F", "-O", "mmp", pool.resolve(blank).toString()), t);
+        assertEquals("ext4 multi-mount protection", driver.describe(blank).get("guard"));
+
+        LoopDriver shared = new LoopDriver(pool, 1.0, new LinuxHostOps(),
+                new LoopSettings(null, new dev.berth.core.spi.HostOps.Format(false, 5), true));
+        String plain = shared.create("4f2a9c1e-77b0-4d6e-9a51-0c2f4e8d9b10", spec(GIB));
+        assertEquals("none (mmp is off for this service; the pool is shared: nothing stops a second host from mounting"
+                + " it)", shared.describe(plain).get("guard"));
+        run.run(List.of("mkfs.ext4", "-q", "-F", pool.resolve(plain).toString()), t);
+        assertTrue(shared.describe(plain).get("guard").startsWith("none (this ext4 was made without multi-mount"
+                + " protection; the pool is shared"), shared.describe(plain).get("guard"));
+
+        String xfs = driver.create("5f2a9c1e-77b0-4d6e-9a51-0c2f4e8d9b10",
+                new VolumeSpec("x", "default", GIB, FsType.XFS, Map.of()));
+        assertEquals("none (xfs has no multi-mount protection: fine while only one host uses this pool)",
+                driver.describe(xfs).get("guard"));
+    }
+
     @Test
     void describeShowsTheFile() {
         String id = driver.create(ID, spec(GIB));

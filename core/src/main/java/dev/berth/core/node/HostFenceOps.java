@@ -1,0 +1,64 @@
+package dev.berth.core.node;
+
+import dev.berth.core.error.BerthException;
+import dev.berth.core.spi.ContainerRuntime;
+import dev.berth.core.spi.HostOps;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Fencing on a real host: the container engine kills the containers that use the mount (it would
+ * restart them if only their processes died), then every process still holding a file, a mapping
+ * or its working folder on the filesystem gets SIGKILL (found in /proc by device number, so
+ * processes in other mount namespaces are found too). No grace for writers: by the time a node
+ * fences, the volume may be someone else's in a second or two.
+ */
+public final class HostFenceOps implements FenceOps {
+    private static final int ROUNDS = 5;
+    private final ContainerRuntime runtime;
+    private final HostOps host;
+
+    public HostFenceOps(ContainerRuntime runtime, HostOps host) {
+        this.runtime = runtime;
+        this.host = host;
+    }
+
+    @Override
+    public List<String> stopWriters(Path mountPoint) {
+        List<String> done = new ArrayList<>();
+        try {
+            runtime.killUsing(mountPoint).forEach(c -> done.add("container " + c));
+        } catch (BerthException e) {
+            done.add("could not ask the container engine (" + e.getMessage() + "); killing the processes instead");
+        }
+        Set<Long> killed = new LinkedHashSet<>();
+        // A few rounds: a process may fork or open a file while the first round kills.
+        for (int round = 0; round < ROUNDS; round++) {
+            List<HostOps.ProcessUse> users = host.processesUsing(mountPoint);
+            if (users.isEmpty()) {
+                break;
+            }
+            for (HostOps.ProcessUse u : users) {
+                host.kill(u.pid());
+                if (killed.add(u.pid())) {
+                    done.add("process " + u.pid() + " (" + u.command() + ", " + u.how() + ")");
+                }
+            }
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        return done;
+    }
+
+    @Override
+    public void unmountLazy(Path mountPoint) {
+        host.unmountLazy(mountPoint);
+    }
+}
