@@ -130,6 +130,11 @@ public final class LinuxHostOps implements HostOps {
     }
 
     @Override
+    public Optional<dev.berth.core.error.GuardRefused> heldByAnotherKernel(Path device) {
+        return MultiMountProtection.heldElsewhere(device);
+    }
+
+    @Override
     public void unmountLazy(Path target) {
         mountCommands.unmountLazy(target);
     }

@@ -84,6 +84,36 @@ public final class MultiMountProtection {
     }
 
     /**
+     * Before a check or mount: reads the MMP block twice, one check interval (+ 1 s) apart; a
+     * sequence that moved in between means another kernel has the filesystem mounted now.
+     */
+    static Optional<GuardRefused> heldElsewhere(Path device) {
+        Optional<Block> first = read(device);
+        if (first.isEmpty() || first.get().clean()) {
+            return Optional.empty();
+        }
+        long start = System.nanoTime();
+        try {
+            Thread.sleep(Duration.ofSeconds(Math.min(Math.max(first.get().checkInterval(), 1), 300) + 1L));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return Optional.empty();
+        }
+        Optional<Block> second = read(device);
+        if (second.isEmpty() || second.get().clean() || second.get().sequence() == first.get().sequence()) {
+            return Optional.empty(); // let go meanwhile, or stale: the mount's own wait decides
+        }
+        Block m = second.get();
+        String last = "last update through " + (m.deviceName().isEmpty() ? "?" : m.deviceName())
+                + (m.nodeName().isEmpty() ? "" : " on node " + m.nodeName());
+        return Optional.of(new GuardRefused("the filesystem of " + device + " is still mounted by another kernel "
+                + "(its ext4 multi-mount protection block changed within " + Duration.ofNanos(System.nanoTime() - start)
+                .toSeconds() + " s; " + last + ")",
+                "wait until the other host lets go of it (its agent unmounts it when it fences itself, or the host "
+                        + "stops), then retry"));
+    }
+
+    /**
      * After a mount or check of {@code device} failed (it took {@code waited}): the guard's refusal
      * if the MMP block shows another device (another kernel) keeping the filesystem, else empty.
      * {@code failure} is what failed, in words; {@code cause} its exception, if there is one.

@@ -122,6 +122,10 @@ class MultiMountProtectionRootTest {
 
         Path b = host.loopAttachNew(image);
         Path mntB = Files.createDirectory(dir.resolve("b"));
+        // The quick look (two reads of the MMP block, one interval apart) sees the live holder.
+        GuardRefused quick = host.heldByAnotherKernel(b).orElseThrow();
+        assertTrue(quick.getMessage().startsWith("the filesystem of " + b + " is still mounted by another kernel"),
+                quick.getMessage());
         CompletableFuture<Throwable> check = CompletableFuture.supplyAsync(() -> {
             try {
                 host.checkFilesystem(b, "ext4", true);
@@ -147,6 +151,7 @@ class MultiMountProtectionRootTest {
             assertTrue(System.nanoTime() < deadline, "host a's mount did not go with its namespace");
             Thread.sleep(20);
         }
+        assertEquals(Optional.empty(), host.heldByAnotherKernel(b), "a clean block: nobody holds it");
         host.mount(b, mntB, "ext4", List.of()); // a clean unmount: no wait
         assertEquals("a", Files.readString(mntB.resolve("owner")));
         host.unmount(mntB);

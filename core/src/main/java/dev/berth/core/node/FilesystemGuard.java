@@ -25,6 +25,14 @@ final class FilesystemGuard {
 
     /** Checks {@code device} if its superblock asks for it; throws if errors are left. */
     void beforeMount(Volume v, Path device, String fs) {
+        if ("ext4".equals(fs)) {
+            // Another host's kernel may still have it (its agent died): say so in seconds, before
+            // e2fsck or the mount find out in tens of seconds.
+            var held = host.heldByAnotherKernel(device);
+            if (held.isPresent()) {
+                throw held.get();
+            }
+        }
         judge(v, device, fs, host.checkFilesystem(device, fs, false), null);
     }
 

@@ -86,6 +86,15 @@ public interface HostOps {
     void unmountLazy(Path target);
 
     /**
+     * Before a filesystem is checked or mounted: whether another kernel keeps it mounted now, by
+     * its ext4 multi-mount protection block (read twice, one update interval apart: a sequence
+     * that moves is a live holder). The guard's refusal if so; empty for a clean block, a stale
+     * one (a crashed holder: the mount's own wait then decides), or no MMP at all. Much cheaper
+     * than letting e2fsck or the mount find out (they wait about 4 and 2 intervals).
+     */
+    Optional<dev.berth.core.error.GuardRefused> heldByAnotherKernel(Path device);
+
+    /**
      * Every process (but this one) whose cwd, root, an open file or a memory-mapped file is on the
      * filesystem mounted at {@code mountPoint}, in any mount namespace: matched by the
      * filesystem's device number, not by path (a container sees the same filesystem at /data).
