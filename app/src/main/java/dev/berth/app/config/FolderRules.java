@@ -27,7 +27,9 @@ public final class FolderRules {
      * (tls/) and HS256 key (auth/), and lost+found when the state directory is a file system of its
      * own. Add any new file the store writes here.
      */
-    static final List<String> STATE_NAMES = List.of("lock", "tls", "auth", "lost+found");
+    static final List<String> STATE_NAMES = List.of("lock", "tls", "auth", "lost+found", "loop-devices.json");
+    /** A write of loop-devices.json cut short leaves its temporary file (.loop-devices.json.*.tmp). */
+    static final String LOOP_DEVICES_TMP = ".loop-devices.json.";
     static final String STATE_PREFIX = "state.db";
 
     private FolderRules() {
@@ -90,7 +92,7 @@ public final class FolderRules {
         try (DirectoryStream<Path> entries = Files.newDirectoryStream(state)) {
             for (Path p : entries) {
                 String name = p.getFileName().toString();
-                if (!STATE_NAMES.contains(name) && !name.startsWith(STATE_PREFIX)) {
+                if (!STATE_NAMES.contains(name) && !name.startsWith(STATE_PREFIX) && !name.startsWith(LOOP_DEVICES_TMP)) {
                     foreign.add(name);
                 }
             }
@@ -104,7 +106,7 @@ public final class FolderRules {
             List<String> shown = sorted.stream().limit(5).map(n -> "'" + n + "'").toList();
             throw new InvalidArgument(described(c, Keys.STATE_DIR) + " already holds " + String.join(", ", shown)
                     + (sorted.size() > shown.size() ? " and " + (sorted.size() - shown.size()) + " more" : "")
-                    + ", which Berth did not put there (it keeps only state.db*, lock, tls/ and auth/ in it)",
+                    + ", which Berth did not put there (it keeps only state.db*, lock, loop-devices.json, tls/ and auth/ in it)",
                     "set stateDir to an empty or new folder used only by Berth, e.g. " + Keys.STATE_DIR.defaultValue());
         }
     }

@@ -103,8 +103,13 @@ class FolderRulesTest {
         Config c = loader.load(null, Map.of(), Map.of("stateDir", state.toString()));
         InvalidArgument e = assertThrows(InvalidArgument.class, () -> FolderRules.checkStateDirOnDisk(c));
         assertEquals("stateDir = '" + state + "' (flag) already holds 'notes.txt', 'photos', which Berth did not put there "
-                + "(it keeps only state.db*, lock, tls/ and auth/ in it)", e.getMessage());
+                + "(it keeps only state.db*, lock, loop-devices.json, tls/ and auth/ in it)", e.getMessage());
         assertTrue(e.hint().startsWith("set stateDir to an empty or new folder"), e.hint());
+        // What the loop driver keeps there is Berth's (a write cut short leaves its temporary file).
+        Path nodeState = Files.createDirectories(dir.resolve("node-state"));
+        Files.writeString(nodeState.resolve("loop-devices.json"), "{\"devices\":[]}");
+        Files.writeString(nodeState.resolve(".loop-devices.json.123.tmp"), "");
+        FolderRules.checkStateDirOnDisk(loader.load(null, Map.of(), Map.of("stateDir", nodeState.toString())));
         // Missing and empty are fine.
         FolderRules.checkStateDirOnDisk(loader.load(null, Map.of(), Map.of("stateDir", dir.resolve("new").toString())));
         FolderRules.checkStateDirOnDisk(loader.load(null, Map.of(), Map.of("stateDir", Files.createDirectories(dir.resolve("empty")).toString())));

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import dev.berth.core.error.BackendFailure;
+import dev.berth.core.error.Unavailable;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
@@ -62,6 +63,8 @@ final class OwnLoopDevices {
     private final Path file;
     private final Object lock;
     private volatile List<Entry> memory = List.of();
+    /** The state folder existed while this process ran: if it goes, it was removed, and is not made again. */
+    private volatile boolean folderSeen;
 
     /** @param stateDir the node's state folder, or null to keep the record in memory */
     OwnLoopDevices(Path stateDir) {
@@ -104,6 +107,9 @@ final class OwnLoopDevices {
     }
 
     private List<Entry> read() {
+        if (Files.isDirectory(file.getParent())) {
+            folderSeen = true;
+        }
         if (!Files.exists(file, LinkOption.NOFOLLOW_LINKS)) {
             return List.of();
         }
@@ -128,7 +134,17 @@ final class OwnLoopDevices {
         Path dir = file.getParent();
         Path tmp = null;
         try {
-            Files.createDirectories(dir);
+            if (!Files.isDirectory(dir)) {
+                if (folderSeen) {
+                    // Removed while Berth used it (as the state store refuses to, nothing makes it again).
+                    throw new Unavailable("the state folder " + dir + " was removed while Berth was using it, so this"
+                            + " node cannot record its loop devices in " + file.getFileName(),
+                            "restore it or restart Berth (see State loss in the README)");
+                }
+                // An agent keeps nothing else there: its first attach makes the folder (0700).
+                Files.createDirectories(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+            }
+            folderSeen = true;
             tmp = Files.createTempFile(dir, "." + FILE + ".", ".tmp",
                     PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
             try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
