@@ -66,7 +66,7 @@ class DriverFactoriesTest {
     @Test
     void multiMountProtectionIsOnByDefaultAndConfigurable() {
         LoopDriverFactory f = new LoopDriverFactory();
-        assertEquals(new HostOps.Format(true, 5), f.create("s", Map.of("pool", "/srv/p"), host).node().format());
+        assertEquals(new HostOps.Format(true, 1), f.create("s", Map.of("pool", "/srv/p"), host).node().format());
         assertEquals(new HostOps.Format(false, 5), f.create("s", Map.of("pool", "/srv/p", "mmp", "false"), host).node().format());
         assertEquals(new HostOps.Format(true, 1), f.create("s", Map.of("pool", "/srv/p", "mmpInterval", "1"), host).node().format());
         for (String bad : new String[] {"", "yes", "TRUE", "1"}) {

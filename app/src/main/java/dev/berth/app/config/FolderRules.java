@@ -27,9 +27,10 @@ public final class FolderRules {
      * (tls/) and HS256 key (auth/), and lost+found when the state directory is a file system of its
      * own. Add any new file the store writes here.
      */
-    /** What Berth keeps in stateDir besides state.db*: the agent's grants and loop devices (with their temporary files). */
-    static final List<String> STATE_NAMES = List.of("lock", "tls", "auth", "lost+found", "grants.json", ".grants.json.tmp",
-            "loop-devices.json", ".loop-devices.json.tmp");
+    /** Besides state.db*: the node's grants and its loop devices (core io.AtomicFiles writes both). */
+    static final List<String> STATE_NAMES = List.of("lock", "tls", "auth", "lost+found", "grants.json", "loop-devices.json");
+    /** A write of grants.json or loop-devices.json cut short leaves its temporary file (.NAME.*tmp). */
+    static final List<String> TMP_PREFIXES = List.of(".grants.json.", ".loop-devices.json.");
     static final String STATE_PREFIX = "state.db";
 
     private FolderRules() {
@@ -92,7 +93,7 @@ public final class FolderRules {
         try (DirectoryStream<Path> entries = Files.newDirectoryStream(state)) {
             for (Path p : entries) {
                 String name = p.getFileName().toString();
-                if (!STATE_NAMES.contains(name) && !name.startsWith(STATE_PREFIX)) {
+                if (!STATE_NAMES.contains(name) && !name.startsWith(STATE_PREFIX) && !TMP_PREFIXES.stream().anyMatch(name::startsWith)) {
                     foreign.add(name);
                 }
             }

@@ -105,6 +105,11 @@ class FolderRulesTest {
         assertEquals("stateDir = '" + state + "' (flag) already holds 'notes.txt', 'photos', which Berth did not put there "
                 + "(it keeps only state.db*, lock, grants.json, loop-devices.json, tls/ and auth/ in it)", e.getMessage());
         assertTrue(e.hint().startsWith("set stateDir to an empty or new folder"), e.hint());
+        // What the loop driver keeps there is Berth's (a write cut short leaves its temporary file).
+        Path nodeState = Files.createDirectories(dir.resolve("node-state"));
+        Files.writeString(nodeState.resolve("loop-devices.json"), "{\"devices\":[]}");
+        Files.writeString(nodeState.resolve(".loop-devices.json.123.tmp"), "");
+        FolderRules.checkStateDirOnDisk(loader.load(null, Map.of(), Map.of("stateDir", nodeState.toString())));
         // Missing and empty are fine.
         FolderRules.checkStateDirOnDisk(loader.load(null, Map.of(), Map.of("stateDir", dir.resolve("new").toString())));
         FolderRules.checkStateDirOnDisk(loader.load(null, Map.of(), Map.of("stateDir", Files.createDirectories(dir.resolve("empty")).toString())));

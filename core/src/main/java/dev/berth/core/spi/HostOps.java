@@ -136,7 +136,7 @@ public interface HostOps {
      *                            a second mount waits about 2 × max(5 s, this) + 1 s before it is refused
      */
     record Format(boolean mmp, int mmpIntervalSeconds) {
-        public static final int DEFAULT_MMP_INTERVAL = 5;
+        public static final int DEFAULT_MMP_INTERVAL = 1;
         public static final int MAX_MMP_INTERVAL = 300;
         public static final Format PLAIN = new Format(false, DEFAULT_MMP_INTERVAL);
 

@@ -1,5 +1,6 @@
 package dev.berth.drivers.loop;
 
+import dev.berth.core.error.BerthException;
 import dev.berth.core.error.NotFound;
 import dev.berth.core.model.Device;
 import dev.berth.core.spi.HostOps;
@@ -70,10 +71,21 @@ public final class LoopNodeDriver implements NodeDriver {
         Path device;
         if (mine.isPresent()) {
             device = mine.get();
+            own.add(device, kernelFile(backendId));
         } else {
             device = host.loopAttachNew(file);
+            try {
+                own.add(device, kernelFile(backendId));
+            } catch (BerthException notRecorded) {
+                // An unrecorded device would be no one's: nobody would ever detach it.
+                try {
+                    host.loopDetach(device);
+                } catch (BerthException again) {
+                    notRecorded.addSuppressed(again);
+                }
+                throw notRecorded;
+            }
         }
-        own.add(device, kernelFile(backendId));
         FileIds.of(file).ifPresent(id -> attachedIds.put(backendId, id));
         return new Device(device, true);
     }
@@ -128,7 +140,8 @@ public final class LoopNodeDriver implements NodeDriver {
         own.list().forEach(e -> recorded.add(e.device()));
         Set<String> mounted = mountedSources();
         for (HostOps.LoopDevice loop : host.loops()) {
-            if (!recorded.contains(loop.device().toString()) && !mounted.contains(loop.device().toString())) {
+            boolean isRecorded = recorded.contains(loop.device().toString());
+            if (!isRecorded && !mounted.contains(loop.device().toString())) {
                 continue;
             }
             Path backing = loop.backingFile();
@@ -136,12 +149,19 @@ public final class LoopNodeDriver implements NodeDriver {
                 continue;
             }
             String name = backing.getFileName().toString();
+            String id = null;
             if (LoopPool.isBackendId(name)) {
-                ids.add(name);
+                id = name;
             } else if (name.endsWith(DELETED)) {
-                String id = name.substring(0, name.length() - DELETED.length());
-                if (LoopPool.isBackendId(id) && !Files.exists(backing, LinkOption.NOFOLLOW_LINKS)) {
-                    ids.add(id);
+                String gone = name.substring(0, name.length() - DELETED.length());
+                if (LoopPool.isBackendId(gone) && !Files.exists(backing, LinkOption.NOFOLLOW_LINKS)) {
+                    id = gone;
+                }
+            }
+            if (id != null) {
+                ids.add(id);
+                if (!isRecorded) {
+                    record(loop.device(), dir.resolve(id)); // mounted here: this host's (see mountedHere)
                 }
             }
         }
@@ -191,17 +211,32 @@ public final class LoopNodeDriver implements NodeDriver {
      */
     private Optional<Path> mountedHere(String backendId) {
         Path file = pool.file(backendId);
+        Optional<Path> found;
         if (!LoopPool.isImage(file)) {
-            return deletedImageDevice(backendId).filter(d -> mountedSources().contains(d.toString()));
+            found = deletedImageDevice(backendId).filter(d -> mountedSources().contains(d.toString()));
+        } else {
+            Optional<FileId> id = FileIds.of(file);
+            Set<String> mounted = mountedSources();
+            Path kernelName = kernelFile(backendId);
+            found = host.loops().stream()
+                    .filter(l -> l.backingFile().equals(kernelName) && mounted.contains(l.device().toString()))
+                    .map(HostOps.LoopDevice::device)
+                    .filter(d -> id.isPresent() && host.loopBacking(d).equals(id))
+                    .findFirst();
         }
-        Optional<FileId> id = FileIds.of(file);
-        Set<String> mounted = mountedSources();
-        Path kernelName = kernelFile(backendId);
-        return host.loops().stream()
-                .filter(l -> l.backingFile().equals(kernelName) && mounted.contains(l.device().toString()))
-                .map(HostOps.LoopDevice::device)
-                .filter(d -> id.isPresent() && host.loopBacking(d).equals(id))
-                .findFirst();
+        // Recorded at once: after its unmount (a reconcile's clean-up) it must still be found, to be detached.
+        found.ifPresent(d -> record(d, kernelFile(backendId)));
+        return found;
+    }
+
+    /** Records an adopted device; a look-up still answers when the record cannot be written (it says why). */
+    private void record(Path device, Path image) {
+        try {
+            own.add(device, image);
+        } catch (BerthException e) {
+            LOG.warning("loop device " + device + " of " + image + " is mounted here, so it is this node's, but it"
+                    + " could not be recorded: " + e.getMessage());
+        }
     }
 
     private Set<String> mountedSources() {

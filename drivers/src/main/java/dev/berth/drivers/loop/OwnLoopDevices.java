@@ -6,17 +6,13 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import dev.berth.core.error.BackendFailure;
+import dev.berth.core.error.Unavailable;
 import java.io.IOException;
 import java.io.InputStream;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
@@ -62,6 +58,8 @@ final class OwnLoopDevices {
     private final Path file;
     private final Object lock;
     private volatile List<Entry> memory = List.of();
+    /** The state folder existed while this process ran: if it goes, it was removed, and is not made again. */
+    private volatile boolean folderSeen;
 
     /** @param stateDir the node's state folder, or null to keep the record in memory */
     OwnLoopDevices(Path stateDir) {
@@ -104,6 +102,9 @@ final class OwnLoopDevices {
     }
 
     private List<Entry> read() {
+        if (Files.isDirectory(file.getParent())) {
+            folderSeen = true;
+        }
         if (!Files.exists(file, LinkOption.NOFOLLOW_LINKS)) {
             return List.of();
         }
@@ -126,37 +127,21 @@ final class OwnLoopDevices {
 
     private void write(Record r) {
         Path dir = file.getParent();
-        Path tmp = null;
         try {
-            Files.createDirectories(dir);
-            tmp = Files.createTempFile(dir, "." + FILE + ".", ".tmp",
-                    PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
-                ByteBuffer bytes = ByteBuffer.wrap(JSON.writeValueAsBytes(r));
-                while (bytes.hasRemaining()) {
-                    ch.write(bytes);
+            if (!Files.isDirectory(dir)) {
+                if (folderSeen) {
+                    // Removed while Berth used it (as the state store refuses to, nothing makes it again).
+                    throw new Unavailable("the state folder " + dir + " was removed while Berth was using it, so this"
+                            + " node cannot record its loop devices in " + file.getFileName(),
+                            "restore it or restart Berth (see State loss in the README)");
                 }
-                ch.force(true);
+                // An agent keeps nothing else there: its first attach makes the folder (0700).
+                Files.createDirectories(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
             }
-            try {
-                Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING);
-            }
-            tmp = null;
-            try (FileChannel folder = FileChannel.open(dir, StandardOpenOption.READ)) {
-                folder.force(true);
-            }
+            folderSeen = true;
+            dev.berth.core.io.AtomicFiles.write(file, JSON.writeValueAsBytes(r));
         } catch (IOException e) {
             throw new BackendFailure("cannot write " + file + ": " + e, "check the state folder " + dir, e);
-        } finally {
-            if (tmp != null) {
-                try {
-                    Files.deleteIfExists(tmp);
-                } catch (IOException ignored) {
-                    // a leftover temporary file is never read
-                }
-            }
         }
     }
 }

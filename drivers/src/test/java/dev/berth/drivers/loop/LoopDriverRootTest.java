@@ -275,11 +275,11 @@ class LoopDriverRootTest {
         host.makeFilesystem(stray, dev.berth.core.model.FsType.EXT4);
         Path mnt = Files.createDirectory(tmp.resolve("mnt"));
         host.mount(stray, mnt, "ext4", List.of());
-        assertEquals(Optional.of(new Device(stray, true)), node.attached(id));
         assertEquals(Set.of(id), node.attachedBackends());
-        assertEquals(stray, node.attach(id).path(), "mounted here: this host's, adopted");
-        host.unmount(mnt);
-        assertEquals(Optional.of(new Device(stray, true)), node.attached(id), "recorded since the attach");
+        assertEquals(Optional.of(new Device(stray, true)), node.attached(id), "mounted here: this host's, adopted");
+        host.unmount(mnt); // as a reconcile's clean-up does before it detaches
+        assertEquals(Optional.of(new Device(stray, true)), node.attached(id), "recorded when it was found");
+        assertEquals(stray, node.attach(id).path());
         node.detach(id);
         assertFalse(bound(stray));
     }
