@@ -114,4 +114,42 @@ class FencingIT {
             assertTrue(inspect.contains("\"status\" : \"available\""), inspect);
         }
     }
+
+    /**
+     * Only the agent dies: its host's writer goes on, so nothing in Berth can fence it. The volume
+     * is taken over (lease ended + grace) but the new holder's mount is refused by ext4's
+     * multi-mount protection until the old agent is back, sees the higher epoch and gives up.
+     */
+    @Test
+    void aDeadAgentsWriterKeepsTheKernelGuardUpUntilTheAgentReturnsAndGivesUp() throws Exception {
+        ok(cluster.admin("volume", "create", "orphan", "--size", "64M"));
+        ServeProcess a = cluster.startAgent("a", "fingerprint: " + cluster.fingerprint());
+        try (ServeProcess b = cluster.startAgent("b", "fingerprint: " + cluster.fingerprint())) {
+            Path dataA = Path.of(ok(cluster.onAgent("a", "volume", "mount", "orphan")).out().strip());
+            Process writer = new ProcessBuilder("sh", "-c", "while true; do echo a >> log; sleep 0.05; done")
+                    .directory(dataA.toFile()).start();
+            try {
+                a.kill9();
+                java.util.concurrent.CompletableFuture<Cli.Result> onB = java.util.concurrent.CompletableFuture.supplyAsync(
+                        () -> Cli.raw(cluster.onAgent("b", "volume", "mount", "orphan")));
+                b.awaitLog("still mounted by node a's kernel", Duration.ofSeconds(60));
+                assertTrue(Sys.mountsUnder(dir.resolve("b")).isEmpty(), "b mounted what a's kernel still has");
+                String inspect = ok(cluster.admin("volume", "inspect", "orphan", "-o", "json")).out();
+                assertTrue(inspect.contains("\"node\" : \"b\"") && inspect.contains("\"kind\" : \"takeover\""), inspect);
+                assertFalse(onB.isDone(), "b's mount gave up while the guard was up: " + (onB.isDone() ? onB.get() : ""));
+
+                a = cluster.startAgent("a", "fingerprint: " + cluster.fingerprint());
+                a.awaitLog("gave up volume orphan", Duration.ofSeconds(30));
+                assertTrue(writer.waitFor(10, java.util.concurrent.TimeUnit.SECONDS), "a's writer was not stopped");
+                Cli.Result mounted = onB.get(120, java.util.concurrent.TimeUnit.SECONDS);
+                assertEquals(0, mounted.code(), mounted + "\n" + b.log());
+                Path dataB = Path.of(mounted.out().strip());
+                assertTrue(Files.readString(dataB.resolve("log")).startsWith("a"), "a's records are there");
+                assertTrue(Sys.mountsUnder(dir.resolve("a")).isEmpty(), "a still has it mounted");
+            } finally {
+                writer.destroyForcibly();
+                a.close();
+            }
+        }
+    }
 }
