@@ -31,8 +31,8 @@ import java.util.regex.Pattern;
  * {@code b-} record in the log; {@code e2fsck -fn} of the image is clean once B let go (the log and
  * the check are taken from a copy whose journal is replayed first if it needs it: what the next
  * mount would see; fsync'd records may still be only in the journal, which debugfs does not read); host A,
- * when back (or still cut off), holds nothing of the volume (no mount in its namespace, no loop
- * device in its record, no grant naming it) and its agent log says what it gave up.
+ * when back (or still cut off), holds nothing of the volume (no mount in its namespace or its
+ * containers', no loop device in its record, no grant naming it) and its agent log says what it gave up.
  */
 public final class Failover {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -247,13 +247,19 @@ public final class Failover {
         }
     }
 
-    /** What host A still has of the volume: mounts in its namespace, loop devices in its record, grants. */
+    /**
+     * What host A still has of the volume: mounts in its namespace or in any of its processes'
+     * (containers have their own), loop devices in its record, grants.
+     */
     public List<String> aHolds(String volume, String image) throws IOException {
         List<String> holds = new ArrayList<>();
         for (String m : mh.mountsOf(A)) {
             if (m.startsWith(mh.mountRoot(A).resolve(volume) + "/") || m.equals(mh.mountRoot(A).resolve(volume).toString())) {
                 holds.add("mount " + m);
             }
+        }
+        for (String m : mh.imageMountsOf(A, image)) {
+            holds.add("mount of the image " + m);
         }
         for (String l : mh.recordedLoopFiles(A)) {
             if (l.endsWith("=" + image)) {

@@ -30,13 +30,15 @@ public final class MultiHost implements AutoCloseable {
     private final ProcessRunner runner = new ProcessRunner();
     private final Path script;
     public final Path dir;
-
+    /** The harness's names: netns, links and cgroups are {@code prefix-hA}, … */
+    public final String prefix;
     private final Thread hook;
     private volatile boolean closed;
 
-    private MultiHost(Path script, Path dir) {
+    private MultiHost(Path script, Path dir, String prefix) {
         this.script = script;
         this.dir = dir;
+        this.prefix = prefix;
         // A test JVM that is stopped (Ctrl-C, surefire's timeout) still takes the hosts down.
         this.hook = new Thread(() -> {
             if (!closed) {
@@ -71,7 +73,7 @@ public final class MultiHost implements AutoCloseable {
      * @param extra    more options for {@code up}, e.g. {@code --agent-set KEY=VALUE}
      */
     public static MultiHost up(Path dir, String prefix, String net, String ttl, String... extra) {
-        MultiHost mh = new MultiHost(script(), dir);
+        MultiHost mh = new MultiHost(script(), dir, prefix);
         List<String> opts = new ArrayList<>(List.of("--prefix", prefix, "--net", net, "--ttl", ttl));
         opts.addAll(List.of(extra));
         try {
@@ -185,6 +187,50 @@ public final class MultiHost implements AutoCloseable {
         } catch (IOException e) {
             return List.of(); // the host died meanwhile
         }
+    }
+
+    /**
+     * Every mount of {@code image} (through a loop device bound to it) in any mount namespace of a
+     * process of host {@code x}, containers included (runc gives each container its own mount
+     * namespace, which the holder's mount table does not show): "pid P: TARGET (/dev/loopN)".
+     */
+    public List<String> imageMountsOf(String x, String image) {
+        List<String> out = new ArrayList<>();
+        Set<String> seenNamespaces = new java.util.HashSet<>();
+        Path cg = Path.of("/sys/fs/cgroup/pids", prefix + "-" + x);
+        if (!Files.isDirectory(cg)) {
+            return out;
+        }
+        List<String> pids = new ArrayList<>();
+        try (var walk = Files.walk(cg)) {
+            for (Path procs : walk.filter(p -> p.getFileName().toString().equals("cgroup.procs")).toList()) {
+                pids.addAll(Files.readAllLines(procs));
+            }
+        } catch (IOException | java.io.UncheckedIOException e) {
+            return out; // the host died meanwhile
+        }
+        for (String pid : pids) {
+            try {
+                String ns = Files.readSymbolicLink(Path.of("/proc", pid, "ns/mnt")).toString();
+                if (!seenNamespaces.add(ns)) {
+                    continue;
+                }
+                for (String line : Files.readAllLines(Path.of("/proc", pid, "mountinfo"))) {
+                    int dash = line.indexOf(" - ");
+                    String[] f = line.split(" ");
+                    String[] tail = dash < 0 ? new String[0] : line.substring(dash + 3).split(" ");
+                    if (f.length > 4 && tail.length > 1 && tail[1].startsWith("/dev/loop")) {
+                        Path backing = Path.of("/sys/block", tail[1].substring("/dev/".length()), "loop/backing_file");
+                        if (Files.exists(backing) && Files.readString(backing).strip().equals(image)) {
+                            out.add("pid " + pid + ": " + f[4].replace("\\040", " ") + " (" + tail[1] + ")");
+                        }
+                    }
+                }
+            } catch (IOException e) {
+                // that process is gone
+            }
+        }
+        return out;
     }
 
     /** Image files in host {@code x}'s loop record ({@code <stateDir>/loop-devices.json}), by device. */
