@@ -73,7 +73,10 @@ public final class Wiring {
         if (socket.isEmpty()) {
             return ContainerRuntime.NONE;
         }
-        return new DockerEngine(dev.berth.host.HostPaths.parse(Keys.DOCKER_ENGINE_SOCKET.name(), socket), DockerEngine.DEFAULT_DEADLINE);
+        // dockerd names a legacy plugin by its socket's file name: berth.sock is "berth".
+        String plugin = c.path(Keys.DOCKER_SOCKET).getFileName().toString().replaceFirst("\\.sock$", "");
+        return new DockerEngine(dev.berth.host.HostPaths.parse(Keys.DOCKER_ENGINE_SOCKET.name(), socket),
+                DockerEngine.DEFAULT_DEADLINE, plugin);
     }
 
     /**

@@ -55,10 +55,10 @@ class DockerEngineIT {
         run("berth-kill-b-" + tag, other);
         ContainerRuntime engine = Wiring.containerRuntime(config(Map.of()));
         try {
-            assertEquals(List.of("berth-kill-a-" + tag + " (" + a.substring(0, 12) + ")"), engine.killUsing(volume));
+            assertEquals(List.of("berth-kill-a-" + tag + " (" + a.substring(0, 12) + ")"), engine.killUsing(volume, null));
             assertEquals(false, running("berth-kill-a-" + tag));
             assertEquals(true, running("berth-kill-b-" + tag), "another mount (a sibling with the same prefix) is left alone");
-            assertEquals(List.of(), engine.killUsing(volume), "nothing running uses it any more");
+            assertEquals(List.of(), engine.killUsing(volume, null), "nothing running uses it any more");
         } finally {
             ((AutoCloseable) engine).close();
         }
@@ -67,7 +67,7 @@ class DockerEngineIT {
     @Test
     void anEmptySocketMeansNoDocker() {
         assertSame(ContainerRuntime.NONE, Wiring.containerRuntime(config(Map.of(Keys.DOCKER_ENGINE_SOCKET.env(), ""))));
-        assertEquals(List.of(), ContainerRuntime.NONE.killUsing(dir));
+        assertEquals(List.of(), ContainerRuntime.NONE.killUsing(dir, null));
     }
 
     private static Config config(Map<String, String> values) {

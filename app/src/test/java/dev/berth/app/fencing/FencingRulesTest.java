@@ -84,7 +84,7 @@ class FencingRulesTest {
         final List<Path> stopped = Collections.synchronizedList(new ArrayList<>());
 
         @Override
-        public List<String> stopWriters(Path mountPoint) {
+        public List<String> stopWriters(Path mountPoint, String volumeName) {
             stopped.add(mountPoint);
             return List.of("writer-of-" + mountPoint.getFileName());
         }

@@ -12,8 +12,10 @@ public interface FenceOps {
      * Stops every writer of the filesystem at {@code mountPoint}: containers that use it, then any
      * other process with an open file, a mapping or its working folder on it. Returns what was
      * stopped, one entry each; a failure to stop one is an entry too, never an exception.
+     *
+     * @param volumeName the volume's name, as a container engine knows its plugin volumes
      */
-    List<String> stopWriters(Path mountPoint);
+    List<String> stopWriters(Path mountPoint, String volumeName);
 
     /** Detaches the mount even while something still holds it (umount2 with MNT_DETACH). */
     void unmountLazy(Path mountPoint);
@@ -21,7 +23,7 @@ public interface FenceOps {
     /** For hosts without writers to stop (tests of the rules). */
     FenceOps NONE = new FenceOps() {
         @Override
-        public List<String> stopWriters(Path mountPoint) {
+        public List<String> stopWriters(Path mountPoint, String volumeName) {
             return List.of();
         }
 

@@ -42,7 +42,7 @@ final class Fencer {
         Path target = driver.blockDevices() ? paths.mountPoint(v)
                 : driver.node().attached(v.backendId()).map(d -> d.path()).orElse(null);
         if (target != null) {
-            List<String> stopped = ops.stopWriters(target);
+            List<String> stopped = ops.stopWriters(target, v.name());
             if (!stopped.isEmpty()) {
                 done.add("stopped " + String.join(", ", stopped));
             }

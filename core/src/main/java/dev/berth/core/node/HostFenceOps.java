@@ -27,10 +27,10 @@ public final class HostFenceOps implements FenceOps {
     }
 
     @Override
-    public List<String> stopWriters(Path mountPoint) {
+    public List<String> stopWriters(Path mountPoint, String volumeName) {
         List<String> done = new ArrayList<>();
         try {
-            runtime.killUsing(mountPoint).forEach(c -> done.add("container " + c));
+            runtime.killUsing(mountPoint, volumeName).forEach(c -> done.add("container " + c));
         } catch (BerthException e) {
             done.add("could not ask the container engine (" + e.getMessage() + "); killing the processes instead");
         }

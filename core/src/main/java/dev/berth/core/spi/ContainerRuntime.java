@@ -12,11 +12,14 @@ import java.util.List;
 public interface ContainerRuntime {
     /**
      * Kills (SIGKILL) every running container with a mount whose source is at or under
-     * {@code mountPoint}; returns "name (id12)" per container killed. Throws
+     * {@code mountPoint}, or that uses this node's plugin volume {@code volumeName} (the engine
+     * reports no source for a plugin's volume); returns "name (id12)" per container killed. Throws
      * {@link dev.berth.core.error.Unavailable} when the runtime cannot be asked.
+     *
+     * @param volumeName the volume's name as the runtime knows it, or null for path matches only
      */
-    List<String> killUsing(Path mountPoint);
+    List<String> killUsing(Path mountPoint, String volumeName);
 
     /** No container engine on this host: nothing to kill. */
-    ContainerRuntime NONE = mountPoint -> List.of();
+    ContainerRuntime NONE = (mountPoint, volumeName) -> List.of();
 }

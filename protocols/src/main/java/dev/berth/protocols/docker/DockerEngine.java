@@ -40,6 +40,7 @@ public final class DockerEngine implements ContainerRuntime, AutoCloseable {
     public static final Duration DEFAULT_DEADLINE = Duration.ofSeconds(3);
 
     private final Path socket;
+    private final String pluginName;
     private final Duration deadline;
     private final Vertx vertx;
     private final io.vertx.core.Context context;
@@ -47,6 +48,15 @@ public final class DockerEngine implements ContainerRuntime, AutoCloseable {
     private final SocketAddress server;
 
     public DockerEngine(Path socket, Duration deadline) {
+        this(socket, deadline, null);
+    }
+
+    /**
+     * @param pluginName the name this host's engine knows Berth's volume plugin by (its socket's
+     *                   file name without {@code .sock}), or null to match mounts by path only
+     */
+    public DockerEngine(Path socket, Duration deadline, String pluginName) {
+        this.pluginName = pluginName;
         this.socket = Objects.requireNonNull(socket, "socket");
         this.deadline = Objects.requireNonNull(deadline, "deadline");
         if (deadline.isNegative() || deadline.isZero()) {
@@ -61,7 +71,7 @@ public final class DockerEngine implements ContainerRuntime, AutoCloseable {
     }
 
     @Override
-    public List<String> killUsing(Path mountPoint) {
+    public List<String> killUsing(Path mountPoint, String volumeName) {
         Objects.requireNonNull(mountPoint, "mountPoint");
         Reply list = call(HttpMethod.GET, "/containers/json");
         if (list.status() != 200) {
@@ -71,7 +81,7 @@ public final class DockerEngine implements ContainerRuntime, AutoCloseable {
         List<String> killed = new ArrayList<>();
         for (JsonNode c : json(list.body())) {
             String id = c.path("Id").asText("");
-            if (!ID.matcher(id).matches() || !usesMount(c, mountPoint)) {
+            if (!ID.matcher(id).matches() || !usesMount(c, mountPoint, volumeName)) {
                 continue;
             }
             Reply kill = call(HttpMethod.POST, "/containers/" + id + "/kill?signal=KILL");
@@ -86,8 +96,14 @@ public final class DockerEngine implements ContainerRuntime, AutoCloseable {
         return List.copyOf(killed);
     }
 
-    private static boolean usesMount(JsonNode container, Path mountPoint) {
+    private boolean usesMount(JsonNode container, Path mountPoint, String volumeName) {
         for (JsonNode m : container.path("Mounts")) {
+            String driver = m.path("Driver").asText("");
+            if (volumeName != null && pluginName != null && m.path("Type").asText("").equals("volume")
+                    && m.path("Name").asText("").equals(volumeName)
+                    && (driver.equals(pluginName) || driver.startsWith(pluginName + ":"))) {
+                return true; // the engine names a plugin's volume, with no source path
+            }
             String source = m.path("Source").asText("");
             if (source.isEmpty()) {
                 continue;

@@ -21,7 +21,7 @@ class DockerEngineTest {
     @Test
     void noEngineIsUnavailable() {
         try (DockerEngine engine = new DockerEngine(dir.resolve("docker.sock"), Duration.ofSeconds(2))) {
-            Unavailable e = assertThrows(Unavailable.class, () -> engine.killUsing(dir));
+            Unavailable e = assertThrows(Unavailable.class, () -> engine.killUsing(dir, null));
             assertTrue(e.getMessage().startsWith("the Docker engine at " + dir.resolve("docker.sock")
                     + " cannot be asked (GET /containers/json): "), e.getMessage());
             assertTrue(e.hint().contains("docker.engineSocket"), e.hint());
@@ -42,7 +42,7 @@ class DockerEngineTest {
                 }
             });
             try (DockerEngine engine = new DockerEngine(socket, Duration.ofMillis(300))) {
-                Unavailable e = assertThrows(Unavailable.class, () -> engine.killUsing(dir));
+                Unavailable e = assertThrows(Unavailable.class, () -> engine.killUsing(dir, null));
                 assertTrue(e.getMessage().contains("cannot be asked"), e.getMessage());
             } finally {
                 acceptor.interrupt();
