@@ -67,6 +67,16 @@ final class LoopDevices {
     }
 
     Path attach(Path file) {
+        return bind(file, true);
+    }
+
+    /** Binds {@code file} to a new device, whatever other devices hold it already. */
+    Path attachNew(Path file) {
+        return bind(file, false);
+    }
+
+    /** @param reuse return a device already bound to the file instead of binding another */
+    private Path bind(Path file, boolean reuse) {
         HostPaths.check("backing file", file);
         if (!Files.isRegularFile(file)) {
             throw new NotFound("backing file " + file + " does not exist or is not a regular file",
@@ -76,25 +86,12 @@ final class LoopDevices {
         synchronized (LOCK) {
             // Another Berth process attaching the same file waits here until our device is in sysfs.
             try (BackingFileLock _ = BackingFileLock.take(real)) {
-                Optional<Path> existing = find(real);
-                if (existing.isPresent()) {
-                    return existing.get();
+                if (reuse) {
+                    Optional<Path> existing = find(real);
+                    if (existing.isPresent()) {
+                        return existing.get();
+                    }
                 }
-                return binder.bind(real);
-            }
-        }
-    }
-
-    /** Binds {@code file} to a new device, whatever other devices hold it already. */
-    Path attachNew(Path file) {
-        HostPaths.check("backing file", file);
-        if (!Files.isRegularFile(file)) {
-            throw new NotFound("backing file " + file + " does not exist or is not a regular file",
-                    "create the volume first");
-        }
-        Path real = realPath(file);
-        synchronized (LOCK) {
-            try (BackingFileLock _ = BackingFileLock.take(real)) {
                 return binder.bind(real);
             }
         }

@@ -173,9 +173,10 @@ public final class Daemon implements AutoCloseable {
                     fencing.checkLostGrants();
                     fencing.reportGivenUp();
                 });
-                // Before anything else of this node: what it held before it stopped, and whether it still may.
-                notes.addAll(node.checkGrants());
+                // Renewals first (a slow check must not look like a lost lease), then, before anything
+                // else of this node: what it held before it stopped, and whether it still may.
                 session.start();
+                notes.addAll(node.checkGrants());
                 reconcile = node.reconciler().begin();
             }
             volumes = new CombinedVolumes(admin, node);

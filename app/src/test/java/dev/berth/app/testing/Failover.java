@@ -45,7 +45,7 @@ public final class Failover {
         KILLED,
         /** hA cut off from the network; its writer keeps running; checked while still cut off. */
         CUT,
-        /** Only hA's agent killed; hA and its containers live on; the agent starts again after the takeover. */
+        /** Only hA's agent killed; hA and its containers live on; the agent starts again once the volume was taken over (hB's mount waits for it behind ext4 MMP). */
         AGENT,
         /** hA cut off, healed after B took over. */
         HEAL;
@@ -114,7 +114,35 @@ public final class Failover {
         long mounted = -1;
         long firstAck = -1;
         long deadline = System.nanoTime() + options.bPatience().toNanos() + Duration.ofSeconds(30).toNanos();
+        // Only the agent died: its writer keeps the filesystem mounted, so ext4's guard holds B's mount
+        // back until the agent is back (as its supervisor would bring it) and gives the volume up. It
+        // comes back once the volume was taken over: earlier, with its lease alive, it would keep it.
+        CompletableFuture<Void> agentBack = null;
+        long nextLook = 0;
         while (!bRun.isDone() || mounted < 0 || firstAck < 0) {
+            if (scenario == Scenario.AGENT && agentBack == null && System.nanoTime() > nextLook) {
+                nextLook = System.nanoTime() + Duration.ofMillis(500).toNanos();
+                var inspect = mh.admin("volume", "inspect", volume, "-o", "json");
+                boolean takenOver = inspect.stdout().contains("\"node\" : \"" + MultiHost.node(B) + "\"");
+                // A supervisor would bring the agent back after a while anyway: at the latest a few TTLs on.
+                boolean supervisor = System.nanoTime() - t0 > options.ttl().multipliedBy(3).plusSeconds(5).toNanos();
+                if (takenOver || supervisor) {
+                    System.err.println("failover: " + A + "'s agent starts again (" + (takenOver ? "the volume was taken over"
+                            : "after " + (System.nanoTime() - t0) / 1_000_000 + " ms; inspect said: " + inspect.stdout().strip()
+                            + inspect.stderr().strip()) + ")");
+                    // Its own thread: the common pool may have one worker, busy with B's run.
+                    CompletableFuture<Void> back = new CompletableFuture<>();
+                    Thread.ofPlatform().name("failover-agent-back").start(() -> {
+                        try {
+                            mh.startAgent(A);
+                            back.complete(null);
+                        } catch (RuntimeException e) {
+                            back.completeExceptionally(e);
+                        }
+                    });
+                    agentBack = back;
+                }
+            }
             List<String> lines = lines(ackFile);
             if (mounted < 0 && lines.contains("b-start")) {
                 mounted = System.nanoTime();
@@ -141,7 +169,13 @@ public final class Failover {
         awaitNoMount(B, volume, Duration.ofSeconds(60));
         switch (scenario) {
             case KILLED -> mh.startHost(A);
-            case AGENT -> mh.startAgent(A);
+            case AGENT -> {
+                if (agentBack == null) {
+                    mh.startAgent(A);
+                } else {
+                    agentBack.get();
+                }
+            }
             case HEAL -> mh.heal(A);
             case CUT -> { }
         }

@@ -1,6 +1,5 @@
 package dev.berth.core.node;
 
-import dev.berth.core.error.BerthException;
 import dev.berth.core.spi.ContainerRuntime;
 import dev.berth.core.spi.HostOps;
 import java.nio.file.Path;
@@ -29,11 +28,16 @@ public final class HostFenceOps implements FenceOps {
     @Override
     public List<String> stopWriters(Path mountPoint, String volumeName) {
         List<String> done = new ArrayList<>();
-        try {
-            runtime.killUsing(mountPoint, volumeName).forEach(c -> done.add("container " + c));
-        } catch (BerthException e) {
-            done.add("could not ask the container engine (" + e.getMessage() + "); killing the processes instead");
-        }
+        // The engine and the process table at once: fencing time is the slower of the two, not their
+        // sum (an engine under load can take seconds to answer a kill).
+        java.util.concurrent.CompletableFuture<List<String>> containers = new java.util.concurrent.CompletableFuture<>();
+        Thread.ofVirtual().name("fence-containers").start(() -> {
+            try {
+                containers.complete(runtime.killUsing(mountPoint, volumeName));
+            } catch (RuntimeException e) {
+                containers.completeExceptionally(e);
+            }
+        });
         Set<Long> killed = new LinkedHashSet<>();
         // A few rounds: a process may fork or open a file while the first round kills.
         for (int round = 0; round < ROUNDS; round++) {
@@ -53,6 +57,12 @@ public final class HostFenceOps implements FenceOps {
                 Thread.currentThread().interrupt();
                 break;
             }
+        }
+        try {
+            done.addAll(0, containers.join().stream().map(c -> "container " + c).toList());
+        } catch (java.util.concurrent.CompletionException e) {
+            done.add("could not ask the container engine (" + e.getCause().getMessage() + "); its containers' "
+                    + "processes that use the volume were killed instead");
         }
         return done;
     }
