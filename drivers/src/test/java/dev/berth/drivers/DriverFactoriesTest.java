@@ -67,8 +67,8 @@ class DriverFactoriesTest {
     void multiMountProtectionIsOnByDefaultAndConfigurable() {
         LoopDriverFactory f = new LoopDriverFactory();
         assertEquals(new HostOps.Format(true, 1), f.create("s", Map.of("pool", "/srv/p"), host).node().format());
-        assertEquals(new HostOps.Format(false, 5), f.create("s", Map.of("pool", "/srv/p", "mmp", "false"), host).node().format());
-        assertEquals(new HostOps.Format(true, 1), f.create("s", Map.of("pool", "/srv/p", "mmpInterval", "1"), host).node().format());
+        assertEquals(new HostOps.Format(false, 1), f.create("s", Map.of("pool", "/srv/p", "mmp", "false"), host).node().format());
+        assertEquals(new HostOps.Format(true, 7), f.create("s", Map.of("pool", "/srv/p", "mmpInterval", "7"), host).node().format());
         for (String bad : new String[] {"", "yes", "TRUE", "1"}) {
             InvalidArgument e = assertThrows(InvalidArgument.class, () -> f.create("s", Map.of("pool", "/srv/p", "mmp", bad), host));
             assertEquals("write true or false", e.hint(), bad);
