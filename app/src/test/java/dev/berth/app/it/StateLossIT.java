@@ -232,8 +232,9 @@ class StateLossIT {
 
         try (ServeProcess serve = ServeProcess.start(config, dir.resolve("b.log"), Map.of())) {
             serve.awaitReady(socket, START);
-            assertLog(serve, "reconcile: image " + foreignId + ".img of service local is attached to " + device
-                    + ", but no volume record owns it: left as it is");
+            // Its device is someone else's (not one this node attached, not mounted under its mount
+            // root): the node does not list it; the controller reports the image as owned by no record.
+            assertLog(serve, "image " + foreignId + ".img of service local (64M) belongs to no volume record: left in place");
             assertLog(serve, "image " + strayId + ".img of service local (64M) belongs to no volume record: left in place");
             assertEquals("0", autoclear(device), "Berth must not run losetup --detach on a device it did not attach");
             assertEquals("not Berth's", Files.readString(theirs.resolve("mine.txt")));
