@@ -392,9 +392,10 @@ class ControllerSecurityIT {
         assertTrue(tmpfs.body().contains("'tmpfs' is not supported"), tmpfs.body());
 
         // The same routes for a volume of an allowed service work, so the 403s above are the service's.
-        assertEquals(200, send("POST", "/v1/control/volumes/" + mine + "/claim", x, "{\"node\":\"x\",\"explicit\":true}")
-                .statusCode());
-        assertEquals(204, send("POST", "/v1/control/volumes/" + mine + "/release", x, "{\"node\":\"x\"}").statusCode());
+        HttpResponse<String> granted = send("POST", "/v1/control/volumes/" + mine + "/claim", x,
+                "{\"node\":\"x\",\"explicit\":true}");
+        assertEquals(200, granted.statusCode(), granted.body());
+        assertEquals(204, send("POST", "/v1/control/volumes/" + mine + "/release", x, granted.body()).statusCode());
         // A node token's subject still meets the service lists: node-x (the default subject) is not agent-*.
         String plain = cluster.nodeToken("x", "node-x");
         assertEquals(403, send("GET", "/v1/control/volumes/" + mine, plain, null).statusCode());
