@@ -129,12 +129,8 @@ final class ClaimBook {
                 if (left.isPresent() && !preempt) {
                     throw new AttachedElsewhere(v.name(), c.node(), left.get());
                 }
-                if (left.isEmpty()) {
-                    grace.await(v.id(), rev);
-                    Optional<Held> again = held(v.id());
-                    if (again.isEmpty() || again.get().kv().modRevision() != rev || leaseLeft(again.get()).isPresent()) {
-                        continue; // changed while we waited (released, taken, or its holder came back)
-                    }
+                if (left.isEmpty() && !deadAfterGrace(v, rev)) {
+                    continue; // changed while we waited (released, taken, or its holder came back)
                 }
                 String why = left.isEmpty()
                         ? "node " + c.node() + "'s lease ended and " + grace.grace().toMillis() + " ms of grace passed"
@@ -216,6 +212,16 @@ final class ClaimBook {
     }
 
     /**
+     * Waits the grace for a claim seen at revision {@code rev} with a dead holder; true when it is
+     * still that claim, and its holder still dead, afterwards (only then may it be taken over).
+     */
+    private boolean deadAfterGrace(Volume v, long rev) {
+        grace.await(v.id(), rev);
+        Optional<Held> again = held(v.id());
+        return again.isPresent() && again.get().kv().modRevision() == rev && leaseLeft(again.get()).isEmpty();
+    }
+
+    /**
      * For a remove: a claim whose holder is dead is released to nobody after the grace (fenced,
      * with an event). True when the volume has no claim afterwards; false when a live node holds it.
      */
@@ -228,10 +234,7 @@ final class ClaimBook {
             if (leaseLeft(held.get()).isPresent()) {
                 return false;
             }
-            long rev = held.get().kv().modRevision();
-            grace.await(v.id(), rev);
-            Optional<Held> again = held(v.id());
-            if (again.isEmpty() || again.get().kv().modRevision() != rev || leaseLeft(again.get()).isPresent()) {
+            if (!deadAfterGrace(v, held.get().kv().modRevision())) {
                 continue;
             }
             KeyValue record = store.get(StateKeys.volume(v.id())).orElseThrow(() -> gone(v));
@@ -306,10 +309,6 @@ final class ClaimBook {
             }
         }
         return out;
-    }
-
-    long epoch(String volumeId) {
-        return epochAt(volumeId).value();
     }
 
     /** The epoch and the revision it was read at, from one read (the compare must match the value). */

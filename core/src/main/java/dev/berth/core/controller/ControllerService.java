@@ -109,7 +109,7 @@ public final class ControllerService implements VolumeAdmin, ControlPlane {
                 leaseTtl.plus(grace));
         this.nodes = new NodeBook(store, codec, clock);
         this.directory = new NodeDirectory(store, codec, clock, leaseTtl);
-        this.views = new VolumeViews(store, codec, services);
+        this.views = new VolumeViews(store, codec, services, events);
         this.capacity = new CapacityCheck(store, services, catalog::ofService, service -> catalog.reservations().stream()
                 .map(r -> r.value().spec()).filter(spec -> spec.service().equals(service)).toList());
         this.inventory = new BackendInventory(store, catalog, services, defaults, clock);

@@ -26,7 +26,10 @@ final class VolumeViews {
     private final Codec codec;
     private final ServiceRegistry services;
 
-    VolumeViews(StateStore store, Codec codec, ServiceRegistry services) {
+    private final EventLog events;
+
+    VolumeViews(StateStore store, Codec codec, ServiceRegistry services, EventLog events) {
+        this.events = events;
         this.store = store;
         this.codec = codec;
         this.services = services;
@@ -46,11 +49,7 @@ final class VolumeViews {
                 .map(kv -> Long.parseLong(new String(kv.value(), StandardCharsets.UTF_8))).orElse(0L);
         Map<String, String> details = withDetails ? services.require(v.service()).describe(v.backendId()) : Map.of();
         // Inspect shows the volume's last takeovers and self-fencing (a listing does not: one scan each).
-        List<dev.berth.core.model.Event> events = !withDetails ? List.of() : store.list(StateKeys.EVENTS).stream()
-                .map(kv -> codec.decode(kv.value(), dev.berth.core.model.Event.class))
-                .filter(e -> e.volumeId().equals(v.id())).sorted(java.util.Comparator.comparing(dev.berth.core.model.Event::id))
-                .toList();
-        events = events.subList(Math.max(0, events.size() - 10), events.size());
+        List<dev.berth.core.model.Event> events = withDetails ? this.events.list(v.id(), 10) : List.of();
         return build(v, claim, att, refs, epoch, details, store.get(StateKeys.removing(v.id())).isPresent(), events);
     }
 
