@@ -40,6 +40,8 @@ public final class ExitCodes {
             case Unavailable x -> UNAVAILABLE;
             case dev.berth.core.error.Fenced x -> CONFLICT;
             case dev.berth.core.error.GuardRefused x -> CONFLICT;
+            case dev.berth.core.error.Aborted x -> CONFLICT;
+            case dev.berth.core.error.NotSupported x -> USAGE;
         };
     }
 }

@@ -6,7 +6,7 @@ package dev.berth.core.error;
  */
 public sealed abstract class BerthException extends RuntimeException
         permits NotFound, AlreadyExists, InvalidArgument, AttachedElsewhere, Busy, OutOfCapacity,
-                BackendFailure, Unauthenticated, Forbidden, Unavailable, Fenced, GuardRefused {
+                BackendFailure, Unauthenticated, Forbidden, Unavailable, Fenced, GuardRefused, Aborted, NotSupported {
 
     private final String hint;
 

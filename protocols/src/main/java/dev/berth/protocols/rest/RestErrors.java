@@ -37,6 +37,8 @@ public final class RestErrors {
             case Unavailable x -> 503;
             case Fenced x -> 409;
             case GuardRefused x -> 409;
+            case dev.berth.core.error.Aborted x -> 409;
+            case dev.berth.core.error.NotSupported x -> 501;
         };
     }
 
@@ -93,6 +95,8 @@ public final class RestErrors {
             case "fenced" -> new Fenced(error.path("volume").asText("?"),
                     error.hasNonNull("holder") ? error.path("holder").asText() : null, m);
             case "guard_refused" -> new GuardRefused(m, hint);
+            case "aborted" -> new dev.berth.core.error.Aborted(m, hint);
+            case "not_supported" -> new dev.berth.core.error.NotSupported(m, hint);
             default -> new BackendFailure(m, hint);
         };
     }
