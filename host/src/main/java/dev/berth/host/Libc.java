@@ -54,6 +54,7 @@ final class Libc {
     private static final MethodHandle MOUNT = bind("mount",
             FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS, JAVA_LONG, ADDRESS), ERRNO_OPTION);
     private static final MethodHandle UMOUNT2 = bind("umount2", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT), ERRNO_OPTION);
+    private static final MethodHandle STATVFS = bind("statvfs", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS), ERRNO_OPTION);
     private static final MethodHandle KILL = bind("kill", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT), ERRNO_OPTION);
 
     private Libc() {
@@ -147,6 +148,29 @@ final class Libc {
             MemorySegment state = arena.allocate(STATE);
             int r = (int) UMOUNT2.invokeExact(state, cString(arena, target.toString()), flags);
             check("umount2", target.toString(), r, state);
+        } catch (SyscallException | RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+    }
+
+    /**
+     * statvfs(3) on x86-64/aarch64 glibc: {@code f_bsize, f_frsize, f_blocks, f_bfree, f_bavail,
+     * f_files, f_ffree, f_favail, f_fsid, f_flag, f_namemax} are 8 bytes each, then 6 spare ints
+     * (112 bytes). Returns those eleven values in that order.
+     */
+    static long[] statvfs(Path path) throws SyscallException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = arena.allocate(STATE);
+            MemorySegment buf = arena.allocate(112, 8);
+            int r = (int) STATVFS.invokeExact(state, cString(arena, path.toString()), buf);
+            check("statvfs", path.toString(), r, state);
+            long[] out = new long[11];
+            for (int i = 0; i < out.length; i++) {
+                out[i] = buf.getAtIndex(java.lang.foreign.ValueLayout.JAVA_LONG, i);
+            }
+            return out;
         } catch (SyscallException | RuntimeException | Error e) {
             throw e;
         } catch (Throwable t) {

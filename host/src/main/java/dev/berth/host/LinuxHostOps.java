@@ -125,6 +125,26 @@ public final class LinuxHostOps implements HostOps {
     }
 
     @Override
+    public void bindMount(Path source, Path target, List<String> flags) {
+        mountCommands.bind(source, target, flags);
+    }
+
+    @Override
+    public FsStats statFs(Path path) {
+        HostPaths.check("path", path);
+        return PlatformThreads.call(() -> {
+            try {
+                long[] v = Libc.statvfs(path);
+                long frsize = v[1] == 0 ? v[0] : v[1];
+                return new FsStats(v[2] * frsize, v[4] * frsize, (v[2] - v[3]) * frsize, v[5], v[6]);
+            } catch (SyscallException e) {
+                throw new dev.berth.core.error.NotFound("statvfs of " + path + " failed: " + e.errno(),
+                        "the path must exist and be readable");
+            }
+        });
+    }
+
+    @Override
     public void unmount(Path target) {
         mountCommands.unmount(target);
     }

@@ -12,6 +12,12 @@ interface MountCalls {
     /** Mounts {@code source} on {@code target}; {@code options} are already checked. */
     void mount(Path source, Path target, String fsType, List<String> options);
 
+    /**
+     * Changes the per-mount flags of the bind mount at {@code target} (a remount of the bind:
+     * MS_REMOUNT|MS_BIND|flags, {@code mount -o remount,bind,…}); {@code flags} are already checked.
+     */
+    void remountBind(Path target, List<String> flags);
+
     /** Unmounts the top mount at {@code target}, the path the mount table names (no lazy detach). */
     void unmount(Path target);
 

@@ -43,6 +43,37 @@ final class MountCommands {
         }
     }
 
+    /** The per-mount flags a bind may get: they change how the path behaves, never the filesystem. */
+    static final java.util.Set<String> BIND_FLAGS = java.util.Set.of("ro", "nosuid", "nodev", "noexec", "noatime",
+            "nodiratime", "relatime", "strictatime");
+
+    void bind(Path source, Path target, List<String> flags) {
+        HostPaths.check("bind source", source);
+        HostPaths.check("mount point", target);
+        List<String> checked = flags == null ? List.of() : List.copyOf(flags);
+        for (String f : checked) {
+            if (!BIND_FLAGS.contains(f)) {
+                throw new InvalidArgument("mount flag '" + f + "' cannot be applied to a bind mount",
+                        "use only " + new java.util.TreeSet<>(BIND_FLAGS) + "; filesystem options are Berth's to set");
+            }
+        }
+        calls.mount(source, target, "none", List.of("bind"));
+        if (checked.isEmpty()) {
+            return;
+        }
+        try {
+            calls.remountBind(target, checked);
+        } catch (BackendFailure e) {
+            // A bind without the asked-for flags (a writable one where ro was asked) must not stay.
+            try {
+                calls.unmount(target);
+            } catch (BackendFailure again) {
+                e.addSuppressed(again);
+            }
+            throw e;
+        }
+    }
+
     /** mount(8)'s command line for a request (the tools path). */
     static List<String> command(Path source, Path target, String fsType, List<String> options) {
         checkType(fsType);

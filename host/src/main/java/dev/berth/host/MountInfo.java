@@ -57,7 +57,7 @@ final class MountInfo {
         try {
             Path target = Path.of(EscapedText.octal(f[4]));
             return Optional.of(new MountEntry(EscapedText.octal(f[separator + 2]), target,
-                    EscapedText.octal(f[separator + 1])));
+                    EscapedText.octal(f[separator + 1]), EscapedText.octal(f[3]), List.of(f[5].split(","))));
         } catch (InvalidPathException e) {
             return Optional.empty();
         }

@@ -20,6 +20,7 @@ record MountOptions(long flags, String data) {
     static final long MS_NODEV = 4;
     static final long MS_NOEXEC = 8;
     static final long MS_SYNCHRONOUS = 16;
+    static final long MS_REMOUNT = 32;
     static final long MS_MANDLOCK = 64;
     static final long MS_DIRSYNC = 128;
     static final long MS_NOATIME = 1024;

@@ -29,6 +29,19 @@ final class NativeMountCalls implements MountCalls {
     }
 
     @Override
+    public void remountBind(Path target, List<String> flags) {
+        long bits = MountOptions.MS_REMOUNT | MountOptions.MS_BIND | MountOptions.parse(flags).flags();
+        PlatformThreads.run(() -> {
+            try {
+                Libc.mount(Path.of("none"), target, "none", bits, null);
+            } catch (SyscallException e) {
+                throw new BackendFailure("mount(2) remounting the bind at " + target + " with " + flags + " failed: "
+                        + e.errno(), "check dmesg for the kernel's reason");
+            }
+        });
+    }
+
+    @Override
     public void unmount(Path target) {
         PlatformThreads.run(() -> {
             try {

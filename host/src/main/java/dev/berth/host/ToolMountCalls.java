@@ -21,6 +21,11 @@ final class ToolMountCalls implements MountCalls {
     }
 
     @Override
+    public void remountBind(Path target, List<String> flags) {
+        runner.run(List.of("mount", "-o", "remount,bind," + String.join(",", flags), target.toString()), TIMEOUT);
+    }
+
+    @Override
     public void unmount(Path target) {
         try {
             runner.run(List.of("umount", target.toString()), TIMEOUT);

@@ -159,7 +159,11 @@ class LinuxHostOpsRootTest {
 
         Path mnt = Files.createDirectory(dir.resolve("mnt " + type.id()));
         host.mount(dev, mnt, type.id(), List.of());
-        assertEquals(Optional.of(new MountEntry(dev.toString(), mnt.toRealPath(), type.id())), host.mountAt(mnt));
+        MountEntry m = host.mountAt(mnt).orElseThrow();
+        assertEquals(new MountEntry(dev.toString(), mnt.toRealPath(), type.id()),
+                new MountEntry(m.source(), m.target(), m.fsType()));
+        assertEquals("/", m.root());
+        assertFalse(m.readOnly());
         Files.writeString(mnt.resolve("hello.txt"), "kept across mounts");
         host.unmount(mnt);
         assertEquals(Optional.empty(), host.mountAt(mnt));
@@ -170,6 +174,41 @@ class LinuxHostOpsRootTest {
         assertEquals("kept across mounts", Files.readString(mnt.resolve("hello.txt"), StandardCharsets.UTF_8));
         host.unmount(mnt);
         host.loopDetach(dev);
+    }
+
+    @Test
+    void aReadOnlyBindOfASubfolderRefusesWritesWhileTheSourceStaysWritable() throws IOException {
+        Path f = sparse("bind.img", 64 * MIB);
+        Path dev = host.loopAttach(f);
+        host.makeFilesystem(dev, FsType.EXT4);
+        Path mnt = Files.createDirectory(dir.resolve("mnt-bind"));
+        host.mount(dev, mnt, "ext4", List.of());
+        Path data = Files.createDirectory(mnt.resolve("data"));
+        Path ro = Files.createDirectory(dir.resolve("ro-target"));
+        Path rw = Files.createDirectory(dir.resolve("rw-target"));
+        try {
+            host.bindMount(data, ro, List.of("ro", "nosuid"));
+            host.bindMount(data, rw, List.of());
+            MountEntry bind = host.mountAt(ro).orElseThrow();
+            assertEquals(dev.toString(), bind.source());
+            assertEquals("/data", bind.root());
+            assertTrue(bind.readOnly(), bind.options().toString());
+            assertTrue(bind.options().contains("nosuid"), bind.options().toString());
+            assertThrows(IOException.class, () -> Files.writeString(ro.resolve("x"), "no"));
+            Files.writeString(rw.resolve("x"), "yes");
+            assertEquals("yes", Files.readString(ro.resolve("x")));
+            assertFalse(host.mountAt(mnt).orElseThrow().readOnly(), "the remount changed only the bind");
+            HostOps.FsStats st = host.statFs(rw);
+            assertTrue(st.totalBytes() > 50L * MIB && st.totalBytes() <= 64 * MIB, st.toString());
+            assertTrue(st.availableBytes() > 0 && st.availableBytes() <= st.totalBytes(), st.toString());
+            assertTrue(st.totalInodes() > 1000 && st.freeInodes() < st.totalInodes(), st.toString());
+            assertThrows(dev.berth.core.error.InvalidArgument.class, () -> host.bindMount(data, ro, List.of("data=journal")));
+        } finally {
+            host.unmount(ro);
+            host.unmount(rw);
+            host.unmount(mnt);
+            host.loopDetach(dev);
+        }
     }
 
     @Test

@@ -12,7 +12,18 @@ class MountInfoTest {
     @Test
     void parsesALineWithOptionalFields() {
         String line = "36 35 98:0 /mnt1 /mnt/parent rw,noatime master:1 - ext3 /dev/root rw,errors=continue";
-        assertEquals(List.of(new MountEntry("/dev/root", Path.of("/mnt/parent"), "ext3")), MountInfo.parse(line));
+        assertEquals(List.of(new MountEntry("/dev/root", Path.of("/mnt/parent"), "ext3", "/mnt1", List.of("rw", "noatime"))),
+                MountInfo.parse(line));
+        assertTrue(!MountInfo.parse(line).getFirst().readOnly());
+    }
+
+    @Test
+    void aReadOnlyBindOfASubfolderShowsItsRootAndRo() {
+        String line = "41 22 7:3 /data /var/lib/kubelet/pods/p/volumes/t ro,nosuid,relatime shared:9 - ext4 /dev/loop3 rw";
+        MountEntry e = MountInfo.parse(line).getFirst();
+        assertEquals("/data", e.root());
+        assertTrue(e.readOnly());
+        assertEquals(List.of("ro", "nosuid", "relatime"), e.options());
     }
 
     @Test
@@ -21,8 +32,8 @@ class MountInfoTest {
                 22 1 8:1 / / rw,relatime - ext4 /dev/sda1 rw
                 23 22 0:5 / /dev rw shared:2 master:7 propagate_from:3 unbindable - devtmpfs udev rw,size=10k
                 """;
-        assertEquals(List.of(new MountEntry("/dev/sda1", Path.of("/"), "ext4"),
-                new MountEntry("udev", Path.of("/dev"), "devtmpfs")), MountInfo.parse(text));
+        assertEquals(List.of(new MountEntry("/dev/sda1", Path.of("/"), "ext4", "/", List.of("rw", "relatime")),
+                new MountEntry("udev", Path.of("/dev"), "devtmpfs", "/", List.of("rw"))), MountInfo.parse(text));
     }
 
     @Test

@@ -226,6 +226,11 @@ final class ClaimBook {
      * with an event). True when the volume has no claim afterwards; false when a live node holds it.
      */
     boolean releaseIfHolderDead(Volume v) {
+        return releaseIfHolderDead(v, "the volume is being removed");
+    }
+
+    /** As {@link #releaseIfHolderDead(Volume)}, with {@code why} the release happens (for the event). */
+    boolean releaseIfHolderDead(Volume v, String why) {
         for (int attempt = 0; attempt < MAX_RETRIES; attempt++) {
             Optional<Held> held = held(v.id());
             if (held.isEmpty()) {
@@ -240,7 +245,7 @@ final class ClaimBook {
             KeyValue record = store.get(StateKeys.volume(v.id())).orElseThrow(() -> gone(v));
             List<Compare> stillThere = List.of(Compare.createRevision(StateKeys.volume(v.id()), record.createRevision()));
             if (takeOver(v, held.get(), null, StateStore.NO_LEASE, false, stillThere, Event.RELEASE_DEAD,
-                    "node " + held.get().claim().node() + "'s lease ended and the volume is being removed").isPresent()) {
+                    "node " + held.get().claim().node() + "'s lease ended and " + why).isPresent()) {
                 return true;
             }
         }

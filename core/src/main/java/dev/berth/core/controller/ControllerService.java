@@ -44,7 +44,7 @@ import java.util.logging.Logger;
  * decides which node may attach which volume (claims bound to node leases). Nodes reach it through
  * {@link ControlPlane}; users through {@link VolumeAdmin}.
  */
-public final class ControllerService implements VolumeAdmin, ControlPlane {
+public final class ControllerService implements VolumeAdmin, ControlPlane, dev.berth.core.service.PublishControl {
     private static final Logger LOG = Logger.getLogger(ControllerService.class.getName());
     private final ServiceRegistry services;
     private final VolumeDefaults defaults;
@@ -325,7 +325,10 @@ public final class ControllerService implements VolumeAdmin, ControlPlane {
      */
     @Override
     public void remove(VolumeRef ref) {
-        Volume v = catalog.resolve(ref);
+        remove(catalog.resolve(ref));
+    }
+
+    private void remove(Volume v) {
         for (int attempt = 0; attempt < MAX_RETRIES; attempt++) {
             Optional<VolumeCatalog.Held<Volume>> held = catalog.heldById(v.id());
             if (held.isEmpty()) {
@@ -373,6 +376,64 @@ public final class ControllerService implements VolumeAdmin, ControlPlane {
         if (catalog.finishRemoval(mark)) {
             LOG.info("removed volume " + r.service() + "/" + r.name());
         }
+    }
+
+    @Override
+    public Optional<VolumeView> byId(String id) {
+        return catalog.byId(id).map(v -> views.of(v, false));
+    }
+
+    @Override
+    public void removeById(String id) {
+        catalog.byId(id).ifPresent(this::remove);
+    }
+
+    @Override
+    public Grant publish(String volumeId, String node) {
+        Names.node(node);
+        Volume v = catalog.byId(volumeId).orElseThrow(() -> gone(volumeId));
+        long lease;
+        try {
+            lease = directory.leaseOf(node);
+        } catch (dev.berth.core.error.NotFound e) {
+            throw new dev.berth.core.error.NotFound("node " + node + " is not registered with Berth (or its lease ended)",
+                    "start `berth serve` on that node (role agent or all-in-one), or check the node id the orchestrator uses");
+        }
+        return claims.take(v, node, lease, true, false);
+    }
+
+    @Override
+    public void unpublish(String volumeId, String node) {
+        Optional<Volume> found = catalog.byId(volumeId);
+        if (found.isEmpty()) {
+            return;
+        }
+        Volume v = found.get();
+        for (int attempt = 0; attempt < MAX_RETRIES; attempt++) {
+            Optional<ClaimBook.Held> held = claims.held(v.id());
+            if (held.isEmpty() || node != null && !node.isEmpty() && !held.get().claim().node().equals(node)) {
+                return;
+            }
+            String holder = held.get().claim().node();
+            if (claims.leaseLeft(held.get()).isPresent()) {
+                List<String> refs = nodes.refs(holder, v.id());
+                if (!refs.isEmpty()) {
+                    throw new Busy("volume " + v.name() + " is still in use on node " + holder + " (" + refs.size()
+                            + " mount reference" + (refs.size() == 1 ? "" : "s") + ")",
+                            "unstage and unpublish it there first (or stop the containers using it)");
+                }
+                if (nodes.attachment(holder, v.id()).isPresent()) {
+                    throw new Busy("volume " + v.name() + " is still attached on node " + holder,
+                            "detach it there first (berth volume detach " + v.name() + ")");
+                }
+                claims.release(held.get().grant(), dev.berth.core.service.StateKeys.attachment(holder, v.id()));
+                return;
+            }
+            if (claims.releaseIfHolderDead(v, "an orchestrator unpublished it from that node")) {
+                return;
+            }
+        }
+        throw new Busy("the claim on volume " + v.name() + " keeps changing", "try again");
     }
 
     @Override

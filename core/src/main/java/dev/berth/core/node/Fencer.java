@@ -1,12 +1,14 @@
 package dev.berth.core.node;
 
 import dev.berth.core.error.BerthException;
+import dev.berth.core.model.Device;
 import dev.berth.core.model.Grant;
 import dev.berth.core.model.Volume;
 import dev.berth.core.spi.StorageDriver;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.logging.Logger;
 
 /**
@@ -45,6 +47,19 @@ final class Fencer {
             List<String> stopped = ops.stopWriters(target, v.name());
             if (!stopped.isEmpty()) {
                 done.add("stopped " + String.join(", ", stopped));
+            }
+        }
+        if (driver.blockDevices()) {
+            // Binds first (orchestrators' paths): the filesystem lives on while any of them does.
+            Optional<Device> dev = driver.node().attached(v.backendId());
+            for (Path bind : dev.map(d -> mounter.otherMounts(d.path(), target)).orElse(List.of())) {
+                try {
+                    mounter.unmount(null, bind);
+                    done.add("unmounted " + bind);
+                } catch (BerthException busy) {
+                    ops.unmountLazy(bind);
+                    done.add("unmounted " + bind + " lazily (" + busy.getMessage() + ")");
+                }
             }
         }
         if (driver.blockDevices() && mounter.isMounted(target)) {

@@ -116,6 +116,17 @@ final class Mounter {
         }
     }
 
+    /**
+     * Every other mount of {@code device} in this mount namespace: the binds of its filesystem onto
+     * orchestrators' staging and target paths, and a block volume's device node bound onto a file.
+     */
+    List<Path> otherMounts(Path device, Path mountPoint) {
+        String dev = device.toString();
+        return host.mounts().stream()
+                .filter(m -> m.source().equals(dev) && !m.target().equals(mountPoint))
+                .map(HostOps.MountEntry::target).distinct().toList();
+    }
+
     boolean isMounted(Path mountPoint) {
         return host.mountAt(mountPoint).isPresent();
     }

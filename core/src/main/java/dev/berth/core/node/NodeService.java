@@ -248,44 +248,115 @@ public final class NodeService {
     public String mount(VolumeRef ref, String mountRef, boolean preempt) {
         MountRefs.check(mountRef);
         Volume v = control.resolve(ref);
+        return locks.with(v.id(), () -> mountLocked(v, mountRef, false, preempt));
+    }
+
+    /**
+     * The mount under the volume's lock: claim ({@code explicit}: kept after the last reference, as
+     * an orchestrator's publish is), attach, format on first use, mount, record {@code mountRef}.
+     */
+    String mountLocked(Volume v, String mountRef, boolean explicit, boolean preempt) {
         long deadline = clock.nanos() + takeoverWait.toNanos();
-        return locks.with(v.id(), () -> {
-            StorageDriver driver = paths.driver(v);
-            Grant claim = claim(v, false, preempt);
-            Optional<Attachment> known = control.attachment(node, v.id());
-            if (known.isPresent() && known.get().mountPoint() != null) {
-                // The record says mounted here for another user; the host must agree (the record
-                // names no path: the node derives it). Then no host tool needs to run.
-                Optional<Path> here = paths.mountedHere(v, driver);
-                if (here.isPresent()) {
-                    write(v, claim, () -> control.addRef(claim, mountRef));
-                    return MountLayout.containerPath(here.get()).toString();
-                }
+        StorageDriver driver = paths.driver(v);
+        Grant claim = claim(v, explicit, preempt);
+        Optional<Attachment> known = control.attachment(node, v.id());
+        if (known.isPresent() && known.get().mountPoint() != null) {
+            // The record says mounted here for another user; the host must agree (the record
+            // names no path: the node derives it). Then no host tool needs to run.
+            Optional<Path> here = paths.mountedHere(v, driver);
+            if (here.isPresent()) {
+                write(v, claim, () -> control.addRef(claim, mountRef));
+                return MountLayout.containerPath(here.get()).toString();
             }
-            Device dev = driver.node().attach(v.backendId());
-            checkpoints.reached("after-attach");
-            Path mountPoint = dev.block() ? paths.mountPoint(v) : dev.path();
-            String fs;
-            try {
-                fs = mountGuarded(v, driver, dev, mountPoint, claim, deadline);
-            } catch (BerthException e) {
-                if (!claim.explicit() && control.refs(node, v.id()).isEmpty()) {
-                    driver.node().detach(v.backendId());
-                    control.release(claim);
-                    grants.remove(v.id());
-                }
-                throw e;
+        }
+        Device dev = driver.node().attach(v.backendId());
+        checkpoints.reached("after-attach");
+        Path mountPoint = dev.block() ? paths.mountPoint(v) : dev.path();
+        String fs;
+        try {
+            fs = mountGuarded(v, driver, dev, mountPoint, claim, deadline);
+        } catch (BerthException e) {
+            if (!claim.explicit() && control.refs(node, v.id()).isEmpty()) {
+                driver.node().detach(v.backendId());
+                control.release(claim);
+                grants.remove(v.id());
             }
-            checkpoints.reached("after-mount");
-            try {
-                write(v, claim, () -> control.recordMount(claim,
-                        new Attachment(v.id(), dev.path().toString(), dev.block(), mountPoint.toString()), mountRef, fs));
-            } catch (BerthException e) {
-                undoMount(v, driver, dev, mountPoint, claim, e);
-                throw e;
-            }
-            return MountLayout.containerPath(mountPoint).toString();
-        });
+            throw e;
+        }
+        checkpoints.reached("after-mount");
+        try {
+            write(v, claim, () -> control.recordMount(claim,
+                    new Attachment(v.id(), dev.path().toString(), dev.block(), mountPoint.toString()), mountRef, fs));
+        } catch (BerthException e) {
+            undoMount(v, driver, dev, mountPoint, claim, e);
+            throw e;
+        }
+        return MountLayout.containerPath(mountPoint).toString();
+    }
+
+    /**
+     * Claims (explicitly) and attaches under the volume's lock, and records {@code ref}: a block
+     * volume handed to an orchestrator as a device. Returns the device.
+     */
+    Device attachLocked(Volume v, String ref) {
+        StorageDriver driver = paths.driver(v);
+        Grant grant = claim(v, true, false);
+        Device dev = driver.node().attach(v.backendId());
+        String mp = paths.mountedHere(v, driver).map(Path::toString).orElse(null);
+        write(v, grant, () -> control.putAttachment(grant, new Attachment(v.id(), dev.path().toString(), dev.block(), mp)));
+        write(v, grant, () -> control.addRef(grant, ref));
+        return dev;
+    }
+
+    /** Adds {@code ref} for a volume this node holds, under its grant. */
+    void addRefLocked(Volume v, String ref) {
+        Grant g = grantOf(v).orElseThrow(() -> new Fenced(v.name(), control.claimOf(v.id()).map(Claim::node).orElse(null),
+                "node " + node + " holds no claim on volume " + v.name() + " any more"));
+        write(v, g, () -> control.addRef(g, ref));
+    }
+
+    /**
+     * Drops {@code ref} under the volume's lock; when it was the last reference here, the volume is
+     * unmounted and detached and this node forgets its grant, but the claim stays (it belongs to
+     * whoever took it explicitly, e.g. an orchestrator's controller, and goes with its release).
+     */
+    void dropRefLocked(Volume v, String ref) {
+        if (control.removeRef(node, v.id(), ref) > 0) {
+            return;
+        }
+        StorageDriver driver = paths.driver(v);
+        Path mountPoint = paths.mountPoint(v);
+        if (driver.blockDevices()) {
+            mounter.unmount(null, mountPoint);
+        }
+        driver.node().detach(v.backendId());
+        control.deleteAttachment(node, v.id());
+        grants.remove(v.id());
+        if (driver.blockDevices() && !mounter.isMounted(mountPoint)) {
+            deleteEmptyDir(mountPoint);
+        }
+    }
+
+    <T> T withLock(String volumeId, java.util.function.Supplier<T> work) {
+        return locks.with(volumeId, work::get);
+    }
+
+    /** The volume of {@code id}; NotFound when there is none. */
+    Volume volumeById(String id) {
+        return control.volume(id).orElseThrow(() -> new dev.berth.core.error.NotFound("volume " + id + " does not exist",
+                "list volumes with `berth volume ls`"));
+    }
+
+    ControlPlane control() {
+        return control;
+    }
+
+    NodePaths nodePaths() {
+        return paths;
+    }
+
+    HostOps host() {
+        return host;
     }
 
     /** Drops mount reference {@code mountRef}; the last one unmounts, detaches and releases the claim. */
@@ -425,6 +496,9 @@ public final class NodeService {
         // Never the recorded mount point: only the one this node derives is ever unmounted.
         Path mountPoint = paths.mountPoint(v);
         if (driver.blockDevices()) {
+            // An orchestrator's binds of it go too: the device cannot be detached while they hold it.
+            driver.node().attached(v.backendId()).ifPresent(d -> mounter.otherMounts(d.path(), mountPoint)
+                    .forEach(bind -> mounter.unmount(null, bind)));
             mounter.unmount(null, mountPoint);
         }
         driver.node().detach(v.backendId());

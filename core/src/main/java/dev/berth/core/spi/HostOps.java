@@ -75,6 +75,17 @@ public interface HostOps {
 
     void mount(Path source, Path target, String fsType, List<String> options);
 
+    /**
+     * Bind-mounts {@code source} (a folder, or a device node onto a file) on {@code target}, then
+     * applies the per-mount {@code flags} (ro, nosuid, nodev, noexec, noatime, nodiratime,
+     * relatime, strictatime) by a remount of the bind; if that fails the bind is undone, so a
+     * read-only request never leaves a writable bind behind.
+     */
+    void bindMount(Path source, Path target, List<String> flags);
+
+    /** statvfs(3) of the filesystem {@code path} is on. */
+    FsStats statFs(Path path);
+
     /** Unmounts {@code target}; a target that is not mounted is not an error. */
     void unmount(Path target);
 
@@ -151,7 +162,29 @@ public interface HostOps {
     record FileId(long device, long inode) {
     }
 
-    record MountEntry(String source, Path target, String fsType) {
+    /**
+     * One line of the mount table.
+     *
+     * @param root    the folder of the filesystem that is mounted here ("/" unless a bind of a subfolder)
+     * @param options the per-mount options (rw or ro, nosuid, noatime, …)
+     */
+    record MountEntry(String source, Path target, String fsType, String root, List<String> options) {
+        public MountEntry {
+            root = root == null ? "/" : root;
+            options = options == null ? List.of() : List.copyOf(options);
+        }
+
+        public MountEntry(String source, Path target, String fsType) {
+            this(source, target, fsType, "/", List.of());
+        }
+
+        public boolean readOnly() {
+            return options.contains("ro");
+        }
+    }
+
+    /** Space and inodes of the filesystem a path is on (statvfs). */
+    record FsStats(long totalBytes, long availableBytes, long usedBytes, long totalInodes, long freeInodes) {
     }
 
     /**
