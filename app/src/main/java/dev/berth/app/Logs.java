@@ -96,8 +96,10 @@ public final class Logs {
                 trace(r.getThrown(), "", trace, Collections.newSetFromMap(new IdentityHashMap<>()));
                 thrown = System.lineSeparator() + trace.toString().stripTrailing();
             }
+            // The request this thread works for, if any (set by the CSI request log), on every line.
+            String request = dev.berth.core.log.RequestIds.current().map(id -> "[" + escape(id) + "] ").orElse("");
             return String.format(format, when, escape(source), escape(r.getLoggerName()), r.getLevel().getLocalizedName(),
-                    escape(formatMessage(r)), thrown);
+                    request + escape(formatMessage(r)), thrown);
         }
 
         private static void trace(Throwable t, String prefix, StringBuilder out, Set<Throwable> seen) {

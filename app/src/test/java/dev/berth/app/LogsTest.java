@@ -57,4 +57,15 @@ class LogsTest {
         assertEquals("a\\tb", Logs.escape("a\tb"));
         assertEquals("null", Logs.escape(null));
     }
+
+    @Test
+    void aLineWrittenForARequestCarriesItsIdAndOnlyThen() {
+        String[] inside = new String[1];
+        dev.berth.core.log.RequestIds.run("c-1a2b3c4d", () -> inside[0] = format(Level.INFO, "ran mkfs.ext4 /dev/loop3", null));
+        assertTrue(inside[0].contains(": [c-1a2b3c4d] ran mkfs.ext4 /dev/loop3"), inside[0]);
+        assertFalse(format(Level.INFO, "ran blkid", null).contains("["), "no id outside a request");
+        String[] forged = new String[1];
+        dev.berth.core.log.RequestIds.run("x\nFORGED", () -> forged[0] = format(Level.INFO, "m", null));
+        assertEquals(1, forged[0].lines().count(), forged[0]);
+    }
 }

@@ -20,6 +20,7 @@ import java.util.concurrent.TimeUnit;
  * is killed together with its descendants.
  */
 public final class ProcessRunner {
+    private static final java.util.logging.Logger LOG = java.util.logging.Logger.getLogger(ProcessRunner.class.getName());
     /** More output than this from the tools Berth runs means something is wrong; we do not parse half of it. */
     static final int MAX_STDOUT = 16 << 20;
     static final int MAX_STDERR = 64 << 10;
@@ -98,6 +99,7 @@ public final class ProcessRunner {
             builder.redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
         }
         Process process;
+        long started = System.nanoTime();
         try {
             process = builder.start();
         } catch (IOException e) {
@@ -126,6 +128,11 @@ public final class ProcessRunner {
         out.await(REAP_WAIT);
         err.await(REAP_WAIT);
         Result result = new Result(process.exitValue(), out.text(), err.text());
+        // Commands a request runs are logged under its id (the formatter prints it), so that one
+        // request's protocol line and the host work it caused can be found together.
+        LOG.log(dev.berth.core.log.RequestIds.current().isPresent() ? java.util.logging.Level.INFO
+                : java.util.logging.Level.FINE, () -> "ran " + shown + " (exit " + result.exitCode() + ", "
+                + java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started) + " ms)");
         if (out.overflowed()) {
             throw new BackendFailure(name + " printed more than " + (MAX_STDOUT >> 20)
                     + " MiB; its output was not used", "command: " + shown);

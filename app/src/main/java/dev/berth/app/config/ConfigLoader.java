@@ -59,6 +59,9 @@ public final class ConfigLoader {
      * @param explicitFile the --config / BERTH_CONFIG file (must exist), or null for the default
      *                     file, which may be absent
      */
+    /** The endpoint variable of the CSI specification; read for csi.socket after BERTH_CSI_SOCKET. */
+    public static final String CSI_ENDPOINT = "CSI_ENDPOINT";
+
     public Config load(Path explicitFile, Map<String, String> env, Map<String, String> flags) {
         Path file = explicitFile != null ? explicitFile
                 : env.containsKey("BERTH_CONFIG") ? Path.of(env.get("BERTH_CONFIG")) : null;
@@ -88,6 +91,9 @@ public final class ConfigLoader {
                 s = new Setting(k.name(), flags.get(k.name()), "flag");
             } else if (env.containsKey(k.env())) {
                 s = new Setting(k.name(), env.get(k.env()), "env " + k.env());
+            } else if (k == Keys.CSI_SOCKET && env.containsKey(CSI_ENDPOINT)) {
+                // What every CSI deployment sets (the sidecars' --csi-address points at the same socket).
+                s = new Setting(k.name(), env.get(CSI_ENDPOINT), "env " + CSI_ENDPOINT);
             } else if (fromFile.containsKey(k.name())) {
                 s = new Setting(k.name(), fromFile.get(k.name()), "file " + file);
             } else {

@@ -69,13 +69,23 @@ public final class Keys {
     public static final Key FENCING_TAKEOVER_WAIT = new Key("fencing.takeoverWait", "90s",
             "agent: how long a mount or attach waits for a dead holder's takeover (Docker allows a Mount 2 min)");
 
+    public static final Key CSI_ENABLED = new Key("csi.enabled", "true",
+            "serve CSI (Identity, plus Controller on controllers and Node on agents; all three all-in-one)");
+    public static final Key CSI_SOCKET = new Key("csi.socket", "",
+            "CSI socket: unix:///…/x.sock or a path ending in .sock; env CSI_ENDPOINT too; empty: csi.sock in the folder of `socket` (/run/berth/csi.sock)");
+    public static final Key CSI_ZONE = new Key("csi.zone", "",
+            "zone reported as topology.berth.dev/zone (nodes: where they are; controllers: where their pools are); empty: no topology");
+    public static final Key CSI_MAX_VOLUMES = new Key("csi.maxVolumesPerNode", "0",
+            "NodeGetInfo's max_volumes_per_node (0: the orchestrator decides)");
+
     public static final List<Key> ALL = List.of(ROLE, NODE, STATE_DIR, SOCKET, MOUNT_ROOT, LEASE_TTL, DEFAULT_SIZE,
             DEFAULT_FS, DEFAULT_SERVICE, API_LISTEN, API_TLS, API_CERT, API_KEY, API_TASK_WAIT, AUTH_ENABLED, AUTH_KEY,
             AUTH_PUBLIC_KEY, AUTH_ALLOW, AUTH_DENY, AUTH_MAX_TOKEN_TTL, HTTP_HEADER_TIMEOUT, HTTP_IDLE_TIMEOUT,
             HTTP_MAX_CONNECTIONS, CONTROLLER, CONTROLLER_TOKEN, CONTROLLER_TOKEN_FILE, CONTROLLER_CA, CONTROLLER_FINGERPRINT,
             KNOWN_HOSTS, DOCKER_ENABLED, DOCKER_SOCKET, DOCKER_GROUP, DOCKER_ENGINE_SOCKET, HOST_SYSCALLS,
             STORE, STORE_ETCD_CA, STORE_ETCD_CERT, STORE_ETCD_KEY, STORE_ETCD_USER, STORE_ETCD_PASSWORD_FILE,
-            STORE_ETCD_TIMEOUT, STORE_ETCD_PREFIX, FENCING_GRACE, FENCING_MARGIN, FENCING_TAKEOVER_WAIT);
+            STORE_ETCD_TIMEOUT, STORE_ETCD_PREFIX, FENCING_GRACE, FENCING_MARGIN, FENCING_TAKEOVER_WAIT,
+            CSI_ENABLED, CSI_SOCKET, CSI_ZONE, CSI_MAX_VOLUMES);
 
     /** Keys whose values are secrets: `berth env` does not print them. */
     public static final List<Key> SECRET = List.of(CONTROLLER_TOKEN);

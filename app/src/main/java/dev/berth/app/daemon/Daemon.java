@@ -148,6 +148,7 @@ public final class Daemon implements AutoCloseable {
                 closeables.add(sockets.docker());
             }
             NodeService node = null;
+            NodeSession session = null;
             Reconciler.Start reconcile = null;
             long reconcileStart = System.nanoTime();
             if (isNode) {
@@ -156,7 +157,7 @@ public final class Daemon implements AutoCloseable {
                 if (runtime instanceof AutoCloseable closeable) {
                     closeables.add(closeable);
                 }
-                NodeSession session = new NodeSession(control, new Node(nodeId, Wiring.hostName(), Version.get()),
+                session = new NodeSession(control, new Node(nodeId, Wiring.hostName(), Version.get()),
                         dev.berth.core.ha.Monotonic.SYSTEM, margin.equals("auto") ? null : config.duration(Keys.FENCING_MARGIN));
                 closeables.add(session);
                 node = new NodeService(control, nodeId, services, host,
@@ -165,9 +166,10 @@ public final class Daemon implements AutoCloseable {
                         Wiring.fenceOps(runtime, host), config.duration(Keys.FENCING_TAKEOVER_WAIT),
                         dev.berth.core.ha.Monotonic.SYSTEM);
                 NodeService fencing = node;
+                NodeSession started = session;
                 session.onReRegistered(() -> fencing.checkGrants().forEach(LOG::warning));
                 session.onDeadline(() -> fencing.selfFence("no lease renewal was acknowledged for "
-                        + (session.ttl().minus(session.margin())).toMillis() + " ms (leaseTtl " + session.ttl().toMillis()
+                        + (started.ttl().minus(started.margin())).toMillis() + " ms (leaseTtl " + started.ttl().toMillis()
                         + " ms minus the margin): the controller may hand its volumes on"));
                 session.afterAck(() -> {
                     fencing.checkLostGrants();
@@ -207,6 +209,9 @@ public final class Daemon implements AutoCloseable {
             closeables.add(UnixSocketServer.start(vertx, config.path(Keys.SOCKET),
                     PosixFilePermissions.fromString("rw-------"), null, local.router(vertx, null), 1,
                     new HttpGuard(config.get(Keys.SOCKET), limits, RestErrors::send)));
+            if (config.bool(Keys.CSI_ENABLED)) {
+                closeables.add(Wiring.csi(config, controller, node, session, services, health, nodeId));
+            }
             if (controller != null) {
                 // Nodes could not heartbeat while this process started: their leases count from now.
                 try {

@@ -98,6 +98,11 @@ public final class NodeSession implements AutoCloseable {
         return margin;
     }
 
+    /** True while the lease can be trusted: a renewal was acknowledged within TTL - margin. */
+    public boolean trusted() {
+        return clock.nanos() - deadlineNanos() < 0;
+    }
+
     /** Monotonic nanos at which this node stops trusting its lease, unless a renewal is acknowledged first. */
     public long deadlineNanos() {
         return lastAck + ttl.toNanos() - margin.toNanos();

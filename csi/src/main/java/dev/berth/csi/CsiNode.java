@@ -1,0 +1,146 @@
+package dev.berth.csi;
+
+import csi.v1.Csi;
+import csi.v1.NodeGrpc;
+import dev.berth.core.node.PathVolumes;
+import dev.berth.core.service.CallerPaths;
+import dev.berth.core.service.VolumeStats;
+import io.grpc.stub.StreamObserver;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * CSI's Node service over this node's {@link PathVolumes}: stage = mount at Berth's own mount point
+ * plus a bind onto the staging path (block volumes: attach only), publish = a bind onto the target
+ * path (a block volume's device node onto a file). Expansion is not advertised yet and answers
+ * UNIMPLEMENTED.
+ */
+public final class CsiNode extends NodeGrpc.NodeImplBase {
+    private final PathVolumes volumes;
+    private final String nodeId;
+    private final CallerPaths paths;
+    private final String zone;
+    private final long maxVolumes;
+    private final InFlight inFlight = new InFlight();
+
+    /**
+     * @param zone       this node's zone ({@code csi.zone}); empty for none
+     * @param maxVolumes what NodeGetInfo reports as max_volumes_per_node (0: the orchestrator decides)
+     */
+    public CsiNode(PathVolumes volumes, String nodeId, CallerPaths paths, String zone, long maxVolumes) {
+        if (maxVolumes < 0) {
+            throw new IllegalArgumentException("maxVolumes " + maxVolumes);
+        }
+        this.volumes = volumes;
+        this.nodeId = nodeId;
+        this.paths = paths;
+        this.zone = zone == null ? "" : zone;
+        this.maxVolumes = maxVolumes;
+    }
+
+    @Override
+    public void nodeGetCapabilities(Csi.NodeGetCapabilitiesRequest request, StreamObserver<Csi.NodeGetCapabilitiesResponse> out) {
+        Calls.answerNode(out, () -> {
+            var b = Csi.NodeGetCapabilitiesResponse.newBuilder();
+            for (var t : List.of(Csi.NodeServiceCapability.RPC.Type.STAGE_UNSTAGE_VOLUME,
+                    Csi.NodeServiceCapability.RPC.Type.GET_VOLUME_STATS,
+                    Csi.NodeServiceCapability.RPC.Type.VOLUME_CONDITION,
+                    Csi.NodeServiceCapability.RPC.Type.SINGLE_NODE_MULTI_WRITER)) {
+                b.addCapabilities(Csi.NodeServiceCapability.newBuilder()
+                        .setRpc(Csi.NodeServiceCapability.RPC.newBuilder().setType(t)));
+            }
+            return b.build();
+        });
+    }
+
+    @Override
+    public void nodeGetInfo(Csi.NodeGetInfoRequest request, StreamObserver<Csi.NodeGetInfoResponse> out) {
+        Calls.answerNode(out, () -> {
+            var b = Csi.NodeGetInfoResponse.newBuilder().setNodeId(nodeId).setMaxVolumesPerNode(maxVolumes);
+            Topologies.of(zone).forEach(b::setAccessibleTopology);
+            return b.build();
+        });
+    }
+
+    @Override
+    public void nodeStageVolume(Csi.NodeStageVolumeRequest req, StreamObserver<Csi.NodeStageVolumeResponse> out) {
+        Calls.answerNode(out, () -> {
+            String id = Calls.require(req.getVolumeId(), "volume_id");
+            Path staging = paths.check("staging_target_path", req.getStagingTargetPath());
+            if (!req.hasVolumeCapability()) {
+                throw Calls.invalid("volume_capability is missing");
+            }
+            var access = CsiAccess.of(req.getVolumeCapability(), false);
+            try (InFlight.Slot ignored = inFlight.enter(id, "volume " + id, "NodeStageVolume")) {
+                volumes.stage(id, staging, access);
+            }
+            return Csi.NodeStageVolumeResponse.getDefaultInstance();
+        });
+    }
+
+    @Override
+    public void nodeUnstageVolume(Csi.NodeUnstageVolumeRequest req, StreamObserver<Csi.NodeUnstageVolumeResponse> out) {
+        Calls.answerNode(out, () -> {
+            String id = Calls.require(req.getVolumeId(), "volume_id");
+            Path staging = paths.check("staging_target_path", req.getStagingTargetPath());
+            try (InFlight.Slot ignored = inFlight.enter(id, "volume " + id, "NodeUnstageVolume")) {
+                volumes.unstage(id, staging);
+            }
+            return Csi.NodeUnstageVolumeResponse.getDefaultInstance();
+        });
+    }
+
+    @Override
+    public void nodePublishVolume(Csi.NodePublishVolumeRequest req, StreamObserver<Csi.NodePublishVolumeResponse> out) {
+        Calls.answerNode(out, () -> {
+            String id = Calls.require(req.getVolumeId(), "volume_id");
+            Path target = paths.check("target_path", req.getTargetPath());
+            if (!req.hasVolumeCapability()) {
+                throw Calls.invalid("volume_capability is missing");
+            }
+            if (req.getStagingTargetPath().isEmpty()) {
+                throw io.grpc.Status.FAILED_PRECONDITION.withDescription("staging_target_path is missing: this plugin "
+                        + "stages volumes (STAGE_UNSTAGE_VOLUME), so NodeStageVolume comes first").asRuntimeException();
+            }
+            Path staging = paths.check("staging_target_path", req.getStagingTargetPath());
+            var access = CsiAccess.of(req.getVolumeCapability(), req.getReadonly());
+            try (InFlight.Slot ignored = inFlight.enter(id, "volume " + id, "NodePublishVolume")) {
+                volumes.publish(id, staging, target, access);
+            }
+            return Csi.NodePublishVolumeResponse.getDefaultInstance();
+        });
+    }
+
+    @Override
+    public void nodeUnpublishVolume(Csi.NodeUnpublishVolumeRequest req, StreamObserver<Csi.NodeUnpublishVolumeResponse> out) {
+        Calls.answerNode(out, () -> {
+            String id = Calls.require(req.getVolumeId(), "volume_id");
+            Path target = paths.check("target_path", req.getTargetPath());
+            try (InFlight.Slot ignored = inFlight.enter(id, "volume " + id, "NodeUnpublishVolume")) {
+                volumes.unpublish(id, target);
+            }
+            return Csi.NodeUnpublishVolumeResponse.getDefaultInstance();
+        });
+    }
+
+    @Override
+    public void nodeGetVolumeStats(Csi.NodeGetVolumeStatsRequest req, StreamObserver<Csi.NodeGetVolumeStatsResponse> out) {
+        Calls.answerNode(out, () -> {
+            String id = Calls.require(req.getVolumeId(), "volume_id");
+            Path path = paths.check("volume_path", req.getVolumePath());
+            VolumeStats s = volumes.stats(id, path);
+            var b = Csi.NodeGetVolumeStatsResponse.newBuilder().setVolumeCondition(Csi.VolumeCondition.newBuilder()
+                    .setAbnormal(s.abnormal()).setMessage(s.message()));
+            if (s.filesystem() != null) {
+                var fs = s.filesystem();
+                b.addUsage(Csi.VolumeUsage.newBuilder().setUnit(Csi.VolumeUsage.Unit.BYTES)
+                        .setTotal(fs.totalBytes()).setAvailable(fs.availableBytes()).setUsed(fs.usedBytes()));
+                b.addUsage(Csi.VolumeUsage.newBuilder().setUnit(Csi.VolumeUsage.Unit.INODES)
+                        .setTotal(fs.totalInodes()).setAvailable(fs.freeInodes()).setUsed(fs.totalInodes() - fs.freeInodes()));
+            } else if (s.block()) {
+                b.addUsage(Csi.VolumeUsage.newBuilder().setUnit(Csi.VolumeUsage.Unit.BYTES).setTotal(s.sizeBytes()));
+            }
+            return b.build();
+        });
+    }
+}
