@@ -140,11 +140,9 @@ public final class RequestLog implements ServerInterceptor {
                 }
                 ended = true;
             }
-            try {
-                super.close(status, trailers);
-            } finally {
-                log(status);
-            }
+            // Logged before the answer leaves: a client that saw the answer finds the line written.
+            log(status);
+            super.close(status, trailers);
         }
 
         void ended(Status status) {
