@@ -24,11 +24,17 @@ public final class CsiIdentity extends IdentityGrpc.IdentityImplBase {
 
     private final String version;
     private final boolean controller;
+    private final boolean topology;
     private final Readiness readiness;
 
-    public CsiIdentity(String version, boolean controller, Readiness readiness) {
+    /**
+     * @param topology whether a zone is configured: only then are accessibility constraints
+     *                 advertised (an orchestrator then expects a topology from every NodeGetInfo)
+     */
+    public CsiIdentity(String version, boolean controller, boolean topology, Readiness readiness) {
         this.version = java.util.Objects.requireNonNull(version, "version");
         this.controller = controller;
+        this.topology = topology;
         this.readiness = readiness;
     }
 
@@ -45,7 +51,9 @@ public final class CsiIdentity extends IdentityGrpc.IdentityImplBase {
         if (controller) {
             b.addCapabilities(service(Csi.PluginCapability.Service.Type.CONTROLLER_SERVICE));
         }
-        b.addCapabilities(service(Csi.PluginCapability.Service.Type.VOLUME_ACCESSIBILITY_CONSTRAINTS));
+        if (topology) {
+            b.addCapabilities(service(Csi.PluginCapability.Service.Type.VOLUME_ACCESSIBILITY_CONSTRAINTS));
+        }
         out.onNext(b.build());
         out.onCompleted();
     }

@@ -127,7 +127,14 @@ public final class CsiNode extends NodeGrpc.NodeImplBase {
     public void nodeGetVolumeStats(Csi.NodeGetVolumeStatsRequest req, StreamObserver<Csi.NodeGetVolumeStatsResponse> out) {
         Calls.answerNode(out, () -> {
             String id = Calls.require(req.getVolumeId(), "volume_id");
-            Path path = paths.check("volume_path", req.getVolumePath());
+            Calls.require(req.getVolumePath(), "volume_path");
+            Path path;
+            try {
+                path = paths.check("volume_path", req.getVolumePath());
+            } catch (dev.berth.core.error.InvalidArgument e) {
+                // No volume is ever at a path Berth would refuse to mount on.
+                throw new dev.berth.core.error.NotFound("no volume is at " + e.getMessage(), "pass the volume's target path");
+            }
             VolumeStats s = volumes.stats(id, path);
             var b = Csi.NodeGetVolumeStatsResponse.newBuilder().setVolumeCondition(Csi.VolumeCondition.newBuilder()
                     .setAbnormal(s.abnormal()).setMessage(s.message()));

@@ -251,6 +251,7 @@ public final class ConfigLoader {
         }
         c.count(Keys.HTTP_MAX_CONNECTIONS);
         SyscallMode.parse(c.get(Keys.HOST_SYSCALLS)); // at load, so `berth env` refuses it too
+        CsiSettings.validate(c);
         validateStore(c);
         if (c.get(Keys.ROLE).equals("agent")) {
             String url = c.get(Keys.CONTROLLER);

@@ -83,38 +83,6 @@ public final class Wiring {
      * The controller's state store (key store): embedded, the SQLite store in stateDir (one host),
      * or an etcd cluster shared by every controller, with its TLS, user and deadline.
      */
-    /** The CSI endpoint: csi.socket (or CSI_ENDPOINT), else csi.sock in the folder of the API socket. */
-    public static dev.berth.csi.CsiEndpoint csiEndpoint(Config c) {
-        String v = c.get(Keys.CSI_SOCKET);
-        return dev.berth.csi.CsiEndpoint.parse(v.isEmpty() ? c.path(Keys.SOCKET).resolveSibling("csi.sock").toString() : v);
-    }
-
-    /** Characters of a topology value (Kubernetes label values are the strictest consumer). */
-    private static final java.util.regex.Pattern ZONE = java.util.regex.Pattern.compile("([A-Za-z0-9]([A-Za-z0-9_.-]{0,61}[A-Za-z0-9])?)?");
-
-    public static String csiZone(Config c) {
-        String z = c.get(Keys.CSI_ZONE);
-        if (!ZONE.matcher(z).matches()) {
-            throw new dev.berth.core.error.InvalidArgument(Keys.CSI_ZONE.name() + " = '" + z + "' is not a valid zone",
-                    "use up to 63 letters, digits, '_', '.', '-', starting and ending with a letter or digit");
-        }
-        return z;
-    }
-
-    public static long csiMaxVolumes(Config c) {
-        String v = c.get(Keys.CSI_MAX_VOLUMES);
-        try {
-            long n = Long.parseLong(v);
-            if (n >= 0 && n <= 100_000) {
-                return n;
-            }
-        } catch (NumberFormatException e) {
-            // refused below
-        }
-        throw new dev.berth.core.error.InvalidArgument(Keys.CSI_MAX_VOLUMES.name() + " = '" + v + "' is not a count",
-                "use a whole number from 0 (the orchestrator decides) to 100000");
-    }
-
     /**
      * The CSI socket of this process: Identity always, Controller where a controller runs, Node
      * where a node runs. Probe says UNAVAILABLE while the store has failed or the node's lease is
@@ -125,6 +93,7 @@ public final class Wiring {
                                     dev.berth.core.service.ServiceRegistry services,
                                     java.util.function.Supplier<java.util.Optional<String>> health, String nodeId) {
         java.util.concurrent.atomic.AtomicBoolean stopping = new java.util.concurrent.atomic.AtomicBoolean();
+        String zone = dev.berth.app.config.CsiSettings.zone(c);
         dev.berth.csi.CsiIdentity.Readiness ready = () -> {
             if (stopping.get()) {
                 throw new dev.berth.core.error.Busy("Berth is stopping", "wait for it to start again");
@@ -137,18 +106,17 @@ public final class Wiring {
                         + "controller cannot be reached, and its volumes were given up", "check the controller and the network");
             }
         };
-        String zone = csiZone(c);
         List<io.grpc.BindableService> served = new java.util.ArrayList<>();
-        served.add(new dev.berth.csi.CsiIdentity(dev.berth.app.Version.get(), controller != null, ready));
+        served.add(new dev.berth.csi.CsiIdentity(dev.berth.app.Version.get(), controller != null, !zone.isEmpty(), ready));
         if (controller != null) {
             served.add(new dev.berth.csi.CsiController(controller, controller, services, zone, c.size(Keys.DEFAULT_SIZE)));
         }
         if (node != null) {
             served.add(new dev.berth.csi.CsiNode(new dev.berth.core.node.PathVolumes(node), nodeId,
                     new dev.berth.core.service.CallerPaths(List.of(c.path(Keys.MOUNT_ROOT), c.path(Keys.STATE_DIR))),
-                    zone, csiMaxVolumes(c)));
+                    zone, dev.berth.app.config.CsiSettings.maxVolumes(c)));
         }
-        dev.berth.csi.CsiServer server = dev.berth.csi.CsiServer.start(csiEndpoint(c), served,
+        dev.berth.csi.CsiServer server = dev.berth.csi.CsiServer.start(dev.berth.app.config.CsiSettings.endpoint(c), served,
                 List.of(new dev.berth.csi.RequestLog()));
         return () -> {
             stopping.set(true);
