@@ -31,9 +31,17 @@ final class CsiClient implements AutoCloseable {
 
     CsiClient(Path socket) {
         channel = CsiChannel.open(socket);
-        identity = IdentityGrpc.newBlockingStub(channel.channel()).withDeadlineAfter(2, TimeUnit.MINUTES);
-        controller = ControllerGrpc.newBlockingStub(channel.channel()).withDeadlineAfter(2, TimeUnit.MINUTES);
-        node = NodeGrpc.newBlockingStub(channel.channel()).withDeadlineAfter(2, TimeUnit.MINUTES);
+        // A deadline per call (a stub's withDeadlineAfter is one instant for every call it makes).
+        io.grpc.Channel timed = io.grpc.ClientInterceptors.intercept(channel.channel(), new io.grpc.ClientInterceptor() {
+            @Override
+            public <Q, A> io.grpc.ClientCall<Q, A> interceptCall(io.grpc.MethodDescriptor<Q, A> method,
+                                                                 io.grpc.CallOptions options, io.grpc.Channel next) {
+                return next.newCall(method, options.withDeadlineAfter(2, TimeUnit.MINUTES));
+            }
+        });
+        identity = IdentityGrpc.newBlockingStub(timed);
+        controller = ControllerGrpc.newBlockingStub(timed);
+        node = NodeGrpc.newBlockingStub(timed);
     }
 
     @Override
