@@ -166,8 +166,9 @@ class CsiConformanceIT {
                 Csi.ControllerServiceCapability.RPC.Type.LIST_VOLUMES_PUBLISHED_NODES,
                 Csi.ControllerServiceCapability.RPC.Type.GET_VOLUME,
                 Csi.ControllerServiceCapability.RPC.Type.SINGLE_NODE_MULTI_WRITER,
-                Csi.ControllerServiceCapability.RPC.Type.VOLUME_CONDITION,
-                Csi.ControllerServiceCapability.RPC.Type.PUBLISH_READONLY), java.util.EnumSet.copyOf(controller));
+                Csi.ControllerServiceCapability.RPC.Type.VOLUME_CONDITION), java.util.EnumSet.copyOf(controller));
+        // Not PUBLISH_READONLY: a claim has no read-only form, so a read-only ControllerPublish
+        // would be a promise Berth does not keep (read-only is NodePublish's readonly, enforced by the mount).
 
         List<Csi.NodeServiceCapability.RPC.Type> node = csi.node.nodeGetCapabilities(
                         Csi.NodeGetCapabilitiesRequest.getDefaultInstance()).getCapabilitiesList().stream()
@@ -783,6 +784,8 @@ class CsiConformanceIT {
             assertTrue(s.hasVolumeCondition() && !s.getVolumeCondition().getAbnormal(), s.toString());
         }
         refused(Code.NOT_FOUND, () -> csi.stats(id, co.resolve("elsewhere")));
+        // csi-sanity's rows: a path Berth would never mount on holds no volume.
+        refused(Code.NOT_FOUND, () -> csi.stats(id, Path.of("some/path")));
         refused(Code.NOT_FOUND, () -> csi.stats("0123456789abcdef0123456789abcdef", target));
         // Something unmounted the target behind Berth's back: abnormal.
         Sys.run(List.of("/usr/bin/umount", target.toString()));
