@@ -41,11 +41,24 @@ public final class SpecNames {
         for (FieldDescriptorProto.Builder field : message.getFieldBuilderList()) {
             String suffix = "_" + field.getNumber();
             String name = field.getName();
-            if (name.endsWith(suffix) && RENAMED.contains(name.substring(0, name.length() - suffix.length()))) {
-                String spec = name.substring(0, name.length() - suffix.length());
-                field.setName(spec);
-                if (field.hasJsonName()) {
-                    field.setJsonName(lowerCamel(spec));
+            if (!name.endsWith(suffix) || !RENAMED.contains(name.substring(0, name.length() - suffix.length()))) {
+                continue;
+            }
+            String spec = name.substring(0, name.length() - suffix.length());
+            field.setName(spec);
+            if (field.hasJsonName()) {
+                field.setJsonName(camel(spec, false));
+            }
+            // A map field's entry type is named after the field: <Name>Entry, nested in the message.
+            String entry = camel(name, true) + "Entry";
+            String specEntry = camel(spec, true) + "Entry";
+            if (field.getTypeName().endsWith("." + entry)) {
+                String type = field.getTypeName();
+                field.setTypeName(type.substring(0, type.length() - entry.length()) + specEntry);
+                for (DescriptorProto.Builder nested : message.getNestedTypeBuilderList()) {
+                    if (nested.getName().equals(entry)) {
+                        nested.setName(specEntry);
+                    }
                 }
             }
         }
@@ -54,11 +67,15 @@ public final class SpecNames {
         }
     }
 
-    private static String lowerCamel(String snake) {
+    /** protoc's camel case: underscores dropped, the next letter (and a digit's next) upper case. */
+    private static String camel(String snake, boolean upperFirst) {
         StringBuilder out = new StringBuilder();
-        boolean up = false;
+        boolean up = upperFirst;
         for (char c : snake.toCharArray()) {
             if (c == '_') {
+                up = true;
+            } else if (Character.isDigit(c)) {
+                out.append(c);
                 up = true;
             } else {
                 out.append(up ? Character.toUpperCase(c) : c);

@@ -45,6 +45,48 @@ final class FilesystemUsers {
         return List.copyOf(uses);
     }
 
+    /** Every process but this one with an open descriptor of the device node whose st_rdev is {@code rdev}. */
+    List<ProcessUse> ofDeviceNode(long rdev) {
+        long self = ProcessHandle.current().pid();
+        List<ProcessUse> uses = new ArrayList<>();
+        try (DirectoryStream<Path> pids = Files.newDirectoryStream(proc, p -> isPid(p.getFileName().toString()))) {
+            for (Path dir : pids) {
+                long pid = Long.parseLong(dir.getFileName().toString());
+                if (pid == self) {
+                    continue;
+                }
+                String command = read(dir.resolve("comm")).strip();
+                try (DirectoryStream<Path> fds = Files.newDirectoryStream(dir.resolve("fd"))) {
+                    for (Path fd : fds) {
+                        if (rdevOf(fd).orElse(-1) == rdev) {
+                            uses.add(new ProcessUse(pid, command.isEmpty() ? "?" : command,
+                                    "fd " + fd.getFileName() + " " + link(fd)));
+                        }
+                    }
+                } catch (IOException | RuntimeException goneOrHidden) {
+                    // ended, or not readable: what was found so far stands
+                }
+            }
+        } catch (IOException e) {
+            throw new dev.berth.core.error.BackendFailure("cannot list " + proc + ": " + e,
+                    "Berth finds the processes using a device in /proc; check that it is mounted");
+        }
+        return List.copyOf(uses);
+    }
+
+    /** The device number a block or character device node stands for; empty for other files. */
+    private static OptionalLong rdevOf(Path magicLink) {
+        try {
+            int mode = ((Number) Files.getAttribute(magicLink, "unix:mode")).intValue();
+            if ((mode & 0170000) != 0060000) { // S_IFBLK
+                return OptionalLong.empty();
+            }
+            return OptionalLong.of(((Number) Files.getAttribute(magicLink, "unix:rdev")).longValue());
+        } catch (IOException | RuntimeException e) {
+            return OptionalLong.empty();
+        }
+    }
+
     private static void scan(long pid, Path dir, long device, String mapsDevice, List<ProcessUse> uses) {
         String command = read(dir.resolve("comm")).strip();
         if (command.isEmpty()) {

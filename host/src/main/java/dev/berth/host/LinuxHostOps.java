@@ -160,6 +160,17 @@ public final class LinuxHostOps implements HostOps {
     }
 
     @Override
+    public List<ProcessUse> processesUsingDevice(Path device) {
+        HostPaths.check("device", device);
+        try {
+            Object rdev = java.nio.file.Files.getAttribute(device, "unix:rdev");
+            return users.ofDeviceNode(((Number) rdev).longValue());
+        } catch (java.io.IOException | RuntimeException e) {
+            return List.of(); // no such device node: nothing can hold it
+        }
+    }
+
+    @Override
     public List<ProcessUse> processesUsing(Path mountPoint) {
         HostPaths.check("mount point", mountPoint);
         Optional<MountEntry> mounted = MountInfo.at(MountInfo.read(), mountPoint);

@@ -85,6 +85,22 @@ class MountUsersRootTest {
     }
 
     @Test
+    void findsAProcessThatHoldsTheDeviceNodeItselfAndNotOthers() throws Exception {
+        // A raw block volume's user: the device open, nothing on its filesystem.
+        Process raw = start(dir, "tail", "-f", device.toString());
+        Process elsewhere = start(dir, "sleep", "600");
+        await("tail has opened the device", () -> host.processesUsingDevice(device).stream().anyMatch(u -> u.pid() == raw.pid()));
+        List<ProcessUse> users = host.processesUsingDevice(device);
+        assertTrue(users.stream().anyMatch(u -> u.pid() == raw.pid() && u.how().matches("fd \\d+ " + device)), users.toString());
+        assertTrue(users.stream().noneMatch(u -> u.pid() == elsewhere.pid()), users.toString());
+        assertTrue(usesOf(raw).isEmpty(), "holding the device is not using the filesystem");
+        host.kill(raw.pid());
+        await("tail is gone", () -> !raw.isAlive());
+        assertEquals(List.of(), host.processesUsingDevice(device).stream().filter(u -> u.pid() == raw.pid()).toList());
+        assertEquals(List.of(), host.processesUsingDevice(dir.resolve("no-such-device")));
+    }
+
+    @Test
     void findsCwdOpenFileAndMappingAndKillEndsThem() throws Exception {
         Process inCwd = start(mnt, "sleep", "600");
         Path log = Files.writeString(mnt.resolve("log"), "x\n");

@@ -64,6 +64,11 @@ public final class PathRefs {
                 .filter(r -> r.kind() == kind && r.path().equals(path)).findFirst();
     }
 
+    /** True for a reference of a block volume at an orchestrator's path (the device is used raw). */
+    public static boolean isBlock(String ref) {
+        return parse(ref).map(Ref::block).orElse(false);
+    }
+
     public static List<Ref> all(List<String> refs, Kind kind) {
         return refs.stream().map(PathRefs::parse).flatMap(Optional::stream).filter(r -> r.kind() == kind).toList();
     }

@@ -17,6 +17,14 @@ public interface FenceOps {
      */
     List<String> stopWriters(Path mountPoint, String volumeName);
 
+    /**
+     * Stops every process that holds the block device node {@code device} itself open (a raw block
+     * volume's users). Returns what was stopped, one entry each.
+     */
+    default List<String> stopDeviceUsers(Path device) {
+        return List.of();
+    }
+
     /** Detaches the mount even while something still holds it (umount2 with MNT_DETACH). */
     void unmountLazy(Path mountPoint);
 

@@ -52,6 +52,11 @@ final class Fencer {
         if (driver.blockDevices()) {
             // Binds first (orchestrators' paths): the filesystem lives on while any of them does.
             Optional<Device> dev = driver.node().attached(v.backendId());
+            // A raw block volume's users hold the device node itself, not a file on a filesystem.
+            List<String> raw = dev.map(d -> ops.stopDeviceUsers(d.path())).orElse(List.of());
+            if (!raw.isEmpty()) {
+                done.add("stopped " + String.join(", ", raw));
+            }
             for (Path bind : dev.map(d -> mounter.otherMounts(d.path(), target)).orElse(List.of())) {
                 try {
                     mounter.unmount(null, bind);

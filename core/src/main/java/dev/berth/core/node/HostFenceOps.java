@@ -68,6 +68,31 @@ public final class HostFenceOps implements FenceOps {
     }
 
     @Override
+    public List<String> stopDeviceUsers(Path device) {
+        List<String> done = new ArrayList<>();
+        Set<Long> killed = new LinkedHashSet<>();
+        for (int round = 0; round < 50; round++) {
+            List<HostOps.ProcessUse> users = host.processesUsingDevice(device);
+            if (users.isEmpty()) {
+                break;
+            }
+            for (HostOps.ProcessUse u : users) {
+                host.kill(u.pid());
+                if (killed.add(u.pid())) {
+                    done.add("process " + u.pid() + " (" + u.command() + ", " + u.how() + ")");
+                }
+            }
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        return done;
+    }
+
+    @Override
     public void unmountLazy(Path mountPoint) {
         host.unmountLazy(mountPoint);
     }

@@ -121,10 +121,18 @@ final class Mounter {
      * orchestrators' staging and target paths, and a block volume's device node bound onto a file.
      */
     List<Path> otherMounts(Path device, Path mountPoint) {
-        String dev = device.toString();
         return host.mounts().stream()
-                .filter(m -> m.source().equals(dev) && !m.target().equals(mountPoint))
+                .filter(m -> isOf(m, device) && !m.target().equals(mountPoint))
                 .map(HostOps.MountEntry::target).distinct().toList();
+    }
+
+    /**
+     * Whether mount {@code m} is of {@code device}: its filesystem (the source names the device), or
+     * the device node itself bound onto a file (a bind of a devtmpfs file: root "/loop3").
+     */
+    static boolean isOf(HostOps.MountEntry m, Path device) {
+        return m.source().equals(device.toString())
+                || m.fsType().equals("devtmpfs") && device.startsWith("/dev") && m.root().equals("/" + Path.of("/dev").relativize(device));
     }
 
     boolean isMounted(Path mountPoint) {

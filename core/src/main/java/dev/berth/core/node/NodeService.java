@@ -257,6 +257,7 @@ public final class NodeService {
      */
     String mountLocked(Volume v, String mountRef, boolean explicit, boolean preempt) {
         long deadline = clock.nanos() + takeoverWait.toNanos();
+        refuseIfUsedRaw(v);
         StorageDriver driver = paths.driver(v);
         Grant claim = claim(v, explicit, preempt);
         Optional<Attachment> known = control.attachment(node, v.id());
@@ -306,6 +307,18 @@ public final class NodeService {
         write(v, grant, () -> control.putAttachment(grant, new Attachment(v.id(), dev.path().toString(), dev.block(), mp)));
         write(v, grant, () -> control.addRef(grant, ref));
         return dev;
+    }
+
+    /**
+     * A volume an orchestrator uses as a raw block device here is never mounted as a filesystem
+     * at the same time (a blank one would even be formatted under its user).
+     */
+    void refuseIfUsedRaw(Volume v) {
+        List<String> refs = control.refs(node, v.id());
+        if (refs.stream().anyMatch(dev.berth.core.model.PathRefs::isBlock)) {
+            throw new Busy("volume " + v.name() + " is in use as a raw block device on node " + node,
+                    "unpublish and unstage the block volume first; a volume is either a block device or a filesystem at a time");
+        }
     }
 
     /** Adds {@code ref} for a volume this node holds, under its grant. */

@@ -63,6 +63,10 @@ public final class PathVolumes {
             }
             if (access.block()) {
                 if (existing.isEmpty()) {
+                    if (refs.stream().anyMatch(r -> !PathRefs.isBlock(r))) {
+                        throw new Busy("volume " + v.name() + " is mounted as a filesystem on node " + node.node(),
+                                "unmount it everywhere here first; a volume is either a block device or a filesystem at a time");
+                    }
                     requireDir(staging, "staging path");
                     node.attachLocked(v, ref);
                 }
@@ -255,7 +259,7 @@ public final class PathVolumes {
         }
         StorageDriver driver = node.nodePaths().driver(v);
         Optional<Device> dev = driver.node().attached(v.backendId());
-        if (dev.isPresent() && m.get().source().equals(dev.get().path().toString())) {
+        if (dev.isPresent() && Mounter.isOf(m.get(), dev.get().path())) {
             LOG.warning("unmounting " + path + ": volume " + v.name() + " is mounted there without a record of it");
             host.unmount(path);
         }

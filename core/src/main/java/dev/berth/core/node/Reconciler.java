@@ -6,6 +6,7 @@ import dev.berth.core.model.Attachment;
 import dev.berth.core.model.Claim;
 import dev.berth.core.model.Device;
 import dev.berth.core.model.Grant;
+import dev.berth.core.model.PathRefs;
 import dev.berth.core.model.Volume;
 import dev.berth.core.service.Checkpoints;
 import dev.berth.core.service.MountLayout;
@@ -243,6 +244,17 @@ public final class Reconciler {
             releaseDeletedImage(v, driver, mountPoint, mounted, ours, report);
             return;
         }
+        if (!refs.isEmpty() && !elsewhere && refs.stream().allMatch(PathRefs::isBlock)) {
+            // Used only as a raw device (an orchestrator's block volume): attached again, never
+            // mounted (a mount would put a filesystem on a device that is someone's raw data).
+            Grant g = control.claim(v.id(), me, explicit, false);
+            grants.put(g, v);
+            Device dev = driver.node().attach(v.backendId());
+            control.putAttachment(g, new Attachment(v.id(), dev.path().toString(), dev.block(), null));
+            report.add("re-adopted block volume " + v.name() + " (" + refs.size() + " reference"
+                    + (refs.size() == 1 ? "" : "s") + ")");
+            return;
+        }
         if (!refs.isEmpty() && !elsewhere) {
             Grant g = control.claim(v.id(), me, explicit, false);
             grants.put(g, v);
@@ -265,11 +277,26 @@ public final class Reconciler {
                 return;
             }
             // Another node took the volume while this one was away: never touch its data again.
+            // An orchestrator's paths of it go first (the filesystem lives on while a bind does).
+            for (String r : refs) {
+                PathRefs.parse(r).ifPresent(p -> {
+                    try {
+                        host.unmount(p.path());
+                    } catch (BerthException busy) {
+                        host.unmountLazy(p.path());
+                    }
+                });
+            }
             control.removeAllRefs(me, v.id());
             cleanUp(v, driver, mountPoint, mounted, attached && att != null);
             grants.remove(v.id());
             report.add("volume " + v.name() + " is now held by " + claim.get().node() + " (epoch "
                     + claim.get().epoch() + "): dropped this node's references and detached it here");
+            return;
+        }
+        if (mine && explicit && att == null && !attached && !mounted) {
+            // Claimed for this node but never attached here (an orchestrator published it and has
+            // not staged it yet): nothing on the host to put right.
             return;
         }
         if (mine && explicit) {

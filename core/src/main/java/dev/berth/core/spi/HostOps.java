@@ -113,6 +113,12 @@ public interface HostOps {
      */
     List<ProcessUse> processesUsing(Path mountPoint);
 
+    /**
+     * Every process (but this one) with the block device node {@code device} itself open (a raw
+     * block volume's user, in any mount namespace), matched by the device number (st_rdev).
+     */
+    List<ProcessUse> processesUsingDevice(Path device);
+
     /** SIGKILL to one process; a process that is gone already is not an error. */
     void kill(long pid);
 
