@@ -11,6 +11,14 @@
 #       re-mount      losetup -f --show; mount -t ext4
 #       unmount       umount; losetup -d
 #     then IMAGE is removed. DIR must exist and be empty.
+#   timed.sh csi-cycle IMAGE DIR TARGET SIZE   six lines, the raw host work of a CSI lifecycle:
+#       create     truncate -s SIZE
+#       stage      losetup -f --show; mkfs.ext4 -q; mount -t ext4 (at DIR)
+#       publish    mount --bind DIR TARGET
+#       unpublish  umount TARGET
+#       unstage    umount DIR; losetup -d
+#       delete     rm IMAGE
+#     DIR and TARGET must exist and be empty.
 set -euo pipefail
 # Digits only: EPOCHREALTIME's separator follows the locale.
 now() { t=${EPOCHREALTIME//[!0-9]/}; }
@@ -42,8 +50,28 @@ case "${1:-}" in
     rm -f "$img"
     echo $((t1 - t0)); echo $((t2 - t1)); echo $((t3 - t2)); echo $((t4 - t3))
     ;;
+  csi-cycle)
+    img=$2 dir=$3 target=$4 size=$5
+    now; t0=$t
+    truncate -s "$size" "$img"
+    now; t1=$t
+    dev=$(losetup -f --show "$img")
+    mkfs.ext4 -q "$dev"
+    mount -t ext4 "$dev" "$dir"
+    now; t2=$t
+    mount --bind "$dir" "$target"
+    now; t3=$t
+    umount "$target"
+    now; t4=$t
+    umount "$dir"
+    losetup -d "$dev"
+    now; t5=$t
+    rm -f "$img"
+    now; t6=$t
+    echo $((t1 - t0)); echo $((t2 - t1)); echo $((t3 - t2)); echo $((t4 - t3)); echo $((t5 - t4)); echo $((t6 - t5))
+    ;;
   *)
-    echo "usage: timed.sh run CMD [ARG...] | loop-cycle IMAGE DIR SIZE" >&2
+    echo "usage: timed.sh run CMD [ARG...] | loop-cycle IMAGE DIR SIZE | csi-cycle IMAGE DIR TARGET SIZE" >&2
     exit 2
     ;;
 esac

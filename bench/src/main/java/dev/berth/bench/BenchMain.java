@@ -21,8 +21,9 @@ public final class BenchMain {
             case "docker" -> DockerBench.main(rest);
             case "steps" -> MountSteps.main(rest);
             case "ha" -> HaBench.main(rest);
+            case "csi" -> CsiBench.main(rest);
             default -> {
-                System.err.println("unknown benchmark '" + which + "'; available: fast (default), docker, steps, ha");
+                System.err.println("unknown benchmark '" + which + "'; available: fast (default), docker, steps, ha, csi");
                 System.exit(2);
             }
         }

@@ -57,6 +57,10 @@ final class Stats {
         return samples[0] / perUnit;
     }
 
+    double max() {
+        return samples[samples.length - 1] / perUnit;
+    }
+
     int n() {
         return samples.length;
     }

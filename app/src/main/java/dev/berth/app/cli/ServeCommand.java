@@ -67,21 +67,7 @@ public final class ServeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws InterruptedException {
-        Map<String, String> flags = new LinkedHashMap<>(set);
-        putIf(flags, Keys.ROLE.name(), role);
-        putIf(flags, Keys.CONTROLLER.name(), controller);
-        putIf(flags, Keys.CONTROLLER_TOKEN.name(), token);
-        putIf(flags, Keys.CONTROLLER_TOKEN_FILE.name(), tokenFile);
-        putIf(flags, Keys.CONTROLLER_CA.name(), ca);
-        putIf(flags, Keys.CONTROLLER_FINGERPRINT.name(), fingerprint);
-        putIf(flags, Keys.API_LISTEN.name(), listen);
-        putIf(flags, Keys.NODE.name(), node);
-        putIf(flags, Keys.SOCKET.name(), socket);
-        putIf(flags, Keys.STATE_DIR.name(), stateDir);
-        putIf(flags, Keys.MOUNT_ROOT.name(), mountRoot);
-        putIf(flags, Keys.STORE.name(), store);
-        putIf(flags, Keys.DOCKER_SOCKET.name(), dockerSocket);
-        Config cfg = Wiring.configLoader().load(config, System.getenv(), flags);
+        Config cfg = Wiring.configLoader().load(config, System.getenv(), flags());
         if (!cfg.get(Keys.ROLE).equals("agent")) {
             FolderRules.checkStateDirOnDisk(cfg);
         }
@@ -102,6 +88,25 @@ public final class ServeCommand implements Callable<Integer> {
         out.flush();
         stopped.await();
         return ExitCodes.OK;
+    }
+
+    /** The config keys the command line sets: the named flags and every --set (deploy/ manifests are checked with it). */
+    Map<String, String> flags() {
+        Map<String, String> flags = new LinkedHashMap<>(set);
+        putIf(flags, Keys.ROLE.name(), role);
+        putIf(flags, Keys.CONTROLLER.name(), controller);
+        putIf(flags, Keys.CONTROLLER_TOKEN.name(), token);
+        putIf(flags, Keys.CONTROLLER_TOKEN_FILE.name(), tokenFile);
+        putIf(flags, Keys.CONTROLLER_CA.name(), ca);
+        putIf(flags, Keys.CONTROLLER_FINGERPRINT.name(), fingerprint);
+        putIf(flags, Keys.API_LISTEN.name(), listen);
+        putIf(flags, Keys.NODE.name(), node);
+        putIf(flags, Keys.SOCKET.name(), socket);
+        putIf(flags, Keys.STATE_DIR.name(), stateDir);
+        putIf(flags, Keys.MOUNT_ROOT.name(), mountRoot);
+        putIf(flags, Keys.STORE.name(), store);
+        putIf(flags, Keys.DOCKER_SOCKET.name(), dockerSocket);
+        return flags;
     }
 
     private static void putIf(Map<String, String> flags, String key, String value) {
