@@ -120,6 +120,7 @@ public final class NodeService {
     private Grant claim(Volume v, boolean explicit, boolean preempt) {
         long deadline = clock.nanos() + takeoverWait.toNanos();
         Duration lastLeft = null;
+        long lastSeen = 0;
         while (true) {
             try {
                 boolean held = grants.of(v.id()).isPresent();
@@ -141,8 +142,9 @@ public final class NodeService {
                 return g;
             } catch (AttachedElsewhere e) {
                 Duration left = e.leaseLeft();
-                boolean renewed = lastLeft != null && left != null
-                        && left.compareTo(lastLeft.plusMillis(250)) > 0;
+                long now = clock.nanos();
+                boolean renewed = lastLeft != null && left != null && renewedSince(lastLeft, left, Duration.ofNanos(now - lastSeen));
+                lastSeen = now;
                 if (left == null || renewed || clock.nanos() - deadline > 0) {
                     throw e;
                 }
@@ -155,6 +157,19 @@ public final class NodeService {
                 sleep(Duration.ofMillis(Math.max(50, Math.min(500, left.toMillis() + 50))));
             }
         }
+    }
+
+    /**
+     * Whether a lease that had {@code before} left, {@code elapsed} ago, and has {@code now} left was
+     * renewed meanwhile: without a renewal it has lost the elapsed time. A store that reports whole
+     * seconds (etcd rounds down) is given a second of slack, one with milliseconds a quarter second;
+     * a renewal smaller than that (a TTL of a few seconds, polled twice a period) still shows at the
+     * next poll.
+     */
+    static boolean renewedSince(Duration before, Duration now, Duration elapsed) {
+        boolean wholeSeconds = before.toMillis() % 1000 == 0 && now.toMillis() % 1000 == 0;
+        long slack = wholeSeconds ? 1000 : 250;
+        return now.toMillis() + elapsed.toMillis() > before.toMillis() + slack;
     }
 
     /**
