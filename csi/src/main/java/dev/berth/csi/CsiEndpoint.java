@@ -67,7 +67,7 @@ public record CsiEndpoint(Path socket) {
     }
 
     private static String quote(String text) {
-        return "'" + LogText.escape(text.length() > 200 ? text.substring(0, 200) + "…" : text) + "'";
+        return "'" + dev.berth.core.log.LogText.quoted(text.length() > 200 ? text.substring(0, 200) + "…" : text) + "'";
     }
 
     /** The {@code unix://} form, as orchestrators write it. */

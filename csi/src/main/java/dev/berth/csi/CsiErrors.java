@@ -77,7 +77,7 @@ public final class CsiErrors {
         if (e instanceof BerthException b) {
             return Status.fromCode(code(b, nodeCall)).withDescription(b.fullMessage()).withCause(b).asRuntimeException();
         }
-        LOG.log(Level.WARNING, "unexpected error in a CSI call: " + LogText.escape(String.valueOf(e)), e);
+        LOG.log(Level.WARNING, "unexpected error in a CSI call: " + dev.berth.core.log.LogText.quoted(String.valueOf(e)), e);
         String text = e.getClass().getName() + (e.getMessage() == null ? "" : ": " + e.getMessage());
         return Status.INTERNAL.withDescription(text).withCause(e).asRuntimeException();
     }

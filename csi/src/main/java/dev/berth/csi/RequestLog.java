@@ -163,7 +163,7 @@ public final class RequestLog implements ServerInterceptor {
             }
             line.append(" -> ").append(status.getCode()).append(' ').append(ms).append(" ms");
             if (status.getDescription() != null && !status.isOk()) {
-                line.append(": ").append(LogText.escape(status.getDescription()));
+                line.append(": ").append(dev.berth.core.log.LogText.quoted(status.getDescription()));
             }
             LOG.info(line.toString());
         }
@@ -175,7 +175,7 @@ public final class RequestLog implements ServerInterceptor {
             if (f != null && !f.isRepeated() && f.getJavaType() == FieldDescriptor.JavaType.STRING && !secret(f)) {
                 String value = (String) m.getField(f);
                 if (!value.isEmpty()) {
-                    line.append(' ').append(name).append("=\"").append(LogText.escape(value)).append('"');
+                    line.append(' ').append(name).append("=\"").append(dev.berth.core.log.LogText.quoted(value)).append('"');
                 }
             }
         }
@@ -242,7 +242,7 @@ public final class RequestLog implements ServerInterceptor {
     private static void value(FieldDescriptor f, Object v, StringBuilder out) {
         switch (f.getJavaType()) {
             case MESSAGE -> print((MessageOrBuilder) v, out);
-            case STRING -> out.append('"').append(LogText.escape((String) v)).append('"');
+            case STRING -> out.append('"').append(dev.berth.core.log.LogText.quoted((String) v)).append('"');
             case BYTE_STRING -> out.append('<').append(((ByteString) v).size()).append(" bytes>");
             case ENUM -> out.append(((EnumValueDescriptor) v).getName());
             default -> out.append(v);

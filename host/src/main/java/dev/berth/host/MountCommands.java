@@ -43,9 +43,8 @@ final class MountCommands {
         }
     }
 
-    /** The per-mount flags a bind may get: they change how the path behaves, never the filesystem. */
-    static final java.util.Set<String> BIND_FLAGS = java.util.Set.of("ro", "nosuid", "nodev", "noexec", "noatime",
-            "nodiratime", "relatime", "strictatime");
+    /** The per-mount flags a bind may get (those a caller's Access may ask for). */
+    static final java.util.Set<String> BIND_FLAGS = dev.berth.core.service.Access.FLAGS;
 
     void bind(Path source, Path target, List<String> flags) {
         HostPaths.check("bind source", source);

@@ -58,23 +58,11 @@ final class Fencer {
                 done.add("stopped " + String.join(", ", raw));
             }
             for (Path bind : dev.map(d -> mounter.otherMounts(d.path(), target)).orElse(List.of())) {
-                try {
-                    mounter.unmount(null, bind);
-                    done.add("unmounted " + bind);
-                } catch (BerthException busy) {
-                    ops.unmountLazy(bind);
-                    done.add("unmounted " + bind + " lazily (" + busy.getMessage() + ")");
-                }
+                done.add(unmount(bind));
             }
         }
         if (driver.blockDevices() && mounter.isMounted(target)) {
-            try {
-                mounter.unmount(null, target);
-                done.add("unmounted " + target);
-            } catch (BerthException busy) {
-                ops.unmountLazy(target);
-                done.add("unmounted " + target + " lazily (" + busy.getMessage() + ")");
-            }
+            done.add(unmount(target));
         }
         try {
             driver.node().detach(v.backendId());
@@ -87,5 +75,16 @@ final class Fencer {
                 + (done.isEmpty() ? "nothing of it was on this host" : String.join("; ", done));
         LOG.warning(what);
         return what;
+    }
+
+    /** Unmounts {@code path}, lazily if something still resists; says which. */
+    private String unmount(Path path) {
+        try {
+            mounter.unmount(null, path);
+            return "unmounted " + path;
+        } catch (BerthException busy) {
+            ops.unmountLazy(path);
+            return "unmounted " + path + " lazily (" + busy.getMessage() + ")";
+        }
     }
 }

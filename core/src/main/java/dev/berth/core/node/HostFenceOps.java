@@ -38,26 +38,7 @@ public final class HostFenceOps implements FenceOps {
                 containers.completeExceptionally(e);
             }
         });
-        Set<Long> killed = new LinkedHashSet<>();
-        // A few rounds: a process may fork or open a file while the first round kills.
-        for (int round = 0; round < ROUNDS; round++) {
-            List<HostOps.ProcessUse> users = host.processesUsing(mountPoint);
-            if (users.isEmpty()) {
-                break;
-            }
-            for (HostOps.ProcessUse u : users) {
-                host.kill(u.pid());
-                if (killed.add(u.pid())) {
-                    done.add("process " + u.pid() + " (" + u.command() + ", " + u.how() + ")");
-                }
-            }
-            try {
-                Thread.sleep(20);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                break;
-            }
-        }
+        done.addAll(killAll(() -> host.processesUsing(mountPoint)));
         try {
             done.addAll(0, containers.join().stream().map(c -> "container " + c).toList());
         } catch (java.util.concurrent.CompletionException e) {
@@ -69,14 +50,19 @@ public final class HostFenceOps implements FenceOps {
 
     @Override
     public List<String> stopDeviceUsers(Path device) {
+        return killAll(() -> host.processesUsingDevice(device));
+    }
+
+    /** Kills every process {@code users} names, a few rounds (a process may fork or open a file meanwhile). */
+    private List<String> killAll(java.util.function.Supplier<List<HostOps.ProcessUse>> users) {
         List<String> done = new ArrayList<>();
         Set<Long> killed = new LinkedHashSet<>();
-        for (int round = 0; round < 50; round++) {
-            List<HostOps.ProcessUse> users = host.processesUsingDevice(device);
-            if (users.isEmpty()) {
+        for (int round = 0; round < ROUNDS; round++) {
+            List<HostOps.ProcessUse> now = users.get();
+            if (now.isEmpty()) {
                 break;
             }
-            for (HostOps.ProcessUse u : users) {
+            for (HostOps.ProcessUse u : now) {
                 host.kill(u.pid());
                 if (killed.add(u.pid())) {
                     done.add("process " + u.pid() + " (" + u.command() + ", " + u.how() + ")");
