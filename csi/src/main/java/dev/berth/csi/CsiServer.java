@@ -15,20 +15,25 @@ import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.epoll.EpollServerDomainSocketChannel;
 import io.netty.channel.unix.DomainSocketAddress;
 import java.io.IOException;
+import java.lang.reflect.Field;
 import java.net.ConnectException;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.channels.SocketChannel;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.Deque;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -44,7 +49,9 @@ import java.util.logging.Logger;
  * symbolic link) is refused ({@link InvalidArgument}) and left alone.
  *
  * <p>The socket is made mode 0600 right after bind: only root connects, which is what the
- * orchestrator's node agent (kubelet, Nomad client) and its sidecars run as. Any {@code :authority}
+ * orchestrator's node agent (kubelet, Nomad client) and its sidecars run as. (Between bind and
+ * chmod the mode is what the umask gives; connecting needs write permission, which the usual
+ * umask 022 already withholds from others.) Any {@code :authority}
  * is accepted (grpc-java clients send the socket path there).
  */
 public final class CsiServer implements AutoCloseable {
@@ -93,7 +100,7 @@ public final class CsiServer implements AutoCloseable {
         EventLoopGroup boss = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
         EventLoopGroup worker = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
         ExecutorService calls = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("csi-call-", 0).factory());
-        List<EpollServerDomainSocketChannel> listening = new java.util.concurrent.CopyOnWriteArrayList<>();
+        List<EpollServerDomainSocketChannel> listening = new CopyOnWriteArrayList<>();
         NettyServerBuilder builder = NettyServerBuilder.forAddress(new DomainSocketAddress(socket.toString()))
                 .channelFactory(() -> {
                     EpollServerDomainSocketChannel ch = new EpollServerDomainSocketChannel();
@@ -108,7 +115,7 @@ public final class CsiServer implements AutoCloseable {
                 .permitKeepAliveTime(30, TimeUnit.SECONDS)
                 .permitKeepAliveWithoutCalls(true);
         List<ServerInterceptor> outermostLast = new ArrayList<>(interceptors);
-        java.util.Collections.reverse(outermostLast);
+        Collections.reverse(outermostLast);
         for (BindableService service : services) {
             builder.addService(ServerInterceptors.intercept(service, outermostLast));
         }
@@ -128,6 +135,11 @@ public final class CsiServer implements AutoCloseable {
         } catch (IOException e) {
             server.shutdownNow();
             shutdown(boss, worker, calls);
+            try {
+                Files.deleteIfExists(socket);
+            } catch (IOException ignored) {
+                // the error below is what matters
+            }
             throw new BackendFailure("cannot set the mode of the CSI socket " + socket + ": " + e.getMessage(),
                     "check the file system of " + socket.getParent(), e);
         }
@@ -180,7 +192,7 @@ public final class CsiServer implements AutoCloseable {
      */
     private static void keepNettyFromDeleting(EpollServerDomainSocketChannel ch) {
         try {
-            java.lang.reflect.Field local = EpollServerDomainSocketChannel.class.getDeclaredField("local");
+            Field local = EpollServerDomainSocketChannel.class.getDeclaredField("local");
             local.setAccessible(true);
             local.set(ch, null);
         } catch (ReflectiveOperationException | RuntimeException e) {
@@ -248,7 +260,7 @@ public final class CsiServer implements AutoCloseable {
             Path p = missing.pop();
             try {
                 Files.createDirectory(p);
-            } catch (java.nio.file.FileAlreadyExistsException raced) {
+            } catch (FileAlreadyExistsException raced) {
                 continue;
             }
             Files.setPosixFilePermissions(p, PosixFilePermissions.fromString("rwxr-xr-x"));
@@ -263,10 +275,10 @@ public final class CsiServer implements AutoCloseable {
      * Device, inode and change time: tells our socket from one bound at the same path later (an
      * inode number freed by a delete is handed out again at once on ext4).
      */
-    private record FileKey(long dev, long ino, java.nio.file.attribute.FileTime ctime) {
+    private record FileKey(long dev, long ino, FileTime ctime) {
         static FileKey of(Path p) throws IOException {
             Map<String, Object> a = Files.readAttributes(p, "unix:dev,ino,ctime", LinkOption.NOFOLLOW_LINKS);
-            return new FileKey((Long) a.get("dev"), (Long) a.get("ino"), (java.nio.file.attribute.FileTime) a.get("ctime"));
+            return new FileKey((Long) a.get("dev"), (Long) a.get("ino"), (FileTime) a.get("ctime"));
         }
     }
 }

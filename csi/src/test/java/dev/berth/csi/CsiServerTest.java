@@ -57,7 +57,7 @@ class CsiServerTest {
     @Test
     void getPluginInfoRoundTripAndSocketMode0600() throws Exception {
         Path socket = dir.resolve("csi.sock");
-        try (CsiServer server = serve(socket)) {
+        try (CsiServer _ = serve(socket)) {
             assertEquals(IdentityStub.NAME, pluginName(socket));
             assertEquals("rw-------", mode(socket));
             assertEquals(List.of(socket), Files.list(dir.path()).toList(), "nothing but the socket next to it");
@@ -69,7 +69,7 @@ class CsiServerTest {
     void anyAuthorityIsAccepted() {
         // grpc-java's own unix: target sends the socket path as :authority (no overrideAuthority).
         Path socket = dir.resolve("csi.sock");
-        try (CsiServer server = serve(socket)) {
+        try (CsiServer _ = serve(socket)) {
             ManagedChannel ch = Grpc.newChannelBuilder("unix://" + socket, InsecureChannelCredentials.create()).build();
             try {
                 assertEquals(IdentityStub.NAME, IdentityGrpc.newBlockingStub(ch).withDeadlineAfter(10, TimeUnit.SECONDS)
@@ -83,7 +83,7 @@ class CsiServerTest {
     @Test
     void createsAMissingFolder0755() throws Exception {
         Path socket = dir.resolve("a/b/csi.sock");
-        try (CsiServer server = serve(socket)) {
+        try (CsiServer _ = serve(socket)) {
             assertEquals("rwxr-xr-x", mode(dir.resolve("a")));
             assertEquals("rwxr-xr-x", mode(dir.resolve("a/b")));
             assertEquals(IdentityStub.NAME, pluginName(socket));
@@ -98,7 +98,7 @@ class CsiServerTest {
         old.bind(UnixDomainSocketAddress.of(socket));
         old.close();
         assertTrue(Files.exists(socket, LinkOption.NOFOLLOW_LINKS));
-        try (LogCapture logs = new LogCapture(Level.INFO); CsiServer server = serve(socket)) {
+        try (LogCapture logs = new LogCapture(Level.INFO); CsiServer _ = serve(socket)) {
             assertEquals(IdentityStub.NAME, pluginName(socket));
             assertTrue(logs.text().contains("removed the stale CSI socket"), logs.text());
         }
@@ -107,7 +107,7 @@ class CsiServerTest {
     @Test
     void liveSocketIsRefused() {
         Path socket = dir.resolve("csi.sock");
-        try (CsiServer first = serve(socket)) {
+        try (CsiServer _ = serve(socket)) {
             Busy e = assertThrows(Busy.class, () -> serve(socket));
             assertTrue(e.getMessage().contains("another process serves"), e.getMessage());
             assertEquals(IdentityStub.NAME, pluginName(socket), "the first server still answers");
@@ -166,7 +166,7 @@ class CsiServerTest {
     @Test
     void noKeepAliveWarning() {
         Path socket = dir.resolve("csi.sock");
-        try (LogCapture logs = new LogCapture(Level.WARNING); CsiServer server = serve(socket)) {
+        try (LogCapture logs = new LogCapture(Level.WARNING); CsiServer _ = serve(socket)) {
             pluginName(socket);
             assertFalse(logs.text().contains("SO_KEEPALIVE"),
                     logs.records().stream().map(r -> r.getLoggerName() + ": " + r.getMessage()).toList().toString());
