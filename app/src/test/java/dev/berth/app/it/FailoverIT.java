@@ -76,7 +76,12 @@ class FailoverIT {
             String log = mh.agentLog(Failover.A);
             Assertions.fail(r.scenario().label() + ": " + String.join("\n  ", r.problems()) + "\n" + r
                     + "\n--- harness:\n" + mh.status()
-                    + "\n--- " + Failover.A + "'s agent log (end):\n" + log.substring(Math.max(0, log.length() - 4000)));
+                    + "\n--- " + Failover.A + "'s agent log (end):\n" + log.substring(Math.max(0, log.length() - 4000))
+                    + "\n--- " + Failover.B + "'s agent log (end):\n" + tail(mh.agentLog(Failover.B), 6000));
         }
+    }
+
+    private static String tail(String log, int chars) {
+        return log.substring(Math.max(0, log.length() - chars));
     }
 }
