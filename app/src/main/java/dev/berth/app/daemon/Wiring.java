@@ -113,7 +113,7 @@ public final class Wiring {
         }
         if (node != null) {
             served.add(new dev.berth.csi.CsiNode(new dev.berth.core.node.PathVolumes(node), nodeId,
-                    new dev.berth.core.service.CallerPaths(List.of(c.path(Keys.MOUNT_ROOT), c.path(Keys.STATE_DIR))),
+                    new dev.berth.core.service.CallerPaths(berthFolders(c)),
                     zone, dev.berth.app.config.CsiSettings.maxVolumes(c)));
         }
         dev.berth.csi.CsiServer server = dev.berth.csi.CsiServer.start(dev.berth.app.config.CsiSettings.endpoint(c), served,
@@ -122,6 +122,23 @@ public final class Wiring {
             stopping.set(true);
             server.close();
         };
+    }
+
+    /**
+     * The folders no orchestrator path may be or lie in: the mount root, the state folder and every
+     * service's pool or root (a bind there would hide Berth's own mounts, records or images).
+     */
+    static List<Path> berthFolders(Config c) {
+        List<Path> out = new java.util.ArrayList<>(List.of(c.path(Keys.MOUNT_ROOT), c.path(Keys.STATE_DIR)));
+        for (ServiceConfig s : c.services()) {
+            for (String key : List.of("pool", "root")) {
+                String v = s.options().get(key);
+                if (v != null && !v.isEmpty()) {
+                    out.add(Path.of(v));
+                }
+            }
+        }
+        return List.copyOf(out);
     }
 
     public static StateStore store(Config c) {

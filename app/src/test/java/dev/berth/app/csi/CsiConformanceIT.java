@@ -803,7 +803,8 @@ class CsiConformanceIT {
         List<String> before = Sys.mountsUnder(dir);
         List<String> hostile = List.of("co/relative", co + "/../co/x", co + "/./x", co + "//x", co + "/x/",
                 co + "/nul\u0000x", co + "/new\nline", co + "/esc\u001b[2J", dir.resolve("volumes").toString(),
-                dir.resolve("volumes/evil").toString(), dir.resolve("state/evil").toString(), "/", "/tmp",
+                dir.resolve("volumes/evil").toString(), dir.resolve("state/evil").toString(),
+                dir.resolve("pool/evil").toString(), dir.resolve("dirs").toString(), "/", "/tmp",
                 co + "/" + "x".repeat(4097));
         for (String p : hostile) {
             Status st = refused(Code.INVALID_ARGUMENT, () -> csi.node.nodeStageVolume(Csi.NodeStageVolumeRequest

@@ -48,7 +48,7 @@ public final class PathVolumes {
         this.host = node.host();
     }
 
-    /** Makes the volume ready at {@code staging}; returns the device (block) or the staging path. */
+    /** Makes the volume ready at {@code staging}: mounted there, or (block) attached on this node. */
     public void stage(String volumeId, Path staging, Access access) {
         Volume v = node.volumeById(volumeId);
         node.withLock(v.id(), () -> {
@@ -62,7 +62,8 @@ public final class PathVolumes {
                         "unstage it first, or stage it with the capabilities it was staged with");
             }
             if (access.block()) {
-                if (existing.isEmpty()) {
+                // Staged before and still attached: nothing to do; after a reboot, attached again.
+                if (existing.isEmpty() || driver.node().attached(v.backendId()).isEmpty()) {
                     if (refs.stream().anyMatch(r -> !PathRefs.isBlock(r))) {
                         throw new Busy("volume " + v.name() + " is mounted as a filesystem on node " + node.node(),
                                 "unmount it everywhere here first; a volume is either a block device or a filesystem at a time");
