@@ -28,48 +28,46 @@ final class FilesystemUsers {
 
     /** Every process but this one with something on the filesystem whose st_dev is {@code device}. */
     List<ProcessUse> of(long device) {
-        long self = ProcessHandle.current().pid();
         String mapsDevice = String.format("%02x:%02x", major(device), minor(device));
+        return everyProcess("a mount", (pid, dir, uses) -> scan(pid, dir, device, mapsDevice, uses));
+    }
+
+    /** Every process but this one with an open descriptor of the device node whose st_rdev is {@code rdev}. */
+    List<ProcessUse> ofDeviceNode(long rdev) {
+        return everyProcess("a device", (pid, dir, uses) -> {
+            String command = read(dir.resolve("comm")).strip();
+            try (DirectoryStream<Path> fds = Files.newDirectoryStream(dir.resolve("fd"))) {
+                for (Path fd : fds) {
+                    if (rdevOf(fd).orElse(-1) == rdev) {
+                        uses.add(new ProcessUse(pid, command.isEmpty() ? "?" : command,
+                                "fd " + fd.getFileName() + " " + link(fd)));
+                    }
+                }
+            } catch (IOException | RuntimeException goneOrHidden) {
+                // ended, or not readable: what was found so far stands
+            }
+        });
+    }
+
+    /** What one process's /proc folder shows of the thing looked for. */
+    private interface Scan {
+        void scan(long pid, Path dir, List<ProcessUse> uses);
+    }
+
+    /** Runs {@code scan} over every process in /proc but this one; {@code what} is for the error. */
+    private List<ProcessUse> everyProcess(String what, Scan scan) {
+        long self = ProcessHandle.current().pid();
         List<ProcessUse> uses = new ArrayList<>();
         try (DirectoryStream<Path> pids = Files.newDirectoryStream(proc, p -> isPid(p.getFileName().toString()))) {
             for (Path dir : pids) {
                 long pid = Long.parseLong(dir.getFileName().toString());
                 if (pid != self) {
-                    scan(pid, dir, device, mapsDevice, uses);
+                    scan.scan(pid, dir, uses);
                 }
             }
         } catch (IOException e) {
             throw new dev.berth.core.error.BackendFailure("cannot list " + proc + ": " + e,
-                    "Berth finds the processes using a mount in /proc; check that it is mounted");
-        }
-        return List.copyOf(uses);
-    }
-
-    /** Every process but this one with an open descriptor of the device node whose st_rdev is {@code rdev}. */
-    List<ProcessUse> ofDeviceNode(long rdev) {
-        long self = ProcessHandle.current().pid();
-        List<ProcessUse> uses = new ArrayList<>();
-        try (DirectoryStream<Path> pids = Files.newDirectoryStream(proc, p -> isPid(p.getFileName().toString()))) {
-            for (Path dir : pids) {
-                long pid = Long.parseLong(dir.getFileName().toString());
-                if (pid == self) {
-                    continue;
-                }
-                String command = read(dir.resolve("comm")).strip();
-                try (DirectoryStream<Path> fds = Files.newDirectoryStream(dir.resolve("fd"))) {
-                    for (Path fd : fds) {
-                        if (rdevOf(fd).orElse(-1) == rdev) {
-                            uses.add(new ProcessUse(pid, command.isEmpty() ? "?" : command,
-                                    "fd " + fd.getFileName() + " " + link(fd)));
-                        }
-                    }
-                } catch (IOException | RuntimeException goneOrHidden) {
-                    // ended, or not readable: what was found so far stands
-                }
-            }
-        } catch (IOException e) {
-            throw new dev.berth.core.error.BackendFailure("cannot list " + proc + ": " + e,
-                    "Berth finds the processes using a device in /proc; check that it is mounted");
+                    "Berth finds the processes using " + what + " in /proc; check that it is mounted");
         }
         return List.copyOf(uses);
     }
