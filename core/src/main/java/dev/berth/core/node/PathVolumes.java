@@ -136,13 +136,14 @@ public final class PathVolumes {
             }
             String ref = PathRefs.of(Kind.PUBLISH, access.block(), access.fingerprint(), target);
             Optional<PathRefs.Ref> existing = PathRefs.at(refs, Kind.PUBLISH, target);
+            Optional<HostOps.MountEntry> there = host.mountAt(target);
             if (existing.isPresent()) {
                 if (!existing.get().fingerprint().equals(access.fingerprint())) {
                     throw new AlreadyExists("volume " + v.name() + " is published at " + target
                             + " with other capabilities or another read-only setting",
                             "unpublish it first, or publish it as it was");
                 }
-                if (host.mountAt(target).isPresent()) {
+                if (there.isPresent()) {
                     return null;
                 }
             } else {
@@ -152,11 +153,10 @@ public final class PathVolumes {
                             + ", and its access mode allows one target on a node",
                             "unpublish it there first, or use the access mode SINGLE_NODE_MULTI_WRITER");
                 }
-            }
-            Optional<HostOps.MountEntry> there = host.mountAt(target);
-            if (there.isPresent()) {
-                throw new Busy("something else is mounted at " + target + " (" + there.get().source() + ")",
-                        "pass a target path nothing is mounted on");
+                if (there.isPresent()) {
+                    throw new Busy("something else is mounted at " + target + " (" + there.get().source() + ")",
+                            "pass a target path nothing is mounted on");
+                }
             }
             Path source;
             if (access.block()) {
@@ -169,17 +169,17 @@ public final class PathVolumes {
                 ensureDir(target);
             }
             host.bindMount(source, target, access.bindFlags());
-            if (existing.isEmpty()) {
+            // Recorded under this node's grant, a re-bind of a known reference too: a node that lost
+            // the volume is refused (Fenced) and its new bind goes again.
+            try {
+                node.addRefLocked(v, ref);
+            } catch (BerthException e) {
                 try {
-                    node.addRefLocked(v, ref);
-                } catch (BerthException e) {
-                    try {
-                        host.unmount(target);
-                    } catch (BerthException again) {
-                        e.addSuppressed(again);
-                    }
-                    throw e;
+                    host.unmount(target);
+                } catch (BerthException again) {
+                    e.addSuppressed(again);
                 }
+                throw e;
             }
             return null;
         });
