@@ -277,9 +277,16 @@ public final class Reconciler {
                 return;
             }
             // Another node took the volume while this one was away: never touch its data again.
-            // An orchestrator's paths of it go first (the filesystem lives on while a bind does).
+            // An orchestrator's paths of it go first (the filesystem lives on while a bind does);
+            // a path read from the store is unmounted only where this volume's device is mounted.
+            Optional<Device> ownDevice = attached ? driver.node().attached(v.backendId()) : Optional.empty();
             for (String r : refs) {
                 PathRefs.parse(r).ifPresent(p -> {
+                    boolean ofThisVolume = ownDevice.isPresent()
+                            && host.mountAt(p.path()).map(m -> Mounter.isOf(m, ownDevice.get().path())).orElse(false);
+                    if (!ofThisVolume) {
+                        return;
+                    }
                     try {
                         host.unmount(p.path());
                     } catch (BerthException busy) {
