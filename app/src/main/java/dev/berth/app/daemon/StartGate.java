@@ -121,6 +121,43 @@ final class StartGate implements Volumes {
     }
 
     @Override
+    public VolumeView create(CreateVolume request, dev.berth.core.spi.Progress progress) {
+        return request.name() == null ? volumes().create(request, progress)
+                : volumes(new VolumeRef(request.name(), request.service())).create(request, progress);
+    }
+
+    @Override
+    public dev.berth.core.service.SnapshotView snapshot(dev.berth.core.service.CreateSnapshot request,
+                                                        dev.berth.core.spi.Progress progress) {
+        return volumes(request.volume()).snapshot(request, progress);
+    }
+
+    @Override
+    public List<dev.berth.core.service.SnapshotView> snapshots(VolumeRef volume) {
+        return volumes().snapshots(volume);
+    }
+
+    @Override
+    public dev.berth.core.service.SnapshotView inspectSnapshot(dev.berth.core.service.SnapshotRef ref) {
+        return volumes().inspectSnapshot(ref);
+    }
+
+    @Override
+    public void removeSnapshot(dev.berth.core.service.SnapshotRef ref) {
+        volumes().removeSnapshot(ref);
+    }
+
+    @Override
+    public VolumeView expand(VolumeRef ref, String size) {
+        return volumes(ref).expand(ref, size);
+    }
+
+    @Override
+    public List<String> remove(VolumeRef ref, boolean force, dev.berth.core.service.SnapshotPolicy policy) {
+        return volumes(ref).remove(ref, force, policy);
+    }
+
+    @Override
     public void remove(VolumeRef ref, boolean force) {
         volumes(ref).remove(ref, force);
     }

@@ -24,6 +24,11 @@ public final class Names {
         return check("service name", name);
     }
 
+    /** Validates a snapshot name (same rules as volume names; unique per volume). */
+    public static String snapshot(String name) {
+        return check("snapshot name", name);
+    }
+
     /** Validates a node id (same rules as volume names). */
     public static String node(String name) {
         return check("node id", name);

@@ -238,6 +238,65 @@ public final class NodeService {
         });
     }
 
+    /** How long a filesystem may stay frozen for one copy; a copy that takes longer is discarded. */
+    public static final Duration FREEZE_DEADLINE = Duration.ofSeconds(10);
+
+    /**
+     * Runs a copy of the volume ({@code copy}: a snapshot or a clone made by the controller) so
+     * that it is consistent: if this node has the volume's filesystem mounted, it is frozen around
+     * the copy and {@code copy} gets this node's id (to tell the controller it froze it); otherwise
+     * {@code copy} gets null and the controller decides (it refuses a volume another node has
+     * mounted). The freeze never outlives {@link #FREEZE_DEADLINE}: at the deadline the filesystem
+     * is thawed whatever the copy is doing, and a copy that finishes after that is not consistent,
+     * so it is {@code discard}ed and refused.
+     */
+    public <T> T stillWhileCopied(VolumeRef ref, java.util.function.Function<String, T> copy,
+                                  java.util.function.Consumer<T> discard) {
+        Volume v = control.resolve(ref);
+        return locks.with(v.id(), () -> {
+            Optional<Claim> claim = control.claimOf(v.id());
+            StorageDriver driver = paths.driver(v);
+            if (claim.isEmpty() || !claim.get().node().equals(node) || !driver.blockDevices()) {
+                return copy.apply(null);
+            }
+            Optional<Path> mountPoint = paths.mountedHere(v, driver);
+            if (mountPoint.isEmpty()) {
+                return copy.apply(null);
+            }
+            return new Freezer(host, freezeDeadline).whileFrozen(mountPoint.get(), v.name(), () -> copy.apply(node),
+                    discard);
+        });
+    }
+
+    /** As {@link #stillWhileCopied(VolumeRef, java.util.function.Function, java.util.function.Consumer)}. */
+    private final Duration freezeDeadline = FREEZE_DEADLINE;
+
+    /**
+     * After the controller grew the volume: if this node has it attached, the device is refreshed
+     * to the new size and a mounted filesystem grown online. Returns what it did, or empty when the
+     * volume is not attached here.
+     */
+    public Optional<String> growHere(VolumeRef ref) {
+        Volume v = control.resolve(ref);
+        return locks.with(v.id(), () -> {
+            StorageDriver driver = paths.driver(v);
+            Optional<Device> dev = driver.node().attached(v.backendId());
+            if (dev.isEmpty() || !driver.blockDevices()) {
+                return Optional.empty();
+            }
+            java.util.OptionalLong size = driver.node().refreshCapacity(v.backendId());
+            Optional<Path> mountPoint = paths.mountedHere(v, driver);
+            if (mountPoint.isEmpty()) {
+                return Optional.of("device " + dev.get().path() + " now has " + size.orElse(-1) + " bytes");
+            }
+            String fs = v.filesystem() != null ? v.filesystem() : v.fsType().name().toLowerCase(java.util.Locale.ROOT);
+            long grown = host.growFilesystem(dev.get().path(), mountPoint.get(), fs);
+            LOG.info("grew the " + fs + " filesystem of volume " + v.name() + " on " + dev.get().path() + " to "
+                    + grown + " bytes, online");
+            return Optional.of("filesystem grown to " + grown + " bytes");
+        });
+    }
+
     /**
      * For a forced remove: if this node holds the volume, drops its references and unmounts,
      * detaches and releases it here. A volume held by another node is refused.

@@ -89,6 +89,63 @@ public final class CombinedVolumes implements Volumes {
         return admin.events(ref, limit);
     }
 
+    // ---- snapshots, clones, expansion ------------------------------------------------------
+
+    @Override
+    public VolumeView create(CreateVolume request, dev.berth.core.spi.Progress progress) {
+        if (node != null && request.source() != null
+                && request.source().kind() == dev.berth.core.model.ContentSource.Kind.VOLUME) {
+            VolumeRef source = VolumeRef.parse(request.source().ref());
+            return node.stillWhileCopied(source, frozenBy -> admin.create(
+                    frozenBy == null ? request : request.frozenBy(frozenBy), progress),
+                    made -> admin.remove(new VolumeRef(made.name(), made.service()), SnapshotPolicy.REFUSE));
+        }
+        return admin.create(request, progress);
+    }
+
+    @Override
+    public SnapshotView snapshot(CreateSnapshot request, dev.berth.core.spi.Progress progress) {
+        if (node == null) {
+            return admin.snapshot(request, progress);
+        }
+        return node.stillWhileCopied(request.volume(), frozenBy -> admin.snapshot(
+                frozenBy == null ? request : request.frozenBy(frozenBy), progress),
+                made -> admin.removeSnapshot(new SnapshotRef(made.service(), made.volumeName(), made.name())));
+    }
+
+    @Override
+    public List<SnapshotView> snapshots(VolumeRef volume) {
+        return admin.snapshots(volume);
+    }
+
+    @Override
+    public SnapshotView inspectSnapshot(SnapshotRef ref) {
+        return admin.inspectSnapshot(ref);
+    }
+
+    @Override
+    public void removeSnapshot(SnapshotRef ref) {
+        admin.removeSnapshot(ref);
+    }
+
+    @Override
+    public VolumeView expand(VolumeRef ref, String size) {
+        VolumeView grown = admin.expand(ref, size);
+        if (node != null) {
+            node.growHere(ref);
+            return admin.inspect(ref);
+        }
+        return grown;
+    }
+
+    @Override
+    public List<String> remove(VolumeRef ref, boolean force, SnapshotPolicy policy) {
+        if (force && node != null) {
+            node.releaseForRemove(ref);
+        }
+        return admin.remove(ref, policy);
+    }
+
     private NodeService local(String what) {
         if (node == null) {
             throw new InvalidArgument(what + " runs on the host that uses the volume, and this is a controller without one",

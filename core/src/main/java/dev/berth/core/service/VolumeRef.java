@@ -18,6 +18,12 @@ public record VolumeRef(String name, String service) {
         return new VolumeRef(name, null);
     }
 
+    /** Parses {@code <volume>} or {@code <service>/<volume>}. */
+    public static VolumeRef parse(String text) {
+        int slash = text == null ? -1 : text.indexOf('/');
+        return slash < 0 ? new VolumeRef(text, null) : new VolumeRef(text.substring(slash + 1), text.substring(0, slash));
+    }
+
     @Override
     public String toString() {
         return service == null ? name : service + "/" + name;

@@ -69,4 +69,37 @@ public interface Volumes {
 
     /** Takeovers, preemptions and self-fencing, oldest first; of one volume when {@code ref} is not null. */
     List<dev.berth.core.model.Event> events(VolumeRef ref, int limit);
+    // ---- snapshots, clones, expansion (issue 12) -------------------------------------------
+
+    /**
+     * Creates a volume as {@link #create(CreateVolume)}; one made from a volume this node has
+     * mounted is copied with its filesystem frozen here. Reports a long copy's progress.
+     */
+    VolumeView create(CreateVolume request, dev.berth.core.spi.Progress progress);
+
+    /**
+     * Takes a snapshot. A volume mounted on this node is frozen here around the copy (thawed at
+     * the latest at the freeze deadline: a copy that outlives it is discarded and refused); one
+     * mounted on another node is refused naming that node.
+     */
+    SnapshotView snapshot(CreateSnapshot request, dev.berth.core.spi.Progress progress);
+
+    List<SnapshotView> snapshots(VolumeRef volume);
+
+    SnapshotView inspectSnapshot(SnapshotRef ref);
+
+    void removeSnapshot(SnapshotRef ref);
+
+    /**
+     * Grows a volume (see {@link VolumeAdmin#expand}); if this node has it attached, also its device
+     * and, when mounted, its filesystem, online. A node that has it attached elsewhere grows its
+     * filesystem at its next mount (or on `berth volume expand` there).
+     */
+    VolumeView expand(VolumeRef ref, String size);
+
+    /**
+     * Removes a volume, doing {@code policy} with its snapshots; {@code force} as for
+     * {@link #remove(VolumeRef, boolean)}. Returns the snapshots removed with it.
+     */
+    List<String> remove(VolumeRef ref, boolean force, SnapshotPolicy policy);
 }

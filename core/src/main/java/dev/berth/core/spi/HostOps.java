@@ -141,6 +141,69 @@ public interface HostOps {
      */
     long allocatedBytes(List<Path> files);
 
+    // ---- snapshots and expansion (issue 12) --------------------------------------------------
+
+    /**
+     * Makes {@code target} (which must not exist) a copy-on-write clone of {@code source} with the
+     * FICLONE ioctl: both on one filesystem that supports it (xfs with reflink, btrfs). Never falls
+     * back to copying: {@link dev.berth.core.error.NotSupported} where the filesystem cannot
+     * (EOPNOTSUPP, EXDEV, EINVAL), and no target is left behind.
+     */
+    default void reflink(Path source, Path target) {
+        throw unsupported();
+    }
+
+    /**
+     * Copies {@code source} to {@code target} (which must not exist) keeping holes: only the data
+     * ranges (SEEK_DATA/SEEK_HOLE) are read and written, the target gets the source's length, and
+     * is fsynced before this returns. Reports bytes of data copied to {@code progress}.
+     */
+    default void copySparse(Path source, Path target, Progress progress) {
+        throw unsupported();
+    }
+
+    /**
+     * Freezes the filesystem mounted at {@code mountPoint} (FIFREEZE): writers block, its on-disk
+     * state is consistent until {@link #thaw}. A filesystem already frozen is refused with Busy.
+     */
+    default void freeze(Path mountPoint) {
+        throw unsupported();
+    }
+
+    /** Thaws a filesystem frozen by {@link #freeze} (FITHAW); one that is not frozen is not an error. */
+    default void thaw(Path mountPoint) {
+        throw unsupported();
+    }
+
+    /** Makes a loop device show its backing file's current size (LOOP_SET_CAPACITY); returns that size in bytes. */
+    default long loopRefreshCapacity(Path device) {
+        throw unsupported();
+    }
+
+    /** The size of a block device in bytes (BLKGETSIZE64). */
+    default long deviceSize(Path device) {
+        throw unsupported();
+    }
+
+    /**
+     * Grows the filesystem of {@code fsType} on {@code device}, mounted at {@code mountPoint}, to the
+     * device's size, online (ext4: resize2fs on the device; xfs: xfs_growfs on the mount point).
+     * Returns the filesystem's size in bytes after it.
+     */
+    default long growFilesystem(Path device, Path mountPoint, String fsType) {
+        throw unsupported();
+    }
+
+    /** The size in bytes the filesystem on {@code device} has now, from its superblock; empty when unknown. */
+    default java.util.OptionalLong filesystemSize(Path device) {
+        throw unsupported();
+    }
+
+    private static dev.berth.core.error.NotSupported unsupported() {
+        return new dev.berth.core.error.NotSupported("this host implementation cannot copy, freeze or grow volumes",
+                "run Berth on Linux with its own host operations");
+    }
+
     record LoopDevice(Path device, Path backingFile) {
     }
 

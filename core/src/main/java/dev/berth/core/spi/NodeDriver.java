@@ -28,6 +28,15 @@ public interface NodeDriver {
         return false;
     }
 
+    /**
+     * Makes an attached device show its backend object's current size after {@link
+     * StorageDriver#expand} (loop: LOOP_SET_CAPACITY). Returns the device's size in bytes now; a
+     * volume not attached here is not an error (empty). Drivers without devices answer empty.
+     */
+    default java.util.OptionalLong refreshCapacity(String backendId) {
+        return java.util.OptionalLong.empty();
+    }
+
     /** The features a filesystem this node makes on one of this driver's devices gets (e.g. ext4 MMP). */
     default HostOps.Format format() {
         return HostOps.Format.PLAIN;

@@ -9,6 +9,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalDouble;
 
+
 /**
  * A storage backend, controller side: it creates and removes volumes and knows the backend's
  * capacity. The host side (attach, detach) is its {@link NodeDriver}. A driver never sees HTTP or
@@ -72,6 +73,76 @@ public interface StorageDriver {
      */
     default Optional<String> fence(String backendId, String node) {
         return Optional.empty();
+    }
+
+    // ---- snapshots, clones, expansion (issue 12). Defaults: this backend cannot. ---------------
+
+    /**
+     * How this backend copies a volume for a snapshot or a clone: "reflink" (copy-on-write, instant;
+     * probed once per pool) or "copy" (every allocated byte); empty when it cannot copy at all.
+     */
+    default Optional<String> copyMethod() {
+        return Optional.empty();
+    }
+
+    /**
+     * Copies the backend object {@code backendId} into a new snapshot object for {@code snapshotId}
+     * and returns its backend id. Idempotent per snapshot id (a retry returns the same object). The
+     * caller makes the source still (froze its filesystem, or nobody has it attached); a reflink is
+     * also atomic against concurrent writes. Never leaves a half-made object under the returned id:
+     * a copy is made under a temporary name and renamed into place.
+     */
+    default String snapshot(String backendId, String snapshotId, Progress progress) {
+        throw cannot("snapshots");
+    }
+
+    /** Removes a snapshot object; a missing one is not an error. */
+    default void removeSnapshot(String snapshotBackendId) {
+        throw cannot("snapshots");
+    }
+
+    default boolean snapshotExists(String snapshotBackendId) {
+        return false;
+    }
+
+    /** Facts about a snapshot object for inspect (its file, method, allocated bytes). */
+    default Map<String, String> describeSnapshot(String snapshotBackendId) {
+        return Map.of();
+    }
+
+    /**
+     * Creates the backend object of volume {@code volumeId} as a copy of {@code source} (a snapshot
+     * object, or another volume's object), grown to {@code spec.sizeBytes()} (at least the source's
+     * size), and returns its backend id. Idempotent per volume id, like {@link #create}.
+     */
+    default String createFrom(String volumeId, VolumeSpec spec, Source source, Progress progress) {
+        throw cannot("clones");
+    }
+
+    /** A backend object to copy from: a snapshot's or a volume's. */
+    record Source(boolean snapshot, String backendId, long sizeBytes) {
+        public Source {
+            java.util.Objects.requireNonNull(backendId, "backendId");
+        }
+    }
+
+    /**
+     * Grows the backend object to {@code newSizeBytes} (4 KiB-aligned, larger than now; the
+     * controller checks both). Idempotent: an object already that size is left alone. Attached
+     * devices see the new size only after {@link NodeDriver#refreshCapacity}.
+     */
+    default void expand(String backendId, long newSizeBytes) {
+        throw cannot("expansion");
+    }
+
+    /** True if {@link #expand} changes what a filesystem can use (false for dir: size is not enforced). */
+    default boolean sizeEnforced() {
+        return true;
+    }
+
+    private dev.berth.core.error.NotSupported cannot(String what) {
+        return new dev.berth.core.error.NotSupported("the " + kind() + " driver does not support " + what,
+                "use a service whose driver does (loop, dir)");
     }
 
     /** Extra facts shown by inspect, e.g. where the data lives or that size is not enforced. */
