@@ -286,7 +286,7 @@ public final class ControllerService implements VolumeAdmin, ControlPlane, dev.b
             dev.berth.core.model.Snapshot s = snapshots.resolve(dev.berth.core.service.SnapshotRef.parse(src.ref()));
             StorageDriver d = services.require(s.service());
             snapshots.method(asVolume(s), d);
-            return new Copy(new Reservation.CopyOf(true, s.id(), s.backendId(), s.sizeBytes()), s.service(), s.fsType(),
+            return new Copy(new Reservation.CopyOf(true, s.id(), s.backendId(), s.sizeBytes(), s.filesystem()), s.service(), s.fsType(),
                     "snapshot " + s.volumeName() + "@" + s.name(), null);
         }
         Volume v = catalog.resolve(VolumeRef.parse(src.ref()));
@@ -297,7 +297,7 @@ public final class ControllerService implements VolumeAdmin, ControlPlane, dev.b
                     "copy another volume or one of its snapshots");
         }
         SnapshotOps.Stillness still = snapshots.stillness(v, d, method, req.frozenBy());
-        return new Copy(new Reservation.CopyOf(false, v.id(), v.backendId(), v.sizeBytes()), v.service(), v.fsType(),
+        return new Copy(new Reservation.CopyOf(false, v.id(), v.backendId(), v.sizeBytes(), v.filesystem()), v.service(), v.fsType(),
                 "volume " + v.name(), still);
     }
 
@@ -392,7 +392,8 @@ public final class ControllerService implements VolumeAdmin, ControlPlane, dev.b
         }
         checkpoints.reached("create-after-backend");
         Volume v = new Volume(r.volumeId(), spec.name(), spec.service(), driver.kind(), backendId, spec.sizeBytes(),
-                spec.fsType(), spec.labels(), r.at(), null, r.copyOf() == null ? null : r.copyOf().origin());
+                spec.fsType(), spec.labels(), r.at(), r.copyOf() == null ? null : r.copyOf().filesystem(),
+                r.copyOf() == null ? null : r.copyOf().origin());
         checkpoints.reached("create-before-record");
         if (catalog.complete(held, v)) {
             checkpoints.reached("create-after-record");

@@ -150,7 +150,7 @@ final class SnapshotOps {
                     throw e;
                 }
                 Snapshot s = new Snapshot(r.snapshotId(), r.name(), v.id(), v.name(), v.service(), driver.kind(), backendId,
-                        v.sizeBytes(), v.fsType(), method, still.consistency(), r.at());
+                        v.sizeBytes(), v.fsType(), method, still.consistency(), r.at(), v.filesystem());
                 if (book.complete(reserved.get(), s)) {
                     LOG.info("took snapshot " + v.name() + "@" + s.name() + " (" + method + ", " + still.consistency() + ")");
                     return view(s);

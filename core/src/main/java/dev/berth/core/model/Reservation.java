@@ -17,9 +17,10 @@ public record Reservation(String volumeId, VolumeSpec spec, String by, Instant a
      * The data a volume made as a copy starts with.
      *
      * @param snapshot true for a snapshot's object, false for another volume's
-     * @param id       the snapshot's or the volume's id
+     * @param id         the snapshot's or the volume's id
+     * @param filesystem the source's filesystem as recorded (null: never mounted), which the copy has too
      */
-    public record CopyOf(boolean snapshot, String id, String backendId, long sizeBytes) {
+    public record CopyOf(boolean snapshot, String id, String backendId, long sizeBytes, String filesystem) {
         public CopyOf {
             Objects.requireNonNull(id, "id");
             Objects.requireNonNull(backendId, "backendId");

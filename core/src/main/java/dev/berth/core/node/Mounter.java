@@ -79,8 +79,10 @@ final class Mounter {
     }
 
     /**
-     * A volume expanded while it was not attached here has a bigger device than filesystem: the
-     * filesystem is grown at its first mount after that (online, it is mounted now).
+     * A volume expanded while it was not attached here (or whose online growth was refused) has a
+     * bigger device than filesystem: the filesystem is grown at its next mount, before it for ext4
+     * ({@code mountPoint} null: offline, which any root can do), after it for xfs (which grows only
+     * mounted).
      */
     private void growIfSmaller(Volume v, Path device, Path mountPoint, String fs) {
         if (fs == null) {
@@ -126,6 +128,9 @@ final class Mounter {
             return null;
         }
         guard.beforeMount(v, device, v.filesystem());
+        if ("ext4".equals(v.filesystem())) {
+            growIfSmaller(v, device, null, "ext4"); // offline: online ext4 growth needs CAP_SYS_RESOURCE
+        }
         try {
             host.mount(device, mountPoint, v.filesystem(), optionsFor(v.filesystem()));
             return v.filesystem();

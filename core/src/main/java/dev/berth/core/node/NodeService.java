@@ -290,7 +290,15 @@ public final class NodeService {
                 return Optional.of("device " + dev.get().path() + " now has " + size.orElse(-1) + " bytes");
             }
             String fs = v.filesystem() != null ? v.filesystem() : v.fsType().name().toLowerCase(java.util.Locale.ROOT);
-            long grown = host.growFilesystem(dev.get().path(), mountPoint.get(), fs);
+            long grown;
+            try {
+                grown = host.growFilesystem(dev.get().path(), mountPoint.get(), fs);
+            } catch (dev.berth.core.error.NotSupported e) {
+                throw new dev.berth.core.error.NotSupported("volume " + v.name() + " is grown to " + v.sizeBytes()
+                        + " bytes and so is its device " + dev.get().path() + ", but its " + fs + " filesystem could not"
+                        + " grow while mounted: " + e.getMessage(), "it grows at its next mount (stop its users, or"
+                        + " unmount and mount it); " + e.hint());
+            }
             LOG.info("grew the " + fs + " filesystem of volume " + v.name() + " on " + dev.get().path() + " to "
                     + grown + " bytes, online");
             return Optional.of("filesystem grown to " + grown + " bytes");
