@@ -147,11 +147,11 @@ class DockerSnapshotIT {
         // CAP_SYS_RESOURCE, which this test's hosts may lack; SnapshotIT covers both).
         String v = name("grow");
         dockerVolumes.add(v);
-        docker.ok(T, "volume", "create", "-d", "berth", "-o", "size=64M", "-o", "fsType=xfs", v);
+        docker.ok(T, "volume", "create", "-d", "berth", "-o", "size=320M", "-o", "fsType=xfs", v);
         String c = startWriter(v);
         awaitProgress(c, 10);
         long before = dfBytes(c);
-        volumes.expand(VolumeRef.of(v), "256M");
+        volumes.expand(VolumeRef.of(v), "512M");
         long after = dfBytes(c);
         assertTrue(after > before + (150L << 20), "df /data in the container: " + before + " -> " + after);
         long n = counter(c);

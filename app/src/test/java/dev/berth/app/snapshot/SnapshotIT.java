@@ -123,7 +123,12 @@ class SnapshotIT {
     }
 
     private VolumeView create(String name, String fs) {
-        return volumes.create(new CreateVolume(name, "local", "64M", fs, Map.of()));
+        return volumes.create(new CreateVolume(name, "local", Long.toString(base(fs)), fs, Map.of()));
+    }
+
+    /** The smallest volume of each filesystem (mkfs.xfs refuses below 300 MB). */
+    private static long base(String fs) {
+        return fs.equals("xfs") ? 320L << 20 : 64L << 20;
     }
 
     private Path mount(String name) {
@@ -294,20 +299,21 @@ class SnapshotIT {
         create("grow", volumeFs);
         Path data = mount("grow");
         long before = Files.getFileStore(data).getTotalSpace();
+        long grownTo = base(volumeFs) + (96L << 20);
         boolean online = volumeFs.equals("xfs") || canResizeExt4Online();
         try (Writer w = new Writer(data.resolve("log"))) {
             w.awaitLines(20);
             if (online) {
-                VolumeView grown = volumes.expand(ref("grow"), "160M");
-                assertEquals(160L << 20, grown.sizeBytes());
+                VolumeView grown = volumes.expand(ref("grow"), Long.toString(grownTo));
+                assertEquals(grownTo, grown.sizeBytes());
             } else {
                 // This host does not give root CAP_SYS_RESOURCE, which ext4's online resize needs:
                 // the volume and device grow, the refusal says so, and the next mount grows it.
                 dev.berth.core.error.NotSupported e = assertThrows(dev.berth.core.error.NotSupported.class,
-                        () -> volumes.expand(ref("grow"), "160M"));
+                        () -> volumes.expand(ref("grow"), Long.toString(grownTo)));
                 assertTrue(e.getMessage().contains("could not grow while mounted") && e.hint().contains("next mount"),
                         e.getMessage() + " / " + e.hint());
-                assertEquals(160L << 20, volumes.inspect(ref("grow")).sizeBytes());
+                assertEquals(grownTo, volumes.inspect(ref("grow")).sizeBytes());
                 assertEquals(before, Files.getFileStore(data).getTotalSpace(), "not grown while mounted");
             }
             w.awaitLines(w.lines.get() + 20); // still writing
@@ -319,11 +325,11 @@ class SnapshotIT {
         long after = Files.getFileStore(data).getTotalSpace();
         assertTrue(after > before + (80L << 20), "filesystem seen at the container path: " + before + " -> " + after);
         // The same size again is a no-op; smaller is refused, nothing changed; sizes are 4 KiB-aligned.
-        assertEquals(160L << 20, volumes.expand(ref("grow"), "160M").sizeBytes());
-        InvalidArgument smaller = assertThrows(InvalidArgument.class, () -> volumes.expand(ref("grow"), "100M"));
+        assertEquals(grownTo, volumes.expand(ref("grow"), Long.toString(grownTo)).sizeBytes());
+        InvalidArgument smaller = assertThrows(InvalidArgument.class, () -> volumes.expand(ref("grow"), Long.toString(base(volumeFs) - (1L << 20))));
         assertTrue(smaller.getMessage().contains("shrinking is not supported"), smaller.getMessage());
-        assertEquals(160L << 20, volumes.inspect(ref("grow")).sizeBytes());
-        assertEquals((160L << 20) + 4096, volumes.expand(ref("grow"), Long.toString((160L << 20) + 1)).sizeBytes());
+        assertEquals(grownTo, volumes.inspect(ref("grow")).sizeBytes());
+        assertEquals(grownTo + 4096, volumes.expand(ref("grow"), Long.toString(grownTo + 1)).sizeBytes());
     }
 
     /** ext4's online resize (EXT4_IOC_RESIZE_FS) needs CAP_SYS_RESOURCE (bit 24), which sandboxes often drop. */
