@@ -38,6 +38,7 @@ import java.util.stream.Collectors;
  * online); snapshots are independent objects, so DeleteVolume keeps them.
  */
 public final class CsiController extends ControllerGrpc.ControllerImplBase {
+    private static final java.util.logging.Logger LOG = java.util.logging.Logger.getLogger(CsiController.class.getName());
     static final String PARAM_SERVICE = "service";
     static final String PARAM_FS_TYPE = "fsType";
     /** Parameters Kubernetes' external-provisioner adds (PVC name, namespace, …): not Berth's to judge. */
@@ -427,19 +428,22 @@ public final class CsiController extends ControllerGrpc.ControllerImplBase {
     }
 
     /**
-     * Grows the volume; in all-in-one also its filesystem here. A filesystem that could not grow
-     * online does not fail the call once the volume is grown: NodeExpandVolume (asked for) or the
-     * next mount grows it.
+     * Grows the volume; in all-in-one also its device and filesystem here. Once the volume is
+     * grown, a filesystem that could not grow here (e.g. ext4 without CAP_SYS_RESOURCE) does not
+     * fail the call: the controller's part is done, and NodeExpandVolume (asked for, and retried
+     * by the orchestrator) or the next mount grows the filesystem.
      */
     private VolumeView expand(VolumeView v, long want) {
         VolumeRef ref = new VolumeRef(v.name(), v.service());
         try {
             return admin.expand(ref, Long.toString(want));
-        } catch (NotSupported e) {
+        } catch (dev.berth.core.error.BerthException e) {
             VolumeView now = control.byId(v.id()).orElseThrow(() -> e);
             if (now.sizeBytes() < want) {
                 throw e;
             }
+            LOG.warning("volume " + v.name() + " is grown to " + now.sizeBytes() + " bytes, but not yet on this node: "
+                    + e.fullMessage());
             return now;
         }
     }
