@@ -269,7 +269,15 @@ public final class RestApi {
             throw new InvalidArgument("frozenBy is set by Berth's agents on their calls to the controller, not by users",
                     "leave frozenBy out: the node that has the volume mounted freezes it itself");
         }
-        return ownNode(c, frozenBy);
+        String node = Names.node(frozenBy);
+        try {
+            access.checkNode(c, node);
+        } catch (dev.berth.core.error.Forbidden e) {
+            throw new dev.berth.core.error.Forbidden("frozenBy=" + node + " says node " + node
+                    + " froze the volume for this copy, and only that node's agent (its node token) may say so",
+                    "leave frozenBy out: the agent of the node that has the volume mounted sets it when it froze it");
+        }
+        return node;
     }
 
     private static SnapshotPolicy policy(RoutingContext c) {
