@@ -176,20 +176,20 @@ public final class VolumeCommand {
 
     @Command(name = "clone", description = "Create volume NEW as a copy of volume SOURCE (as create NEW --from-volume SOURCE).")
     static final class Clone extends Base {
-        @Parameters(index = "0", paramLabel = "SOURCE", description = "The volume to copy ([SERVICE/]VOLUME)")
+        @Parameters(index = "0", paramLabel = "SOURCE", description = "The volume to copy ([SERVICE/]VOLUME); "
+                + "one mounted on this node is frozen for the copy")
         String source;
         @Parameters(index = "1", paramLabel = "NEW", description = "Name of the new volume")
         String name;
-        @Option(names = "--service", paramLabel = "SERVICE", description = "Service to create NEW in (default: volumes.defaultService)")
-        String service;
-        @Option(names = "--size", paramLabel = "SIZE", description = "Size of NEW, at least SOURCE's (default: SOURCE's)")
+        @Option(names = "--size", paramLabel = "SIZE", description = "Size of NEW, at least SOURCE's (default: SOURCE's); "
+                + "NEW is in SOURCE's service, with its filesystem")
         String size;
         @Option(names = {"-l", "--label"}, paramLabel = "KEY=VALUE", description = "Label (repeatable)")
         Map<String, String> labels = new LinkedHashMap<>();
 
         @Override
         void run(RestClient c) {
-            VolumeView v = create(c, new CreateVolumeBody(name, service, size, null, labels, null, source, null),
+            VolumeView v = create(c, new CreateVolumeBody(name, null, size, null, labels, null, source, null),
                     spec.commandLine().getErr());
             if (output.structured()) {
                 output.data(out(), v);

@@ -147,7 +147,10 @@ public final class RestApi {
         r.post("/v1/volumes").handler(ctx -> write(ctx, "create", 201, (c, progress) -> {
             CreateVolumeBody b = Json.read(c.body().asString(), CreateVolumeBody.class, CreateVolumeBody.EXAMPLE);
             var source = b.source();
-            access.check(c, b.service() != null ? b.service() : defaultService());
+            // A copy without a service lands in its source's, which the source's check below covers.
+            if (source == null || b.service() != null) {
+                access.check(c, b.service() != null ? b.service() : defaultService());
+            }
             if (source != null && source.kind() == dev.berth.core.model.ContentSource.Kind.VOLUME) {
                 checked(c, VolumeRef.parse(source.ref()));
             } else if (source != null) {
