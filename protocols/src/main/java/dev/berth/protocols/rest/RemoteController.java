@@ -38,7 +38,8 @@ public final class RemoteController implements VolumeAdmin, ControlPlane, AutoCl
     private static final TypeReference<Grant> GRANT = new TypeReference<>() { };
     private static final TypeReference<Attachment> ATTACHMENT = new TypeReference<>() { };
     private static final TypeReference<List<String>> STRINGS = new TypeReference<>() { };
-    private static final TypeReference<SnapshotView> SNAPSHOT = new TypeReference<>() { };
+    static final TypeReference<SnapshotView> SNAPSHOT_TYPE = new TypeReference<>() { };
+    private static final TypeReference<SnapshotView> SNAPSHOT = SNAPSHOT_TYPE;
     private static final TypeReference<List<SnapshotView>> SNAPSHOTS = new TypeReference<>() { };
     private static final TypeReference<SnapshotBodies.Removed> REMOVED = new TypeReference<>() { };
     private final RestClient http;
