@@ -617,6 +617,9 @@ public final class RestApi {
                             reply(ctx, 202, Map.of("task", id, "state", "running", "href", "/v1/tasks/" + id));
                             if (!ended.get()) {
                                 progressTimer.set(reportProgress(ctx, id, latest));
+                                if (ended.get()) {
+                                    stop(ctx, progressTimer); // the change ended meanwhile
+                                }
                             }
                         },
                         task::completeExceptionally,
