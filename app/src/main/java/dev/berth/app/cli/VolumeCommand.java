@@ -237,7 +237,7 @@ public final class VolumeCommand {
                     output.data(out(), removed);
                 }
             } else if (!output.quiet) {
-                snapshots.forEach(s -> out().println("removed snapshot " + name + "@" + s));
+                snapshots.forEach(s -> out().println("removed snapshot " + s));
                 out().println("removed " + name);
                 out().flush();
             }

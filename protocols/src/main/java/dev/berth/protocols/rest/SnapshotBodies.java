@@ -21,7 +21,7 @@ public final class SnapshotBodies {
         static final String EXAMPLE = "{\"size\":\"2G\"}";
     }
 
-    /** The answer of a volume remove that removed snapshots with it (200; 204 when it removed none). */
+    /** The answer of a volume remove that removed snapshots with it ({@code volume@snapshot}; 200, or 204 when it removed none). */
     public record Removed(List<String> removedSnapshots) {
     }
 }

@@ -59,7 +59,7 @@ class RemoteSnapshotsTest {
                      case "POST /v1/snapshots", "GET /v1/snapshots/local%2Fdb%40s" -> Reply.json(201, SNAPSHOT);
                      case "GET /v1/snapshots" -> Reply.json(200, "[" + SNAPSHOT + "]");
                      case "DELETE /v1/volumes/db" -> req.query() != null && req.query().contains("snapshots=delete")
-                             ? Reply.json(200, "{\"removedSnapshots\":[\"s\",\"t\"]}") : Reply.json(204, null);
+                             ? Reply.json(200, "{\"removedSnapshots\":[\"db@s\",\"db@t\"]}") : Reply.json(204, null);
                      default -> Reply.json(200, VOLUME);
                  };
              });
@@ -68,7 +68,7 @@ class RemoteSnapshotsTest {
                     dev.berth.core.spi.Progress.NONE).name());
             assertEquals(1, remote.snapshots(new VolumeRef("db", "local")).size());
             assertEquals("db", remote.inspectSnapshot(SnapshotRef.parse("local/db@s")).volumeName());
-            assertEquals(List.of("s", "t"), remote.remove(new VolumeRef("db", null), SnapshotPolicy.DELETE));
+            assertEquals(List.of("db@s", "db@t"), remote.remove(new VolumeRef("db", null), SnapshotPolicy.DELETE));
             assertEquals(List.of(), remote.remove(new VolumeRef("db", null), SnapshotPolicy.KEEP));
             remote.expand(new VolumeRef("db", "local"), "2G");
             remote.create(new CreateVolume("c", null, null, null, Map.of(), ContentSource.volume("db"), "n1"),
