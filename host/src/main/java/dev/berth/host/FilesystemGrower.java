@@ -24,9 +24,15 @@ final class FilesystemGrower {
         this.runner = runner;
     }
 
-    /** Grows it; returns the size xfs_growfs reports, or else the superblock's, or else statvfs's total. */
+    /**
+     * Grows it; returns the size xfs_growfs reports, or else the superblock's, or else statvfs's
+     * total. {@code mountPoint} null: not mounted (ext4 only), checked first as resize2fs requires.
+     */
     long grow(Path device, Path mountPoint, String fsType, java.util.function.LongSupplier statTotal) {
         HostPaths.check("device", device);
+        if (mountPoint == null) {
+            return growUnmounted(device, fsType);
+        }
         HostPaths.check("mount point", mountPoint);
         switch (fsType) {
             case "ext4" -> {
@@ -35,10 +41,10 @@ final class FilesystemGrower {
                 } catch (dev.berth.core.error.BackendFailure e) {
                     if (String.valueOf(e.getMessage()).contains("Permission denied") && !hasSysResource()) {
                         // EXT4_IOC_RESIZE_FS checks CAP_SYS_RESOURCE, which containers often drop.
-                        throw new dev.berth.core.error.BackendFailure(e.getMessage() + " (this process lacks "
+                        throw new dev.berth.core.error.NotSupported(e.getMessage() + " (this process lacks "
                                 + "CAP_SYS_RESOURCE, which the kernel requires to grow a mounted ext4)",
                                 "run berth serve with CAP_SYS_RESOURCE (docker run --cap-add SYS_RESOURCE), or grow "
-                                        + "the volume while it is not mounted", e);
+                                        + "the volume while it is not mounted");
                     }
                     throw e;
                 }
@@ -56,6 +62,22 @@ final class FilesystemGrower {
         }
         OptionalLong size = Superblocks.size(device);
         return size.isPresent() ? size.getAsLong() : statTotal.getAsLong();
+    }
+
+    /** resize2fs refuses an unchecked unmounted ext4: e2fsck -f -p first (exit 1 = fixed, 2 = fixed, reboot advised). */
+    private long growUnmounted(Path device, String fsType) {
+        if (!fsType.equals("ext4")) {
+            throw new InvalidArgument("a " + fsType + " filesystem grows only while mounted",
+                    "mount it (xfs_growfs works on a mount point), then grow it");
+        }
+        runner.runAllowingExit(List.of("e2fsck", "-f", "-p", device.toString()), TIMEOUT, java.util.Set.of(0, 1, 2));
+        runner.run(List.of("resize2fs", device.toString()), TIMEOUT);
+        OptionalLong size = Superblocks.size(device);
+        if (size.isEmpty()) {
+            throw new dev.berth.core.error.BackendFailure("resize2fs ran, but " + device + " holds no ext4 superblock now",
+                    "check the device with e2fsck -fn " + device);
+        }
+        return size.getAsLong();
     }
 
     /** CAP_SYS_RESOURCE (bit 24) in this process's effective capabilities, as /proc/self/status shows them. */

@@ -269,7 +269,7 @@ public final class LinuxHostOps implements HostOps {
     @Override
     public long growFilesystem(Path device, Path mountPoint, String fsType) {
         Objects.requireNonNull(fsType, "fsType");
-        return grower.grow(device, mountPoint, fsType, () -> statFs(mountPoint).totalBytes());
+        return grower.grow(device, mountPoint, fsType, () -> statFs(mountPoint).totalBytes()); // statFs only when mounted
     }
 
     @Override

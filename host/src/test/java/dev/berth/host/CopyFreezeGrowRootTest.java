@@ -166,10 +166,19 @@ class CopyFreezeGrowRootTest {
             assertEquals(640 * MIB, host.loopRefreshCapacity(dev));
             if (type == FsType.EXT4 && !FilesystemGrower.hasSysResource()) {
                 // A container without CAP_SYS_RESOURCE cannot grow a mounted ext4: the error must say so.
-                dev.berth.core.error.BackendFailure e = assertThrows(dev.berth.core.error.BackendFailure.class,
-                        () -> host.growFilesystem(dev, mnt, "ext4"));
+                NotSupported e = assertThrows(NotSupported.class, () -> host.growFilesystem(dev, mnt, "ext4"));
                 assertTrue(e.getMessage().contains("CAP_SYS_RESOURCE"), e.getMessage());
+                host.unmount(mnt);
+                long offline = host.growFilesystem(dev, null, "ext4");
+                assertTrue(offline > fsBefore && offline <= 640 * MIB, "offline: " + fsBefore + " -> " + offline);
+                assertEquals(offline, host.filesystemSize(dev).orElseThrow());
+                host.mount(dev, mnt, "ext4", List.of());
+                assertTrue(host.statFs(mnt).totalBytes() > statBefore, "statvfs grew");
                 continue;
+            }
+            if (type == FsType.XFS) {
+                assertThrows(dev.berth.core.error.InvalidArgument.class, () -> host.growFilesystem(dev, null, "xfs"),
+                        "xfs grows only mounted");
             }
             long grown = host.growFilesystem(dev, mnt, type.id());
             assertTrue(grown > fsBefore && grown <= 640 * MIB, type + ": " + fsBefore + " -> " + grown);

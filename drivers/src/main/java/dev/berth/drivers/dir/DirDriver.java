@@ -97,6 +97,12 @@ public final class DirDriver implements StorageDriver {
         return snapshotId;
     }
 
+    /** The snapshot id itself: the folder's name under .snapshots. */
+    @Override
+    public Optional<String> snapshotBackendIdOf(String snapshotId) {
+        return Optional.of(VolumeIds.check(snapshotId));
+    }
+
     @Override
     public synchronized void removeSnapshot(String snapshotBackendId) {
         Path folder = snapshotFolder(snapshotBackendId);

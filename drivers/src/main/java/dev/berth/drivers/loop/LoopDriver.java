@@ -214,6 +214,12 @@ public final class LoopDriver implements StorageDriver {
         return snapshots.snapshot(backendId, snapshotId, progress);
     }
 
+    /** {@code snapshots/<snapshotId>.img}. */
+    @Override
+    public Optional<String> snapshotBackendIdOf(String snapshotId) {
+        return Optional.of(LoopPool.snapshotBackendId(snapshotId));
+    }
+
     @Override
     public void removeSnapshot(String snapshotBackendId) {
         snapshots.remove(snapshotBackendId);

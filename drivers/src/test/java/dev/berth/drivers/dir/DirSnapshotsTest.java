@@ -53,6 +53,7 @@ class DirSnapshotsTest {
         assertEquals(Optional.of("copy"), driver.copyMethod());
 
         assertEquals(S, driver.snapshot(A, S, Progress.NONE));
+        assertEquals(Optional.of(S), driver.snapshotBackendIdOf(S));
         Files.writeString(a.resolve("sub/deeper/file"), "after");
         Path s = root.resolve(".snapshots").resolve(S);
         assertEquals("before", Files.readString(s.resolve("sub/deeper/file")));

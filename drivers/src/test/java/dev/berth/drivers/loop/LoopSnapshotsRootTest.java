@@ -111,6 +111,7 @@ class LoopSnapshotsRootTest {
             last[1] = total;
         });
         assertEquals("snapshots/" + S1 + ".img", snap);
+        assertEquals(java.util.Optional.of(snap), driver.snapshotBackendIdOf(S1));
         assertTrue(driver.snapshotExists(snap));
         assertTrue(last[0] > 0 && last[0] == last[1], "a final progress update: " + last[0] + "/" + last[1]);
         write(a, 0, "after!");
