@@ -29,14 +29,10 @@ final class FilesystemMaker {
     static List<String> command(Path device, FsType type, Format format) {
         return switch (type) {
             // -F: mke2fs would otherwise ask before formatting a whole device (and read EOF from /dev/null).
-            // -b 4096: mke2fs picks 1 KiB blocks below 512 MiB, and such an ext4 cannot be mounted on a
-            // device with 4 KiB logical sectors, which a loop device with direct I/O on a reflinked xfs
-            // file is (xfs needs block-aligned direct I/O on copy-on-write files): after its first
-            // snapshot on a reflink pool, a small volume would no longer mount.
             case EXT4 -> format.mmp()
-                    ? List.of("mkfs.ext4", "-q", "-F", "-b", "4096", "-O", "mmp", "-E",
-                    "mmp_update_interval=" + format.mmpIntervalSeconds(), device.toString())
-                    : List.of("mkfs.ext4", "-q", "-F", "-b", "4096", device.toString());
+                    ? List.of("mkfs.ext4", "-q", "-F", "-O", "mmp", "-E", "mmp_update_interval=" + format.mmpIntervalSeconds(),
+                    device.toString())
+                    : List.of("mkfs.ext4", "-q", "-F", device.toString());
             // No -f: mkfs.xfs then refuses to overwrite an existing filesystem, a second guard.
             case XFS -> List.of("mkfs.xfs", "-q", device.toString());
         };

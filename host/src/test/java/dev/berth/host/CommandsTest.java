@@ -35,7 +35,7 @@ class CommandsTest {
 
     @Test
     void mkfsCommandLines() {
-        assertEquals(List.of("mkfs.ext4", "-q", "-F", "-b", "4096", "/dev/loop3"), FilesystemMaker.command(DEV, FsType.EXT4));
+        assertEquals(List.of("mkfs.ext4", "-q", "-F", "/dev/loop3"), FilesystemMaker.command(DEV, FsType.EXT4));
         assertEquals(List.of("mkfs.xfs", "-q", "/dev/loop3"), FilesystemMaker.command(DEV, FsType.XFS));
     }
 

@@ -225,4 +225,35 @@ class LoopSnapshotsRootTest {
         host.mount(cloneDev, cloneMnt, "ext4", List.of());
         assertEquals("in the snapshot", Files.readString(cloneMnt.resolve("data")));
     }
+
+    /**
+     * A reflink makes both files copy-on-write, and xfs then wants block-aligned direct I/O on them:
+     * a loop device left to choose would come up with 4 KiB sectors and an xfs made with 512-byte
+     * sectors would not mount any more. Both the source and the clone must still mount.
+     */
+    @org.junit.jupiter.api.Test
+    void anXfsVolumeAndItsCloneStillMountAfterAReflink() throws IOException {
+        LoopDriver driver = driverOn(FsType.XFS);
+        VolumeSpec xfs = new VolumeSpec("x", "default", 320 * MIB, FsType.XFS, Map.of());
+        String id = driver.create(A, xfs);
+        Path device = driver.node().attach(id).path();
+        host.makeFilesystem(device, FsType.XFS);
+        Path mnt = Files.createDirectory(tmp.resolve("vol")).toRealPath();
+        host.mount(device, mnt, "xfs", List.of());
+        Files.writeString(mnt.resolve("data"), "kept");
+        host.unmount(mnt);
+        driver.node().detach(id);
+        String snap = driver.snapshot(id, S1, Progress.NONE);
+        assertEquals("reflink", driver.copyMethod().orElseThrow());
+
+        Path again = driver.node().attach(id).path();
+        host.mount(again, mnt, "xfs", List.of());
+        assertEquals("kept", Files.readString(mnt.resolve("data")), "the source mounts after its reflink");
+        String clone = driver.createFrom(B, new VolumeSpec("y", "default", 320 * MIB, FsType.XFS, Map.of()),
+                new Source(true, snap, 320 * MIB), Progress.NONE);
+        Path cloneMnt = Files.createDirectory(tmp.resolve("clone")).toRealPath();
+        // xfs refuses a second mount of the same filesystem UUID; nouuid is how a clone is mounted beside its source.
+        host.mount(driver.node().attach(clone).path(), cloneMnt, "xfs", List.of("nouuid"));
+        assertEquals("kept", Files.readString(cloneMnt.resolve("data")), "the clone mounts too");
+    }
 }
