@@ -68,7 +68,7 @@ class SnapshotIT {
 
     void start(String poolType, dev.berth.core.service.Checkpoints checkpoints) throws Exception {
         Root.require();
-        poolFs = PoolFilesystem.make(dir, poolType, 1L << 30);
+        poolFs = PoolFilesystem.make(dir, poolType, 4L << 30);
         pool = poolFs.mountPoint.resolve("pool");
         Path file = dir.resolve("config.yml");
         Files.writeString(file, """
@@ -285,6 +285,7 @@ class SnapshotIT {
                 mount(r.name());
                 volumes.unmount(ref(r.name()), "test-" + r.name());
                 check = Sys.run(List.of("/usr/sbin/xfs_repair", "-n", "-f", pool.resolve(r.id() + ".img").toString()));
+                volumes.remove(ref(r.name()), false);
             } else {
                 // A frozen ext4 has no journal to replay: the snapshot itself passes a full check.
                 check = Sys.run(List.of("/usr/sbin/e2fsck", "-f", "-n", snapshotFile(s).toString()));
