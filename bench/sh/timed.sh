@@ -19,6 +19,8 @@
 #       unstage    umount DIR; losetup -d
 #       delete     rm IMAGE
 #     DIR and TARGET must exist and be empty.
+#   timed.sh grow IMAGE DEVICE BY FS MOUNT   one line, the raw online expansion of a mounted image:
+#       truncate -s +BY IMAGE; losetup -c DEVICE; resize2fs DEVICE (FS ext4) or xfs_growfs -d MOUNT (xfs)
 set -euo pipefail
 # Digits only: EPOCHREALTIME's separator follows the locale.
 now() { t=${EPOCHREALTIME//[!0-9]/}; }
@@ -70,8 +72,18 @@ case "${1:-}" in
     now; t6=$t
     echo $((t1 - t0)); echo $((t2 - t1)); echo $((t3 - t2)); echo $((t4 - t3)); echo $((t5 - t4)); echo $((t6 - t5))
     ;;
+  grow)
+    img=$2 dev=$3 by=$4 fs=$5 mnt=$6
+    case "$fs" in ext4|xfs) ;; *) echo "grow: FS must be ext4 or xfs, not '$fs'" >&2; exit 2 ;; esac
+    now; t0=$t
+    truncate -s "+$by" "$img"
+    losetup -c "$dev"
+    if [ "$fs" = ext4 ]; then resize2fs "$dev" >/dev/null; else xfs_growfs -d "$mnt" >/dev/null; fi
+    now; echo $((t - t0))
+    ;;
   *)
-    echo "usage: timed.sh run CMD [ARG...] | loop-cycle IMAGE DIR SIZE | csi-cycle IMAGE DIR TARGET SIZE" >&2
+    echo "usage: timed.sh run CMD [ARG...] | loop-cycle IMAGE DIR SIZE | csi-cycle IMAGE DIR TARGET SIZE" \
+      "| grow IMAGE DEVICE BY FS MOUNT" >&2
     exit 2
     ;;
 esac
