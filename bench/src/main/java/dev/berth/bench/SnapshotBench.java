@@ -29,11 +29,14 @@ import java.util.Map;
  */
 public final class SnapshotBench {
     /** The table's rows, in order; the smoke test checks each is there. */
-    static final List<String> ROWS = List.of("snapshot, xfs pool (reflink)", "snapshot, ext4 pool (copy)",
-            "expand +64M, mounted ext4 volume", "expand +64M, mounted xfs volume");
-    static final List<String> CALLS = List.of("POST /v1/snapshots", "POST /v1/snapshots",
-            "POST /v1/volumes/{name}/expand", "POST /v1/volumes/{name}/expand");
-    static final List<String> RAW = List.of("cp --reflink=always", "cp --sparse=always",
+    static final List<String> ROWS = List.of("snapshot, xfs pool (reflink)", "same, raw frozen + fsynced",
+            "snapshot, ext4 pool (copy)", "same, raw frozen + fsynced (ext4)", "expand +64M, mounted ext4 volume",
+            "expand +64M, mounted xfs volume");
+    static final List<String> CALLS = List.of("POST /v1/snapshots", "POST /v1/snapshots", "POST /v1/snapshots",
+            "POST /v1/snapshots", "POST /v1/volumes/{name}/expand", "POST /v1/volumes/{name}/expand");
+    /** The raw side of each row; a snapshot row's second raw command is what Berth does, with the raw tools. */
+    static final List<String> RAW = List.of("cp --reflink=always", "fsfreeze -f; cp --reflink=always; sync; fsfreeze -u",
+            "cp --sparse=always", "fsfreeze -f; cp --sparse=always; sync; fsfreeze -u",
             "truncate -s +64M; losetup -c; resize2fs", "truncate -s +64M; losetup -c; xfs_growfs -d");
     private static final long MIB = 1024L * 1024;
     private static final long GROW = 64 * MIB;
@@ -171,10 +174,10 @@ public final class SnapshotBench {
             fill(data, rawXfs.mount());
             fill(data, rawExt4.mount());
             if (opt.rawOnly()) {
-                rows.add(snapshots(0, null, rawXfs, "--reflink=always"));
-                rows.add(snapshots(1, null, rawExt4, "--sparse=always"));
-                rows.add(expansions(2, null, rawExt4));
-                rows.add(expansions(3, null, rawGrowXfs));
+                rows.addAll(snapshots(0, null, rawXfs, "--reflink=always"));
+                rows.addAll(snapshots(2, null, rawExt4, "--sparse=always"));
+                rows.add(expansions(4, null, rawExt4));
+                rows.add(expansions(5, null, rawGrowXfs));
             } else {
                 Path cfg = writeConfig(pools);
                 Path socket = dir.resolve("berth.sock");
@@ -185,10 +188,10 @@ public final class SnapshotBench {
                     Path b = volume(api, "copy", VOLUME + "-copy", "ext4", data);
                     Path c = volume(api, "copy", GROW_XFS, "xfs", null);
                     System.err.printf("bench: Berth's volumes mounted at %s, %s and %s%n", a, b, c);
-                    rows.add(snapshots(0, new Target(api, "reflink", VOLUME + "-reflink"), rawXfs, "--reflink=always"));
-                    rows.add(snapshots(1, new Target(api, "copy", VOLUME + "-copy"), rawExt4, "--sparse=always"));
-                    rows.add(expansions(2, new Target(api, "copy", VOLUME + "-copy"), rawExt4));
-                    rows.add(expansions(3, new Target(api, "copy", GROW_XFS), rawGrowXfs));
+                    rows.addAll(snapshots(0, new Target(api, "reflink", VOLUME + "-reflink"), rawXfs, "--reflink=always"));
+                    rows.addAll(snapshots(2, new Target(api, "copy", VOLUME + "-copy"), rawExt4, "--sparse=always"));
+                    rows.add(expansions(4, new Target(api, "copy", VOLUME + "-copy"), rawExt4));
+                    rows.add(expansions(5, new Target(api, "copy", GROW_XFS), rawGrowXfs));
                 }
             }
         }
@@ -202,24 +205,36 @@ public final class SnapshotBench {
     private record Target(RestClient api, String service, String volume) {
     }
 
-    /** Warm-up rounds, then N rounds of Berth's snapshot and the raw copy (removed after its clock stops). */
-    private Row snapshots(int row, Target berthSide, RawImage raw, String cpMode) throws Exception {
+    /**
+     * Warm-up rounds, then N rounds of: Berth's snapshot, the raw copy, the raw frozen and fsynced
+     * copy (each copy removed after its clock stops). Two rows (row, row + 1), Berth's samples in both.
+     */
+    private List<Row> snapshots(int row, Target berthSide, RawImage raw, String cpMode) throws Exception {
         Path copy = raw.image().resolveSibling("raw-copy.img");
         long[] b = berthSide == null ? null : new long[opt.runs()];
-        long[] r = new long[opt.runs()];
+        long[] plain = new long[opt.runs()];
+        long[] frozen = new long[opt.runs()];
         for (int i = -opt.warm(); i < opt.runs(); i++) {
             String name = i < 0 ? "warm" + (-i) : "s" + i;
             long took = berthSide == null ? 0 : timedSnapshot(berthSide, name);
             long t = berth.timedRun(List.of("cp", cpMode, raw.image().toString(), copy.toString()));
             Files.delete(copy);
+            long[] f = berth.timed(List.of("frozen-copy", raw.mount().toString(), cpMode, raw.image().toString(),
+                    copy.toString()));
+            Files.delete(copy);
+            if (f.length != 1) {
+                throw new IllegalStateException("timed.sh frozen-copy printed " + f.length + " numbers, expected 1");
+            }
             if (i >= 0) {
-                r[i] = t;
+                plain[i] = t;
+                frozen[i] = f[0];
                 if (b != null) {
                     b[i] = took;
                 }
             }
         }
-        return new Row(ROWS.get(row), CALLS.get(row), RAW.get(row), b, r, null);
+        return List.of(new Row(ROWS.get(row), CALLS.get(row), RAW.get(row), b, plain, null),
+                new Row(ROWS.get(row + 1), CALLS.get(row + 1), RAW.get(row + 1), b, frozen, null));
     }
 
     /**
