@@ -19,12 +19,13 @@ import java.util.Map;
  * On each pool a volume of {@code --size}, mounted, with {@code --data} of random bytes written and
  * fsynced; then N snapshots through the REST API on the unix socket (a warm client in this JVM,
  * as the CLI sends them, without the CLI's JVM start), then N online expansions (+64 MiB each) of
- * the ext4 pool's mounted volume.
+ * two mounted volumes on the ext4 pool, one ext4 (resize2fs) and one xfs (xfs_growfs).
  *
  * <p>Baseline, in the same run and interleaved (Berth's run i, then the raw run i): an equivalent
  * ext4 image of the same size with the same bytes, attached and mounted on the same pool, copied
- * by bash with {@code cp --reflink=always} (xfs) or {@code cp --sparse=always} (ext4) and the copy
- * removed after timing; and grown with {@code truncate -s +64M; losetup -c; resize2fs}. Caches are
+ * by bash with {@code cp --reflink=always} (xfs) or {@code cp --sparse=always} (ext4), and again
+ * as Berth does it (frozen, copied, fsynced, thawed), each copy removed after timing; and grown with
+ * {@code truncate -s +64M; losetup -c; resize2fs} or {@code xfs_growfs -d}. Caches are
  * not dropped (both sides copy warm data); {@code --warm} unmeasured rounds go first. Needs root.
  */
 public final class SnapshotBench {
@@ -150,9 +151,10 @@ public final class SnapshotBench {
         Result r = run(opt, Launcher.ofThisCheckout());
         System.out.printf("%s%nSnapshots of a %d MiB volume with %d MiB of random data written (fsynced), mounted, on an "
                         + "xfs pool (reflink) and an ext4 pool (copy), both loop files made by the benchmark; expansion "
-                        + "+64 MiB of the mounted ext4-pool volume. Berth: all-in-one `berth serve`, REST calls from a warm "
-                        + "client in the bench JVM on the unix socket. Raw: the same on an equivalent mounted ext4 image, "
-                        + "started by bash. %d run(s) each, interleaved, after %d warm-up run(s); caches not dropped.%n%n",
+                        + "+64 MiB each run of a mounted ext4 and a mounted xfs volume on the ext4 pool. Berth: all-in-one "
+                        + "`berth serve`, REST calls from a warm client in the bench JVM on the unix socket. Raw: the same "
+                        + "on equivalent mounted images on the same pools, started by bash. %d run(s) each, interleaved, "
+                        + "after %d warm-up run(s); caches not dropped.%n%n",
                 r.machine(), opt.size() / MIB, opt.data() / MIB, opt.runs(), opt.warm());
         System.out.print(r.render());
     }
@@ -354,6 +356,7 @@ public final class SnapshotBench {
                 socket: %1$s/berth.sock
                 mountRoot: %1$s/volumes
                 docker: {enabled: false}
+                volumes: {defaultService: copy}
                 services:
                   reflink: {driver: loop, options: {pool: %2$s}}
                   copy: {driver: loop, options: {pool: %3$s}}
