@@ -168,7 +168,7 @@ public final class SnapshotBench {
         Path data = dir.resolve("data.bin");
         LoopPools.run(List.of("dd", "if=/dev/urandom", "of=" + data, "bs=1M", "count=" + opt.data() / MIB,
                 "status=none"));
-        List<Row> rows = new ArrayList<>();
+        List<Row> rows;
         try (LoopPools pools = LoopPools.make(dir, opt.poolBytes())) {
             RawImage rawXfs = RawImage.make(pools.xfs(), "raw.img", "ext4", opt.size(), dir.resolve("raw-xfs"));
             RawImage rawExt4 = RawImage.make(pools.ext4(), "raw.img", "ext4", opt.size(), dir.resolve("raw-ext4"));
@@ -176,24 +176,17 @@ public final class SnapshotBench {
             fill(data, rawXfs.mount());
             fill(data, rawExt4.mount());
             if (opt.rawOnly()) {
-                rows.addAll(snapshots(0, null, rawXfs, "--reflink=always"));
-                rows.addAll(snapshots(2, null, rawExt4, "--sparse=always"));
-                rows.add(expansions(4, null, rawExt4));
-                rows.add(expansions(5, null, rawGrowXfs));
+                rows = rows(null, null, null, rawXfs, rawExt4, rawGrowXfs);
             } else {
                 Path cfg = writeConfig(pools);
                 Path socket = dir.resolve("berth.sock");
                 try (Serve serve = Serve.start(berth, cfg, dir.resolve("serve.log"), "", () -> answers(socket),
                         "answer GET /v1/volumes on " + socket);
                      RestClient api = RestClient.unix(socket)) {
-                    Path a = volume(api, "reflink", VOLUME + "-reflink", "ext4", data);
-                    Path b = volume(api, "copy", VOLUME + "-copy", "ext4", data);
-                    Path c = volume(api, "copy", GROW_XFS, "xfs", null);
-                    System.err.printf("bench: Berth's volumes mounted at %s, %s and %s%n", a, b, c);
-                    rows.addAll(snapshots(0, new Target(api, "reflink", VOLUME + "-reflink"), rawXfs, "--reflink=always"));
-                    rows.addAll(snapshots(2, new Target(api, "copy", VOLUME + "-copy"), rawExt4, "--sparse=always"));
-                    rows.add(expansions(4, new Target(api, "copy", VOLUME + "-copy"), rawExt4));
-                    rows.add(expansions(5, new Target(api, "copy", GROW_XFS), rawGrowXfs));
+                    Target reflink = volume(api, "reflink", VOLUME + "-reflink", "ext4", data);
+                    Target copy = volume(api, "copy", VOLUME + "-copy", "ext4", data);
+                    Target growXfs = volume(api, "copy", GROW_XFS, "xfs", null);
+                    rows = rows(reflink, copy, growXfs, rawXfs, rawExt4, rawGrowXfs);
                 }
             }
         }
@@ -205,6 +198,16 @@ public final class SnapshotBench {
 
     /** One of Berth's volumes: where the REST calls go. */
     private record Target(RestClient api, String service, String volume) {
+    }
+
+    /** The rows in ROWS order; Berth's side where its targets are given (all null: the raw side alone). */
+    private List<Row> rows(Target reflink, Target copy, Target growXfs, RawImage rawXfs, RawImage rawExt4,
+                           RawImage rawGrowXfs) throws Exception {
+        List<Row> rows = new ArrayList<>(snapshots(0, reflink, rawXfs, "--reflink=always"));
+        rows.addAll(snapshots(2, copy, rawExt4, "--sparse=always"));
+        rows.add(expansions(4, copy, rawExt4));
+        rows.add(expansions(5, growXfs, rawGrowXfs));
+        return rows;
     }
 
     /**
@@ -316,8 +319,8 @@ public final class SnapshotBench {
         return took;
     }
 
-    /** Creates and mounts a volume, writes the data into it (fsynced) unless null; its mount path. */
-    private Path volume(RestClient api, String service, String name, String fsType, Path data) throws IOException {
+    /** Creates and mounts a volume, writes the data into it (fsynced) unless null. */
+    private Target volume(RestClient api, String service, String name, String fsType, Path data) throws IOException {
         expect(api.call(Method.POST, "/v1/volumes", Map.of("name", name, "service", service, "size", opt.size() / MIB
                 + "M", "fsType", fsType)), 201, "create " + service + "/" + name);
         RestClient.Response m = api.call(Method.POST, "/v1/volumes/" + name + "/mount?service=" + service,
@@ -327,7 +330,8 @@ public final class SnapshotBench {
         if (data != null) {
             fill(data, at);
         }
-        return at;
+        System.err.println("bench: " + service + "/" + name + " (" + fsType + ") mounted at " + at);
+        return new Target(api, service, name);
     }
 
     /** Copies the data file into a mounted filesystem and fsyncs it: the bytes are on the image, not in flight. */
