@@ -17,11 +17,14 @@ import picocli.CommandLine.Command;
 public final class CommandTree {
     /** Each command whose subcommands are built on demand, with them in the order help lists them. */
     private static final Map<Class<?>, List<Class<?>>> CHILDREN = Map.of(
-            BerthCommand.class, List.of(ServeCommand.class, VolumeCommand.class, ServiceCommand.class, NodeCommand.class,
+            BerthCommand.class, List.of(ServeCommand.class, VolumeCommand.class, SnapshotCommand.class, ServiceCommand.class, NodeCommand.class,
                     EventsCommand.class, TokenCommand.class, VersionCommand.class, EnvCommand.class),
-            VolumeCommand.class, List.of(VolumeCommand.Ls.class, VolumeCommand.Create.class, VolumeCommand.Rm.class,
+            VolumeCommand.class, List.of(VolumeCommand.Ls.class, VolumeCommand.Create.class, VolumeCommand.Clone.class,
+                    VolumeCommand.Expand.class, VolumeCommand.Rm.class,
                     VolumeCommand.Inspect.class, VolumeCommand.Attach.class, VolumeCommand.Detach.class,
-                    VolumeCommand.Mount.class, VolumeCommand.Unmount.class, VolumeCommand.Path.class));
+                    VolumeCommand.Mount.class, VolumeCommand.Unmount.class, VolumeCommand.Path.class),
+            SnapshotCommand.class, List.of(SnapshotCommand.Ls.class, SnapshotCommand.Create.class, SnapshotCommand.Rm.class,
+                    SnapshotCommand.Inspect.class));
 
     private CommandTree() {
     }

@@ -1,6 +1,7 @@
 package dev.berth.app.cli;
 
 import com.fasterxml.jackson.core.type.TypeReference;
+import dev.berth.core.error.InvalidArgument;
 import dev.berth.core.model.Names;
 import dev.berth.core.service.VolumeView;
 import dev.berth.protocols.rest.CreateVolumeBody;
@@ -25,6 +26,7 @@ public final class VolumeCommand {
     static final TypeReference<VolumeView> VIEW = new TypeReference<>() { };
     static final TypeReference<List<VolumeView>> VIEWS = new TypeReference<>() { };
     static final TypeReference<Map<String, String>> PATH = new TypeReference<>() { };
+    static final TypeReference<dev.berth.protocols.rest.SnapshotBodies.Removed> REMOVED = new TypeReference<>() { };
 
     /** What every volume subcommand shares: connection, output options and the writer. */
     abstract static class Base implements Callable<Integer> {
@@ -121,7 +123,9 @@ public final class VolumeCommand {
         }
     }
 
-    @Command(name = "create", description = "Create a volume (idempotent for the same name, size and filesystem).")
+    @Command(name = "create", description = {"Create a volume (idempotent for the same name, size and filesystem).",
+            "With --from-snapshot or --from-volume it starts as a copy of that data (instant on a pool with reflinks; "
+                    + "a long copy shows its progress on stderr)."})
     static final class Create extends Base {
         @Parameters(index = "0", paramLabel = "NAME", description = "Volume name: letters, digits, '_', '.', '-'; at most 128")
         String name;
@@ -133,10 +137,24 @@ public final class VolumeCommand {
         String service;
         @Option(names = {"-l", "--label"}, paramLabel = "KEY=VALUE", description = "Label (repeatable)")
         Map<String, String> labels = new LinkedHashMap<>();
+        @Option(names = "--from-snapshot", paramLabel = "SNAPSHOT", description = "Start from this snapshot's data: "
+                + "[SERVICE/]VOLUME@SNAPSHOT, a snapshot name unique among all, or its id (size and filesystem default to the snapshot's)")
+        String fromSnapshot;
+        @Option(names = "--from-volume", paramLabel = "VOLUME", description = "Start as a copy of this volume ([SERVICE/]VOLUME); "
+                + "not with --from-snapshot")
+        String fromVolume;
 
         @Override
         void run(RestClient c) {
-            VolumeView v = c.call(RestClient.Method.POST, "/v1/volumes", new CreateVolumeBody(name, service, size, fsType, labels), VIEW);
+            if (fromSnapshot != null && fromVolume != null) {
+                throw new InvalidArgument("--from-snapshot and --from-volume are both given",
+                        "start the volume from one snapshot or one volume: give only one of them");
+            }
+            printCreated(create(c, new CreateVolumeBody(name, service, size, fsType, labels, fromSnapshot, fromVolume, null),
+                    spec.commandLine().getErr()));
+        }
+
+        void printCreated(VolumeView v) {
             if (output.structured()) {
                 output.data(out(), v);
             } else {
@@ -146,15 +164,80 @@ public final class VolumeCommand {
         }
     }
 
-    @Command(name = "rm", description = "Remove a volume and its data.")
-    static final class Rm extends OneVolume {
-        @Option(names = {"-f", "--force"}, description = "Unmount and detach it on this node first (its users lose it)")
-        boolean force;
+    /** POST /v1/volumes, showing a long copy's progress on stderr. */
+    static VolumeView create(RestClient c, CreateVolumeBody body, PrintWriter err) {
+        CopyProgress progress = CopyProgress.forThisProcess(err);
+        try {
+            return c.call(RestClient.Method.POST, "/v1/volumes", body, VIEW, progress);
+        } finally {
+            progress.finish();
+        }
+    }
+
+    @Command(name = "clone", description = "Create volume NEW as a copy of volume SOURCE (as create NEW --from-volume SOURCE).")
+    static final class Clone extends Base {
+        @Parameters(index = "0", paramLabel = "SOURCE", description = "The volume to copy ([SERVICE/]VOLUME); "
+                + "one mounted on this node is frozen for the copy")
+        String source;
+        @Parameters(index = "1", paramLabel = "NEW", description = "Name of the new volume")
+        String name;
+        @Option(names = "--size", paramLabel = "SIZE", description = "Size of NEW, at least SOURCE's (default: SOURCE's); "
+                + "NEW is in SOURCE's service, with its filesystem")
+        String size;
+        @Option(names = {"-l", "--label"}, paramLabel = "KEY=VALUE", description = "Label (repeatable)")
+        Map<String, String> labels = new LinkedHashMap<>();
 
         @Override
         void run(RestClient c) {
-            c.call(RestClient.Method.DELETE, uri(name, service, null, force), null, VIEW);
-            if (!output.quiet && !output.structured()) {
+            VolumeView v = create(c, new CreateVolumeBody(name, null, size, null, labels, null, source, null),
+                    spec.commandLine().getErr());
+            if (output.structured()) {
+                output.data(out(), v);
+            } else {
+                out().println(v.name());
+                out().flush();
+            }
+        }
+    }
+
+    @Command(name = "expand", description = {"Grow a volume to SIZE (rounded up to 4 KiB); online when it is mounted.",
+            "Shrinking is refused. On the dir driver the size is recorded but not enforced."})
+    static final class Expand extends OneVolume {
+        @Parameters(index = "1", paramLabel = "SIZE", description = "The new size, e.g. 2G (not smaller than now)")
+        String size;
+
+        @Override
+        void run(RestClient c) {
+            printVolume(c.call(RestClient.Method.POST, uri(name, service, "expand", false),
+                    new dev.berth.protocols.rest.SnapshotBodies.Expand(size), VIEW));
+        }
+    }
+
+    @Command(name = "rm", description = {"Remove a volume and its data.",
+            "A volume with snapshots is refused (the error lists them) unless --force (removes them too, "
+                    + "and prints each) or --keep-snapshots (they stay and can still be restored)."})
+    static final class Rm extends OneVolume {
+        @Option(names = {"-f", "--force"}, description = "Unmount and detach it on this node first (its users lose it), "
+                + "and remove its snapshots with it")
+        boolean force;
+        @Option(names = "--keep-snapshots", description = "Keep the volume's snapshots (volume create --from-snapshot still works)")
+        boolean keepSnapshots;
+
+        @Override
+        void run(RestClient c) {
+            String policy = keepSnapshots ? "snapshots=keep" : force ? "snapshots=delete" : null;
+            String u = uri(name, service, null, force);
+            if (policy != null) {
+                u += (u.contains("?") ? "&" : "?") + policy;
+            }
+            dev.berth.protocols.rest.SnapshotBodies.Removed removed = c.call(RestClient.Method.DELETE, u, null, REMOVED);
+            List<String> snapshots = removed == null || removed.removedSnapshots() == null ? List.of() : removed.removedSnapshots();
+            if (output.structured()) {
+                if (!snapshots.isEmpty()) {
+                    output.data(out(), removed);
+                }
+            } else if (!output.quiet) {
+                snapshots.forEach(s -> out().println("removed snapshot " + s));
                 out().println("removed " + name);
                 out().flush();
             }

@@ -12,8 +12,8 @@ import picocli.CommandLine;
 
 /** Only the commands a command line names are built, and help still shows every command. */
 class CommandTreeTest {
-    static final List<String> COMMANDS = List.of("serve", "volume", "service", "node", "events", "token", "version", "env");
-    static final List<String> VOLUME = List.of("ls", "create", "rm", "inspect", "attach", "detach", "mount", "unmount", "path");
+    static final List<String> COMMANDS = List.of("serve", "volume", "snapshot", "service", "node", "events", "token", "version", "env");
+    static final List<String> VOLUME = List.of("ls", "create", "clone", "expand", "rm", "inspect", "attach", "detach", "mount", "unmount", "path");
 
     @Test
     void aNamedCommandBuildsOnlyItsPath() {

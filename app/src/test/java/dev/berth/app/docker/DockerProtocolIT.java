@@ -278,7 +278,10 @@ class DockerProtocolIT {
         Map<String, String> refused = new LinkedHashMap<>();
         refused.put("{\"Name\":\"e1\",\"Opts\":{\"sise\":\"1G\",\"color\":\"red\"}}",
                 "unknown options 'sise', 'color' (valid options: size (e.g. 10G), fsType (ext4 or xfs; alias newfstype), "
-                        + "service (a Berth service), label.<key>=<value> (repeatable))");
+                        + "service (a Berth service), fromSnapshot (a snapshot: <volume>@<snapshot>), fromVolume (a volume to copy), "
+                        + "label.<key>=<value> (repeatable))");
+        refused.put("{\"Name\":\"e1b\",\"Opts\":{\"fromSnapshot\":\"plain@s\",\"fromVolume\":\"plain\"}}",
+                "options fromSnapshot and fromVolume are both given");
         refused.put("{\"Name\":\"e2\",\"Opts\":{\"size\":\"abc\"}}", "size 'abc' is not a size (write a size like 512M");
         refused.put("{\"Name\":\"e3\",\"Opts\":{\"size\":\"1K\"}}", "size '1K' is below the minimum of 16M");
         refused.put("{\"Name\":\"e4\",\"Opts\":{\"fsType\":\"btrfs\"}}", "filesystem type 'btrfs' is not supported (use one of: ext4, xfs)");

@@ -136,6 +136,10 @@ class StoreTasksTest {
         return (Volumes) Proxy.newProxyInstance(Volumes.class.getClassLoader(), new Class<?>[] {Volumes.class},
                 (proxy, method, args) -> {
                     if (method.getName().equals("create") && ((CreateVolume) args[0]).name().startsWith("slow-")) {
+                        // A copy that got half way: what the task shows while it waits.
+                        if (args.length == 2 && args[1] instanceof dev.berth.core.spi.Progress p) {
+                            p.update(5 << 20, 10 << 20);
+                        }
                         gate.await();
                     }
                     try {
@@ -179,6 +183,46 @@ class StoreTasksTest {
             t = task(c, href);
         } while (t.path("state").asText().equals("running") && System.nanoTime() < deadline);
         return t;
+    }
+
+    @Test
+    void aRunningCopysProgressIsShownByEveryControllerAndFollowedByTheClient() throws Exception {
+        Controller a = controller("ctl-a", Clock.systemUTC());
+        Controller b = controller("ctl-b", Clock.systemUTC());
+        List<long[]> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
+        var call = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+            try (RestClient client = RestClient.unix(a.socket())) {
+                return client.call(RestClient.Method.POST, "/v1/volumes", Map.of("name", "slow-copy"),
+                        new com.fasterxml.jackson.core.type.TypeReference<Map<String, Object>>() { },
+                        (done, total) -> seen.add(new long[] {done, total}));
+            }
+        });
+        String href = null;
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        JsonNode running = null;
+        while (System.nanoTime() < deadline) {
+            Thread.sleep(50);
+            var tasks = store.list(StateKeys.TASKS);
+            if (!tasks.isEmpty()) {
+                href = "/v1/tasks/" + tasks.getFirst().key().substring(StateKeys.TASKS.length());
+                running = task(b, href);
+                if (running.path("progress").isObject()) {
+                    break;
+                }
+            }
+        }
+        assertTrue(running != null && running.path("progress").isObject(), "no progress shown: " + running);
+        assertEquals("running", running.path("state").asText(), running.toString());
+        assertEquals(5L << 20, running.path("progress").path("done").asLong(), running.toString());
+        assertEquals(10L << 20, running.path("progress").path("total").asLong(), running.toString());
+
+        gate.countDown();
+        assertEquals("slow-copy", call.get(20, TimeUnit.SECONDS).get("name"));
+        assertTrue(seen.stream().anyMatch(x -> x[0] == 5L << 20 && x[1] == 10L << 20),
+                "the client was told the task's progress: " + seen.size() + " reports");
+        JsonNode done = awaitEnd(b, href);
+        assertEquals("succeeded", done.path("state").asText(), done.toString());
+        assertEquals(5L << 20, done.path("progress").path("done").asLong(), "a finished task keeps its last progress");
     }
 
     @Test

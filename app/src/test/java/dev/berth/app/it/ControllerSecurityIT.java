@@ -135,6 +135,23 @@ class ControllerSecurityIT {
     }
 
     @Test
+    void onlyThatNodesAgentMaySayItFrozeAVolume() throws Exception {
+        String admin = cluster.token("admin");
+        assertEquals(201, send("POST", "/v1/volumes", admin, "{\"name\":\"frz\",\"service\":\"local\"}").statusCode());
+        for (String[] call : List.of(
+                new String[] {"/v1/snapshots", "{\"volume\":\"frz\",\"name\":\"s\",\"frozenBy\":\"n1\"}"},
+                new String[] {"/v1/volumes", "{\"name\":\"frz2\",\"service\":\"local\",\"fromVolume\":\"frz\",\"frozenBy\":\"n1\"}"})) {
+            HttpResponse<String> user = send("POST", call[0], admin, call[1]);
+            assertEquals(403, user.statusCode(), user.body());
+            assertTrue(user.body().contains("frozenBy=n1"), user.body());
+            HttpResponse<String> otherNode = send("POST", call[0], cluster.nodeToken("n2"), call[1]);
+            assertEquals(403, otherNode.statusCode(), otherNode.body());
+        }
+        assertEquals("[]", send("GET", "/v1/snapshots?volume=frz", admin, null).body(), "nothing was copied");
+        assertEquals(404, send("GET", "/v1/volumes/frz2", admin, null).statusCode(), "nothing was created");
+    }
+
+    @Test
     void plainHttpToTheTlsPortIsRefused() throws Exception {
         try (Socket s = new Socket("127.0.0.1", cluster.port)) {
             s.setSoTimeout(10_000);

@@ -25,7 +25,7 @@ public final class Cli {
     /** Inserts --config after the sub-command words (e.g. "volume ls"). */
     public Result run(String... args) {
         List<String> argv = new ArrayList<>(List.of(args));
-        int at = argv.size() >= 2 && List.of("volume", "service").contains(argv.get(0)) ? 2 : 1;
+        int at = argv.size() >= 2 && List.of("volume", "service", "snapshot").contains(argv.get(0)) ? 2 : 1;
         argv.add(Math.min(at, argv.size()), "--config");
         argv.add(Math.min(at + 1, argv.size()), config.toString());
         return raw(argv.toArray(String[]::new));

@@ -29,11 +29,14 @@ public final class LocalBerth implements AutoCloseable {
         return new LocalBerth(Daemon.start(cfg, Checkpoints.NONE), new Cli(file), file);
     }
 
-    /** Removes every volume (forcing), so no loop device or mount outlives the test, then stops. */
+    /** Removes every volume (forcing, with its snapshots) and every snapshot, so no loop device or mount outlives the test, then stops. */
     @Override
     public void close() {
         for (var v : daemon.volumes().list(null)) {
-            daemon.volumes().remove(new VolumeRef(v.name(), v.service()), true);
+            daemon.volumes().remove(new VolumeRef(v.name(), v.service()), true, dev.berth.core.service.SnapshotPolicy.DELETE);
+        }
+        for (var s : daemon.volumes().snapshots(null)) {
+            daemon.volumes().removeSnapshot(new dev.berth.core.service.SnapshotRef(s.service(), s.volumeName(), s.name()));
         }
         daemon.close();
     }

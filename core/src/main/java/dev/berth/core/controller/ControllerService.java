@@ -57,6 +57,7 @@ public final class ControllerService implements VolumeAdmin, ControlPlane, dev.b
     private final VolumeViews views;
     private final CapacityCheck capacity;
     private final BackendInventory inventory;
+    private final SnapshotOps snapshots;
     private static final int MAX_RETRIES = 16;
     /** Only spares a controller's own concurrent creates of one name the store's retries; never the guard. */
     private final KeyedLocks createLocks = new KeyedLocks();
@@ -113,6 +114,7 @@ public final class ControllerService implements VolumeAdmin, ControlPlane, dev.b
         this.capacity = new CapacityCheck(store, services, catalog::ofService, service -> catalog.reservations().stream()
                 .map(r -> r.value().spec()).filter(spec -> spec.service().equals(service)).toList());
         this.inventory = new BackendInventory(store, catalog, services, defaults, clock);
+        this.snapshots = new SnapshotOps(new SnapshotBook(store, codec), catalog, claims, nodes, services, clock, self);
     }
 
     /**
@@ -171,6 +173,20 @@ public final class ControllerService implements VolumeAdmin, ControlPlane, dev.b
                 creates.add(what + " is in progress: left to its creator (a retry of it finishes it)");
                 continue;
             }
+            if (r.copyOf() != null) {
+                // A copy's source may have changed since (a volume) and was frozen only for the
+                // call that was cut off: rolled back, not completed. A creator that is only slow
+                // loses its last transaction and removes what it made.
+                try {
+                    StorageDriver d = services.require(r.spec().service());
+                    d.backendIdOf(r.volumeId()).ifPresent(d::remove);
+                    creates.add(catalog.abandon(held) ? "rolled back the " + what + ", a copy that was cut off"
+                            : "left the " + what + ": it was finished or dropped meanwhile");
+                } catch (dev.berth.core.error.BerthException e) {
+                    failures.add("could not roll back the " + what + ": " + e.fullMessage());
+                }
+                continue;
+            }
             try {
                 Optional<Volume> v = finishCreate(held, services.require(r.spec().service()));
                 creates.add(v.isPresent() ? "completed the " + what + ", which was cut off" : "dropped the " + what
@@ -192,6 +208,11 @@ public final class ControllerService implements VolumeAdmin, ControlPlane, dev.b
             } catch (dev.berth.core.error.BerthException e) {
                 failures.add("could not finish the " + what + ": " + e.fullMessage());
             }
+        }
+        try {
+            creates.addAll(snapshots.dropStale(cutoff));
+        } catch (dev.berth.core.error.BerthException e) {
+            failures.add("could not drop snapshots that were cut off: " + e.fullMessage());
         }
         List<String> unowned;
         try {
@@ -218,6 +239,76 @@ public final class ControllerService implements VolumeAdmin, ControlPlane, dev.b
      */
     @Override
     public VolumeView create(CreateVolume req) {
+        return create(req, dev.berth.core.spi.Progress.NONE);
+    }
+
+    /**
+     * As {@link #create(CreateVolume)}; a request with a source makes the volume as a copy of a
+     * snapshot or of another volume, in the source's service, with the source's size and
+     * filesystem unless it asks for a larger size. A volume source a live node has mounted is
+     * copied only when that node froze it (see {@link SnapshotOps#stillness}).
+     */
+    @Override
+    public VolumeView create(CreateVolume req, dev.berth.core.spi.Progress progress) {
+        if (req.source() == null) {
+            return create(req, null, null, progress);
+        }
+        String name = Names.volume(req.name());
+        Copy copy = copySource(req);
+        String service = req.service() == null ? copy.service() : Names.service(req.service());
+        if (!service.equals(copy.service())) {
+            throw new dev.berth.core.error.InvalidArgument("a copy stays in its source's service (" + copy.service()
+                    + "), not " + service, "leave the service out, or name " + copy.service());
+        }
+        long size = req.size() == null ? copy.of().sizeBytes() : Size.parse(req.size());
+        if (size < copy.of().sizeBytes()) {
+            throw new dev.berth.core.error.InvalidArgument("volume " + name + " cannot be smaller than its source "
+                    + copy.what() + " (" + Size.format(copy.of().sizeBytes()) + "): a filesystem cannot be cut",
+                    "ask for at least " + Size.format(copy.of().sizeBytes()) + ", or leave the size out");
+        }
+        FsType fs = req.fsType() == null ? copy.fsType() : FsType.parse(req.fsType());
+        if (fs != copy.fsType()) {
+            throw new dev.berth.core.error.InvalidArgument("volume " + name + " would be " + fs + " but its source "
+                    + copy.what() + " holds " + copy.fsType(), "leave the filesystem out, or ask for " + copy.fsType());
+        }
+        VolumeView made = create(new CreateVolume(name, service, Size.format(size), fs.id(), req.labels()), copy.of(),
+                copy.still(), progress);
+        return made;
+    }
+
+    /** A resolved source of a copy: what to copy, and (for a volume) how still it is. */
+    private record Copy(Reservation.CopyOf of, String service, FsType fsType, String what, SnapshotOps.Stillness still) {
+    }
+
+    private Copy copySource(CreateVolume req) {
+        dev.berth.core.model.ContentSource src = req.source();
+        if (src.kind() == dev.berth.core.model.ContentSource.Kind.SNAPSHOT) {
+            dev.berth.core.model.Snapshot s = snapshots.resolve(dev.berth.core.service.SnapshotRef.parse(src.ref()));
+            StorageDriver d = services.require(s.service());
+            snapshots.method(asVolume(s), d);
+            return new Copy(new Reservation.CopyOf(true, s.id(), s.backendId(), s.sizeBytes(), s.filesystem()), s.service(), s.fsType(),
+                    "snapshot " + s.volumeName() + "@" + s.name(), null);
+        }
+        Volume v = catalog.resolve(VolumeRef.parse(src.ref()));
+        StorageDriver d = services.require(v.service());
+        String method = snapshots.method(v, d);
+        if (catalog.removal(v.id()).isPresent()) {
+            throw new Busy("volume " + v.name() + " is being removed, so it cannot be copied",
+                    "copy another volume or one of its snapshots");
+        }
+        SnapshotOps.Stillness still = snapshots.stillness(v, d, method, req.frozenBy());
+        return new Copy(new Reservation.CopyOf(false, v.id(), v.backendId(), v.sizeBytes(), v.filesystem()), v.service(), v.fsType(),
+                "volume " + v.name(), still);
+    }
+
+    /** A stand-in volume for messages about a snapshot whose volume is gone. */
+    private static Volume asVolume(dev.berth.core.model.Snapshot s) {
+        return new Volume(s.volumeId(), s.volumeName(), s.service(), s.driver(), s.backendId(), s.sizeBytes(), s.fsType(),
+                Map.of(), s.created(), null);
+    }
+
+    private VolumeView create(CreateVolume req, Reservation.CopyOf copyOf, SnapshotOps.Stillness still,
+                              dev.berth.core.spi.Progress progress) {
         String name = Names.volume(req.name());
         String service = req.service() == null ? services.defaultService() : Names.service(req.service());
         StorageDriver driver = services.require(service);
@@ -233,12 +324,12 @@ public final class ControllerService implements VolumeAdmin, ControlPlane, dev.b
                         throw new Busy("volume " + name + " in service " + service + " is being removed",
                                 "retry the create in a moment; `berth volume rm " + name + "` finishes the remove now");
                     });
-                    return sameOrConflict(existing.get(), spec);
+                    return sameOrConflict(existing.get(), spec, copyOf);
                 }
                 Optional<VolumeCatalog.Held<Reservation>> reserved = catalog.reservation(service, name);
                 if (reserved.isEmpty()) {
                     Reservation fresh = new Reservation(UUID.randomUUID().toString().replace("-", ""), spec, self,
-                            clock.instant());
+                            clock.instant(), copyOf);
                     reserved = capacity.reserve(driver, spec, (compares, ops) -> catalog.reserve(fresh, compares, ops));
                     if (reserved.isEmpty()) {
                         continue; // the name was taken meanwhile: read again
@@ -246,14 +337,22 @@ public final class ControllerService implements VolumeAdmin, ControlPlane, dev.b
                     checkpoints.reached("create-after-reserve");
                 } else {
                     VolumeSpec held = reserved.get().value().spec();
-                    if (held.sizeBytes() != spec.sizeBytes() || held.fsType() != spec.fsType()) {
+                    if (held.sizeBytes() != spec.sizeBytes() || held.fsType() != spec.fsType()
+                            || !sameOrigin(reserved.get().value().copyOf(), copyOf)) {
                         throw new AlreadyExists("volume " + name + " is being created in service " + service
                                 + " with a different size or filesystem (" + Size.format(held.sizeBytes()) + ", "
                                 + held.fsType() + ")", "repeat that create to finish it, or choose another name");
                     }
                 }
-                Optional<Volume> made = finishCreate(reserved.get(), driver);
+                Optional<Volume> made = finishCreate(reserved.get(), driver, progress);
                 if (made.isPresent()) {
+                    if (still != null && !stillSame(copyOf, still)) {
+                        // The source was claimed anew during the copy: a node may have written to
+                        // it meanwhile, so the copy is not of one moment. Undone and refused.
+                        remove(made.get());
+                        throw new Busy("volume " + name + " was copied from a volume that was attached or claimed"
+                                + " anew during the copy, so the copy was removed", "try again");
+                    }
                     return views.of(made.get(), true);
                 }
             }
@@ -267,11 +366,18 @@ public final class ControllerService implements VolumeAdmin, ControlPlane, dev.b
      * other continuation finds the record of the same id.
      */
     private Optional<Volume> finishCreate(VolumeCatalog.Held<Reservation> held, StorageDriver driver) {
+        return finishCreate(held, driver, dev.berth.core.spi.Progress.NONE);
+    }
+
+    private Optional<Volume> finishCreate(VolumeCatalog.Held<Reservation> held, StorageDriver driver,
+                                          dev.berth.core.spi.Progress progress) {
         Reservation r = held.value();
         VolumeSpec spec = r.spec();
         String backendId;
         try {
-            backendId = driver.create(r.volumeId(), spec);
+            Reservation.CopyOf of = r.copyOf();
+            backendId = of == null ? driver.create(r.volumeId(), spec) : driver.createFrom(r.volumeId(), spec,
+                    new StorageDriver.Source(of.snapshot(), of.backendId(), of.sizeBytes()), progress);
         } catch (RuntimeException e) {
             // The backend refused (no space, an I/O error): the name is free again unless an object
             // of this id exists after all (then the reservation keeps owning it for a retry).
@@ -286,7 +392,8 @@ public final class ControllerService implements VolumeAdmin, ControlPlane, dev.b
         }
         checkpoints.reached("create-after-backend");
         Volume v = new Volume(r.volumeId(), spec.name(), spec.service(), driver.kind(), backendId, spec.sizeBytes(),
-                spec.fsType(), spec.labels(), r.at(), null);
+                spec.fsType(), spec.labels(), r.at(), r.copyOf() == null ? null : r.copyOf().filesystem(),
+                r.copyOf() == null ? null : r.copyOf().origin());
         checkpoints.reached("create-before-record");
         if (catalog.complete(held, v)) {
             checkpoints.reached("create-after-record");
@@ -303,6 +410,24 @@ public final class ControllerService implements VolumeAdmin, ControlPlane, dev.b
         catalog.abandon(held);
         driver.remove(backendId);
         return Optional.empty();
+    }
+
+    private static boolean sameOrigin(Reservation.CopyOf a, Reservation.CopyOf b) {
+        return a == null ? b == null : b != null && a.origin().equals(b.origin());
+    }
+
+    /** Whether the source volume's claim is still the one its stillness was decided on. */
+    private boolean stillSame(Reservation.CopyOf of, SnapshotOps.Stillness still) {
+        return claims.held(of.id()).map(h -> h.kv().modRevision()).orElse(0L) == still.claimRevision();
+    }
+
+    private VolumeView sameOrConflict(Volume existing, VolumeSpec spec, Reservation.CopyOf copyOf) {
+        String had = existing.origin();
+        String asked = copyOf == null ? null : copyOf.origin();
+        if (!java.util.Objects.equals(had, asked)) {
+            throw VolumeCatalog.conflict(existing, "content (" + (had == null ? "made empty" : "made from " + had) + ")");
+        }
+        return sameOrConflict(existing, spec);
     }
 
     private VolumeView sameOrConflict(Volume existing, VolumeSpec spec) {
@@ -325,7 +450,38 @@ public final class ControllerService implements VolumeAdmin, ControlPlane, dev.b
      */
     @Override
     public void remove(VolumeRef ref) {
-        remove(catalog.resolve(ref));
+        remove(ref, dev.berth.core.service.SnapshotPolicy.REFUSE);
+    }
+
+    /**
+     * Removes a volume; with its snapshots ({@code DELETE}), leaving them ({@code KEEP}: they stand
+     * on their own), or refused while it has any ({@code REFUSE}). The volume goes first: a remove
+     * refused because the volume is in use has touched no snapshot.
+     */
+    @Override
+    public List<String> remove(VolumeRef ref, dev.berth.core.service.SnapshotPolicy policy) {
+        Volume v = catalog.resolve(ref);
+        return removeWith(v, policy);
+    }
+
+    private List<String> removeWith(Volume v, dev.berth.core.service.SnapshotPolicy policy) {
+        List<dev.berth.core.model.Snapshot> own = snapshots.ofVolume(v.id());
+        if (!own.isEmpty() && policy == dev.berth.core.service.SnapshotPolicy.REFUSE) {
+            throw new Busy("volume " + v.name() + " has " + own.size() + " snapshot" + (own.size() == 1 ? "" : "s") + ": "
+                    + own.stream().map(dev.berth.core.model.Snapshot::name).toList(),
+                    "remove them first (berth snapshot rm " + v.name() + "@<name>), or remove the volume with --force"
+                            + " (which removes them too) or --keep-snapshots (they stay and can still be restored)");
+        }
+        remove(v);
+        if (policy != dev.berth.core.service.SnapshotPolicy.DELETE) {
+            return List.of();
+        }
+        List<String> removed = new java.util.ArrayList<>();
+        for (dev.berth.core.model.Snapshot s : own) {
+            snapshots.remove(s);
+            removed.add(v.name() + "@" + s.name());
+        }
+        return removed;
     }
 
     private void remove(Volume v) {
@@ -385,7 +541,8 @@ public final class ControllerService implements VolumeAdmin, ControlPlane, dev.b
 
     @Override
     public void removeById(String id) {
-        catalog.byId(id).ifPresent(this::remove);
+        // CSI: snapshots are the orchestrator's own objects, removed by their own calls.
+        catalog.byId(id).ifPresent(v -> removeWith(v, dev.berth.core.service.SnapshotPolicy.KEEP));
     }
 
     @Override
@@ -434,6 +591,75 @@ public final class ControllerService implements VolumeAdmin, ControlPlane, dev.b
             }
         }
         throw new Busy("the claim on volume " + v.name() + " keeps changing", "try again");
+    }
+
+    // ---- snapshots and expansion ----------------------------------------------------------
+
+    @Override
+    public dev.berth.core.service.SnapshotView snapshot(dev.berth.core.service.CreateSnapshot request,
+                                                        dev.berth.core.spi.Progress progress) {
+        return snapshots.create(request, progress);
+    }
+
+    @Override
+    public List<dev.berth.core.service.SnapshotView> snapshots(VolumeRef volume) {
+        return snapshots.list(volume);
+    }
+
+    @Override
+    public dev.berth.core.service.SnapshotView inspectSnapshot(dev.berth.core.service.SnapshotRef ref) {
+        return snapshots.inspect(ref);
+    }
+
+    @Override
+    public void removeSnapshot(dev.berth.core.service.SnapshotRef ref) {
+        snapshots.remove(ref);
+    }
+
+    /** A snapshot by id (CSI). */
+    public Optional<dev.berth.core.service.SnapshotView> snapshotById(String id) {
+        return snapshots.byId(id).map(snapshots::view);
+    }
+
+    /**
+     * Grows the backend object, then the record, each idempotent: a crash in between leaves a
+     * bigger object under a smaller record, which a repeat of the call finishes. Sizes are rounded
+     * up to 4 KiB (a loop device refreshed to an odd size can fall back to 1 KiB blocks).
+     */
+    @Override
+    public VolumeView expand(VolumeRef ref, String size) {
+        Volume v = catalog.resolve(ref);
+        long asked = Size.parse(size);
+        long want = Math.addExact(asked, 4095) & ~4095L;
+        if (want < v.sizeBytes()) {
+            throw new dev.berth.core.error.InvalidArgument("volume " + v.name() + " has " + Size.format(v.sizeBytes())
+                    + "; " + Size.format(asked) + " is smaller, and shrinking is not supported (it would cut off the"
+                    + " filesystem's end)", "ask for at least " + Size.format(v.sizeBytes()));
+        }
+        if (want == v.sizeBytes()) {
+            return views.of(v, true);
+        }
+        StorageDriver driver = services.require(v.service());
+        for (int attempt = 0; attempt < MAX_RETRIES; attempt++) {
+            Optional<VolumeCatalog.Held<Volume>> held = catalog.heldById(v.id());
+            if (held.isEmpty()) {
+                throw gone(v.id());
+            }
+            Volume now = held.get().value();
+            if (catalog.removal(v.id()).isPresent()) {
+                throw new Busy("volume " + v.name() + " is being removed", "expand another volume");
+            }
+            if (now.sizeBytes() >= want) {
+                return views.of(now, true); // grown meanwhile, by a repeat of this call
+            }
+            driver.expand(now.backendId(), want);
+            if (catalog.replace(held.get(), now.withSize(want))) {
+                LOG.info("expanded volume " + v.service() + "/" + v.name() + " from " + Size.format(now.sizeBytes()) + " to "
+                        + Size.format(want));
+                return views.of(now.withSize(want), true);
+            }
+        }
+        throw new Busy("volume " + v.name() + " keeps changing under this expand", "try again");
     }
 
     @Override

@@ -208,6 +208,13 @@ final class VolumeCatalog {
                 .succeeded();
     }
 
+    /** Replaces the record if it is still the one read (same mod revision); false if it changed. */
+    boolean replace(Held<Volume> held, Volume updated) {
+        decoded.remove(StateKeys.volume(updated.id()));
+        return store.txn(List.of(Compare.modRevision(StateKeys.volume(updated.id()), held.modRevision())),
+                List.of(new Op.Put(StateKeys.volume(updated.id()), codec.encode(updated), StateStore.NO_LEASE))).succeeded();
+    }
+
     /** Adds the record and its name entry atomically; false if the name was taken meanwhile. */
     boolean insert(Volume v) {
         return store.txn(

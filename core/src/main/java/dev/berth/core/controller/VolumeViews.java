@@ -48,6 +48,10 @@ final class VolumeViews {
         long epoch = store.get(StateKeys.epoch(v.id()))
                 .map(kv -> Long.parseLong(new String(kv.value(), StandardCharsets.UTF_8))).orElse(0L);
         Map<String, String> details = withDetails ? services.require(v.service()).describe(v.backendId()) : Map.of();
+        if (withDetails && v.origin() != null) {
+            details = new java.util.LinkedHashMap<>(details);
+            details.put("origin", v.origin()); // snapshot:<id> or volume:<id>
+        }
         // Inspect shows the volume's last takeovers and self-fencing (a listing does not: one scan each).
         List<dev.berth.core.model.Event> events = withDetails ? this.events.list(v.id(), 10) : List.of();
         return build(v, claim, att, refs, epoch, details, store.get(StateKeys.removing(v.id())).isPresent(), events);

@@ -12,10 +12,11 @@ import java.util.Objects;
  * @param consistency "clean" (no node had it attached), "frozen" (its filesystem was frozen on the
  *                    node that had it mounted, around the copy) or "crash-consistent" (attached
  *                    without a filesystem Berth could freeze; an atomic reflink)
+ * @param filesystem  the filesystem the volume had when copied (its record's), or null if never mounted
  */
 public record Snapshot(String id, String name, String volumeId, String volumeName, String service, String driver,
                        String backendId, long sizeBytes, FsType fsType, String method, String consistency,
-                       Instant created) {
+                       Instant created, String filesystem) {
     public Snapshot {
         Objects.requireNonNull(id, "id");
         Names.snapshot(name);

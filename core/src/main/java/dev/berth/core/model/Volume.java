@@ -10,10 +10,12 @@ import java.util.Objects;
  *
  * @param filesystem the filesystem Berth last mounted it with, or null if it never did; lets a
  *                   re-mount skip probing (a probe still runs if that mount fails)
+ * @param origin     what it was made from: {@code snapshot:<id>}, {@code volume:<id>}, or null for
+ *                   an empty volume
  */
 public record Volume(String id, String name, String service, String driver, String backendId,
                      long sizeBytes, FsType fsType, Map<String, String> labels, Instant created,
-                     String filesystem) {
+                     String filesystem, String origin) {
     public Volume {
         Objects.requireNonNull(id, "id");
         Names.volume(name);
@@ -25,8 +27,17 @@ public record Volume(String id, String name, String service, String driver, Stri
         labels = labels == null ? Map.of() : Map.copyOf(labels);
     }
 
+    public Volume(String id, String name, String service, String driver, String backendId, long sizeBytes,
+                  FsType fsType, Map<String, String> labels, Instant created, String filesystem) {
+        this(id, name, service, driver, backendId, sizeBytes, fsType, labels, created, filesystem, null);
+    }
+
     public Volume withFilesystem(String fs) {
-        return new Volume(id, name, service, driver, backendId, sizeBytes, fsType, labels, created, fs);
+        return new Volume(id, name, service, driver, backendId, sizeBytes, fsType, labels, created, fs, origin);
+    }
+
+    public Volume withSize(long bytes) {
+        return new Volume(id, name, service, driver, backendId, bytes, fsType, labels, created, filesystem, origin);
     }
 
     public VolumeSpec spec() {

@@ -24,7 +24,11 @@ final class Fencer {
     private final NodePaths paths;
     private final GrantBook grants;
 
-    Fencer(FenceOps ops, Mounter mounter, NodePaths paths, GrantBook grants) {
+    /** Thaws a filesystem frozen for a copy (writers blocked on a frozen filesystem cannot be killed). */
+    private final java.util.function.Consumer<Path> thaw;
+
+    Fencer(FenceOps ops, Mounter mounter, NodePaths paths, GrantBook grants, java.util.function.Consumer<Path> thaw) {
+        this.thaw = thaw;
         this.ops = ops;
         this.mounter = mounter;
         this.paths = paths;
@@ -43,6 +47,9 @@ final class Fencer {
         }
         Path target = driver.blockDevices() ? paths.mountPoint(v)
                 : driver.node().attached(v.backendId()).map(d -> d.path()).orElse(null);
+        if (target != null && driver.blockDevices()) {
+            thaw.accept(target);
+        }
         if (target != null) {
             List<String> stopped = ops.stopWriters(target, v.name());
             if (!stopped.isEmpty()) {

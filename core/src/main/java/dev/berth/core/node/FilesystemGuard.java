@@ -45,7 +45,7 @@ final class FilesystemGuard {
             beforeMount(v, device, fs);
         }
         try {
-            host.mount(device, mountPoint, fs, List.of());
+            host.mount(device, mountPoint, fs, Mounter.optionsFor(fs));
         } catch (BackendFailure mountFailed) {
             FilesystemCheck c;
             try {
@@ -58,7 +58,7 @@ final class FilesystemGuard {
                 throw mountFailed; // the filesystem is fine: the mount's own error is the story
             }
             judge(v, device, fs, c, mountFailed);
-            host.mount(device, mountPoint, fs, List.of()); // repaired: one more try
+            host.mount(device, mountPoint, fs, Mounter.optionsFor(fs)); // repaired: one more try
         }
     }
 

@@ -28,10 +28,39 @@ final class Freezer {
         this.deadline = deadline;
     }
 
+    /** The freezes running now, by mount point: what {@link #thawNow} must mark as cut short. */
+    private final java.util.concurrent.ConcurrentHashMap<Path, AtomicBoolean> active = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /**
+     * Thaws {@code mountPoint} at once, for fencing: writers blocked on a frozen filesystem cannot
+     * even be killed, and the node must give the volume up before its lease ends. A copy running
+     * under that freeze is then discarded like one that outlived its deadline. A filesystem that is
+     * not frozen is left as it is.
+     */
+    void thawNow(Path mountPoint) {
+        AtomicBoolean late = active.get(mountPoint);
+        if (late != null) {
+            late.set(true);
+        }
+        thawQuietly(mountPoint);
+    }
+
     <T> T whileFrozen(Path mountPoint, String volume, Supplier<T> work, Consumer<T> discard) {
+        AtomicBoolean late = new AtomicBoolean();
+        if (active.putIfAbsent(mountPoint, late) != null) {
+            throw new Busy("volume " + volume + " is being copied already (its filesystem is frozen for that copy)",
+                    "retry once that copy is done");
+        }
+        try {
+            return frozen(mountPoint, volume, work, discard, late);
+        } finally {
+            active.remove(mountPoint, late);
+        }
+    }
+
+    private <T> T frozen(Path mountPoint, String volume, Supplier<T> work, Consumer<T> discard, AtomicBoolean late) {
         host.freeze(mountPoint);
         AtomicBoolean thawed = new AtomicBoolean();
-        AtomicBoolean late = new AtomicBoolean();
         Thread timer = Thread.ofVirtual().name("thaw-" + volume).start(() -> {
             try {
                 Thread.sleep(deadline);
@@ -80,6 +109,8 @@ final class Freezer {
     private void thawQuietly(Path mountPoint) {
         try {
             host.thaw(mountPoint);
+        } catch (dev.berth.core.error.NotSupported e) {
+            // a host without freezes never froze it
         } catch (RuntimeException e) {
             LOG.warning("could not thaw " + mountPoint + ": " + e.getMessage() + "; run `fsfreeze --unfreeze "
                     + mountPoint + "`");

@@ -52,6 +52,9 @@ final class Mounter {
                 throw new BackendFailure(mountPoint + " is already a mount point of " + existing.get().source()
                         + ", not of " + device.path(), "unmount it by hand (umount " + mountPoint + ") and retry");
             }
+            // Berth may have died while it had this filesystem frozen for a copy: a freeze outlives
+            // its process and would block every writer for good.
+            thawQuietly(mountPoint);
         } else {
             ensureDir(mountPoint);
             fs = mountKnown(v, device.path(), mountPoint);
@@ -60,9 +63,57 @@ final class Mounter {
                 fs = made.type();
                 guard.mount(v, device.path(), mountPoint, fs, made.madeNow());
             }
+            growIfSmaller(v, device.path(), mountPoint, fs);
         }
         ensureDataDir(mountPoint, fs != null);
         return fs;
+    }
+
+    /**
+     * Mount options for a filesystem Berth mounts. xfs refuses a second filesystem with the same
+     * UUID on one host, and a clone or a restored snapshot has its source's UUID: nouuid lets
+     * both be mounted (ext4 does not check).
+     */
+    static List<String> optionsFor(String fs) {
+        return "xfs".equals(fs) ? List.of("nouuid") : List.of();
+    }
+
+    /**
+     * A volume expanded while it was not attached here (or whose online growth was refused) has a
+     * bigger device than filesystem: the filesystem is grown at its next mount, before it for ext4
+     * ({@code mountPoint} null: offline, which any root can do), after it for xfs (which grows only
+     * mounted).
+     */
+    private void growIfSmaller(Volume v, Path device, Path mountPoint, String fs) {
+        if (fs == null) {
+            return;
+        }
+        try {
+            java.util.OptionalLong size = host.filesystemSize(device);
+            if (size.isPresent() && size.getAsLong() < v.sizeBytes() - GROW_SLACK) {
+                long grown = host.growFilesystem(device, mountPoint, fs);
+                LOG.info("grew the " + fs + " filesystem of volume " + v.name() + " from " + size.getAsLong() + " to "
+                        + grown + " bytes at its mount (it was expanded while not attached here)");
+            }
+        } catch (dev.berth.core.error.NotSupported e) {
+            // a host without these operations: nothing to grow with
+        } catch (BackendFailure e) {
+            LOG.warning("could not grow the filesystem of volume " + v.name() + " at its mount: " + e.getMessage()
+                    + "; `berth volume expand " + v.name() + " <size>` on this node tries again");
+        }
+    }
+
+    /** A filesystem this much smaller than its volume was not grown yet (ext4 and xfs fill their device). */
+    private static final long GROW_SLACK = 1L << 20;
+
+    private void thawQuietly(Path mountPoint) {
+        try {
+            host.thaw(mountPoint);
+        } catch (dev.berth.core.error.NotSupported e) {
+            // a host without freezes never froze it
+        } catch (RuntimeException e) {
+            LOG.warning("could not thaw " + mountPoint + ": " + e.getMessage());
+        }
     }
 
     /**
@@ -77,8 +128,11 @@ final class Mounter {
             return null;
         }
         guard.beforeMount(v, device, v.filesystem());
+        if ("ext4".equals(v.filesystem())) {
+            growIfSmaller(v, device, null, "ext4"); // offline: online ext4 growth needs CAP_SYS_RESOURCE
+        }
         try {
-            host.mount(device, mountPoint, v.filesystem(), List.of());
+            host.mount(device, mountPoint, v.filesystem(), optionsFor(v.filesystem()));
             return v.filesystem();
         } catch (BackendFailure e) {
             LOG.warning("volume " + v.name() + " did not mount as " + v.filesystem() + " (" + e.getMessage()

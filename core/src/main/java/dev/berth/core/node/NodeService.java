@@ -47,6 +47,8 @@ public final class NodeService {
     private final VolumeLocks locks = new VolumeLocks();
     private final GrantBook grants;
     private final Fencer fencer;
+    /** Freezes for consistent copies; fencing thaws through it. */
+    private final Freezer freezer;
     private final Duration takeoverWait;
     private final Monotonic clock;
     /** What this node gave up and has not told the controller yet (it could not be reached). */
@@ -81,7 +83,8 @@ public final class NodeService {
         this.checkpoints = checkpoints;
         this.mounter = new Mounter(host);
         this.paths = new NodePaths(services, layout, host);
-        this.fencer = new Fencer(fenceOps, mounter, paths, grants);
+        this.freezer = new Freezer(host, FREEZE_DEADLINE);
+        this.fencer = new Fencer(fenceOps, mounter, paths, grants, freezer::thawNow);
     }
 
     public String node() {
@@ -263,13 +266,10 @@ public final class NodeService {
             if (mountPoint.isEmpty()) {
                 return copy.apply(null);
             }
-            return new Freezer(host, freezeDeadline).whileFrozen(mountPoint.get(), v.name(), () -> copy.apply(node),
-                    discard);
+            return freezer.whileFrozen(mountPoint.get(), v.name(), () -> copy.apply(node), discard);
         });
     }
 
-    /** As {@link #stillWhileCopied(VolumeRef, java.util.function.Function, java.util.function.Consumer)}. */
-    private final Duration freezeDeadline = FREEZE_DEADLINE;
 
     /**
      * After the controller grew the volume: if this node has it attached, the device is refreshed
@@ -290,7 +290,15 @@ public final class NodeService {
                 return Optional.of("device " + dev.get().path() + " now has " + size.orElse(-1) + " bytes");
             }
             String fs = v.filesystem() != null ? v.filesystem() : v.fsType().name().toLowerCase(java.util.Locale.ROOT);
-            long grown = host.growFilesystem(dev.get().path(), mountPoint.get(), fs);
+            long grown;
+            try {
+                grown = host.growFilesystem(dev.get().path(), mountPoint.get(), fs);
+            } catch (dev.berth.core.error.NotSupported e) {
+                throw new dev.berth.core.error.NotSupported("volume " + v.name() + " is grown to " + v.sizeBytes()
+                        + " bytes and so is its device " + dev.get().path() + ", but its " + fs + " filesystem could not"
+                        + " grow while mounted: " + e.getMessage(), "it grows at its next mount (stop its users, or"
+                        + " unmount and mount it); " + e.hint());
+            }
             LOG.info("grew the " + fs + " filesystem of volume " + v.name() + " on " + dev.get().path() + " to "
                     + grown + " bytes, online");
             return Optional.of("filesystem grown to " + grown + " bytes");

@@ -26,7 +26,7 @@ public final class CombinedVolumes implements Volumes {
 
     @Override
     public VolumeView create(CreateVolume request) {
-        return admin.create(request);
+        return create(request, dev.berth.core.spi.Progress.NONE);
     }
 
     @Override

@@ -25,6 +25,12 @@ public final class StateKeys {
     public static final String LEADERS = "leaders/";
     /** Long operations answered 202 (core task.StoreTaskBook). */
     public static final String TASKS = "tasks/";
+    /** Snapshot records by snapshot id. */
+    public static final String SNAPSHOTS = "snapshots/";
+    /** Snapshot names, unique per volume: {@code snapshot-names/<volumeId>/<name>} -> snapshot id. */
+    public static final String SNAPSHOT_NAMES = "snapshot-names/";
+    /** Snapshots in progress, by volume id and name (see {@link dev.berth.core.model.SnapshotReservation}). */
+    public static final String SNAPSHOTTING = "snapshotting/";
     /** Takeovers, preemptions and self-fencing, oldest first (core model.Event). */
     public static final String EVENTS = "events/";
 
@@ -106,6 +112,18 @@ public final class StateKeys {
 
     public static String event(String id) {
         return EVENTS + id;
+    }
+
+    public static String snapshot(String id) {
+        return SNAPSHOTS + id;
+    }
+
+    public static String snapshotName(String volumeId, String name) {
+        return SNAPSHOT_NAMES + volumeId + "/" + name;
+    }
+
+    public static String snapshotting(String volumeId, String name) {
+        return SNAPSHOTTING + volumeId + "/" + name;
     }
 
     public static String task(String id) {

@@ -188,7 +188,9 @@ public interface HostOps {
     /**
      * Grows the filesystem of {@code fsType} on {@code device}, mounted at {@code mountPoint}, to the
      * device's size, online (ext4: resize2fs on the device; xfs: xfs_growfs on the mount point).
-     * Returns the filesystem's size in bytes after it.
+     * With {@code mountPoint} null the filesystem is not mounted anywhere (ext4 only: e2fsck -f -p,
+     * then resize2fs). Online ext4 growth needs CAP_SYS_RESOURCE: without it,
+     * {@link dev.berth.core.error.NotSupported} saying so. Returns the filesystem's size in bytes after it.
      */
     default long growFilesystem(Path device, Path mountPoint, String fsType) {
         throw unsupported();

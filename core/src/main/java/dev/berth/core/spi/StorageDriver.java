@@ -101,6 +101,11 @@ public interface StorageDriver {
         throw cannot("snapshots");
     }
 
+    /** The backend id a snapshot of {@code snapshotId} has or will have, when derived from the id alone. */
+    default Optional<String> snapshotBackendIdOf(String snapshotId) {
+        return Optional.empty();
+    }
+
     default boolean snapshotExists(String snapshotBackendId) {
         return false;
     }

@@ -45,6 +45,11 @@ public final class MemoryTaskBook implements TaskBook {
     }
 
     @Override
+    public void progress(String id, TaskRecord.Progress progress) {
+        tasks.computeIfPresent(id, (k, t) -> t.running() ? t.progressed(progress) : t);
+    }
+
+    @Override
     public Optional<TaskRecord> get(String id) {
         return Optional.ofNullable(id == null ? null : tasks.get(id));
     }

@@ -98,6 +98,27 @@ public final class StoreTaskBook implements TaskBook {
         finish(id, r -> r.failed(error, clock.instant()));
     }
 
+    /**
+     * One write, compared on this controller's last revision like the finish; a store that cannot
+     * be reached or a record taken over (reported abandoned) only costs this update, never the task.
+     */
+    @Override
+    public void progress(String id, TaskRecord.Progress progress) {
+        // Inside the map's compute: a finish (which removes the entry first) waits for this write
+        // and then compares on the revision it made, so the two never race.
+        mine.computeIfPresent(id, (k, own) -> {
+            TaskRecord next = own.record().progressed(progress);
+            try {
+                StateStore.TxnResult r = store.txn(List.of(Compare.modRevision(StateKeys.task(id), own.revision())),
+                        List.of(new Op.Put(StateKeys.task(id), codec.encode(next), StateStore.NO_LEASE)));
+                return r.succeeded() ? new Own(next, r.revision()) : own;
+            } catch (BerthException e) {
+                LOG.fine("progress of task " + id + " not recorded: " + e.getMessage());
+                return own;
+            }
+        });
+    }
+
     private void finish(String id, Function<TaskRecord, TaskRecord> end) {
         Own own = mine.remove(id);
         if (own == null) {

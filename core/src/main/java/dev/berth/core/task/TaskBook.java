@@ -17,6 +17,13 @@ public interface TaskBook {
 
     void failed(String id, Outcome error);
 
+    /**
+     * Records how far a running task got (a long copy), for {@code GET /v1/tasks/{id}}; a finished
+     * or unknown task is left as it is. May block (a store write): the caller calls it at most
+     * about once a second, off the copying thread.
+     */
+    void progress(String id, TaskRecord.Progress progress);
+
     /** The task, if it exists and did not finish longer than the book's keep time ago. */
     Optional<TaskRecord> get(String id);
 

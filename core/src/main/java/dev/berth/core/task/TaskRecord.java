@@ -11,9 +11,19 @@ import java.util.Objects;
  * @param result   the answer's JSON text when it succeeded with a body, else null
  * @param error    the error's JSON text when it failed, else null
  * @param finished when it ended; null while running
+ * @param progress how far a long copy got while running (null when the operation reports none)
  */
 public record TaskRecord(String id, String owner, String operation, State state, int status, String result,
-                         String error, Instant started, Instant finished) {
+                         String error, Instant started, Instant finished, Progress progress) {
+    /** {@code done} of {@code total} bytes ({@code total} 0 when not known). */
+    public record Progress(long done, long total) {
+        public Progress {
+            if (done < 0 || total < 0) {
+                throw new IllegalArgumentException("negative progress: " + done + " of " + total);
+            }
+        }
+    }
+
     public enum State { RUNNING, SUCCEEDED, FAILED }
 
     public TaskRecord {
@@ -28,15 +38,20 @@ public record TaskRecord(String id, String owner, String operation, State state,
     }
 
     public static TaskRecord running(String id, String owner, String operation, Instant started) {
-        return new TaskRecord(id, owner, operation, State.RUNNING, 0, null, null, started, null);
+        return new TaskRecord(id, owner, operation, State.RUNNING, 0, null, null, started, null, null);
+    }
+
+    /** This running task having got {@code progress} far. */
+    public TaskRecord progressed(Progress progress) {
+        return new TaskRecord(id, owner, operation, state, status, result, error, started, finished, progress);
     }
 
     public TaskRecord succeeded(TaskBook.Outcome outcome, Instant at) {
-        return new TaskRecord(id, owner, operation, State.SUCCEEDED, outcome.status(), outcome.json(), null, started, at);
+        return new TaskRecord(id, owner, operation, State.SUCCEEDED, outcome.status(), outcome.json(), null, started, at, progress);
     }
 
     public TaskRecord failed(TaskBook.Outcome outcome, Instant at) {
-        return new TaskRecord(id, owner, operation, State.FAILED, outcome.status(), null, outcome.json(), started, at);
+        return new TaskRecord(id, owner, operation, State.FAILED, outcome.status(), null, outcome.json(), started, at, progress);
     }
 
     public boolean running() {

@@ -60,6 +60,21 @@ class MemoryTaskBookTest {
     }
 
     @Test
+    void progressShowsWhileRunningAndStaysAsItWasWhenTheTaskEnds() {
+        MemoryTaskBook book = new MemoryTaskBook(Duration.ofMinutes(10), new StepClock());
+        String id = book.start("snapshot");
+        assertNull(book.get(id).orElseThrow().progress(), "no progress until the copy reports some");
+        book.progress(id, new TaskRecord.Progress(10, 100));
+        book.progress(id, new TaskRecord.Progress(40, 100));
+        assertEquals(new TaskRecord.Progress(40, 100), book.get(id).orElseThrow().progress());
+        book.succeeded(id, new TaskBook.Outcome(201, "{}"));
+        book.progress(id, new TaskRecord.Progress(90, 100)); // a late report changes nothing
+        assertEquals(new TaskRecord.Progress(40, 100), book.get(id).orElseThrow().progress());
+        book.progress("123e4567-e89b-12d3-a456-426614174000", new TaskRecord.Progress(1, 1)); // unknown: ignored
+        assertFalse(book.get("123e4567-e89b-12d3-a456-426614174000").isPresent());
+    }
+
+    @Test
     void onlyCanonicalUuidsAreTaskIds() {
         assertFalse(TaskBook.validId("../volumes/x"));
         assertFalse(TaskBook.validId("00000000-0000-0000-0000-00000000000G"));

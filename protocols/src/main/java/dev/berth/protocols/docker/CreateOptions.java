@@ -1,6 +1,7 @@
 package dev.berth.protocols.docker;
 
 import dev.berth.core.error.InvalidArgument;
+import dev.berth.core.model.ContentSource;
 import dev.berth.core.service.CreateVolume;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -19,6 +20,7 @@ import java.util.TreeMap;
 final class CreateOptions {
     static final String LABEL_PREFIX = "label.";
     static final String VALID = "size (e.g. 10G), fsType (ext4 or xfs; alias newfstype), service (a Berth service), "
+            + "fromSnapshot (a snapshot: <volume>@<snapshot>), fromVolume (a volume to copy), "
             + "label.<key>=<value> (repeatable)";
 
     private CreateOptions() {
@@ -46,6 +48,8 @@ final class CreateOptions {
                 case "size" -> "size";
                 case "fstype", "newfstype" -> "fsType";
                 case "service" -> "service";
+                case "fromsnapshot" -> "fromSnapshot";
+                case "fromvolume" -> "fromVolume";
                 default -> null;
             };
             if (canonical == null) {
@@ -65,6 +69,12 @@ final class CreateOptions {
             throw new InvalidArgument((unknown.size() == 1 ? "unknown option " : "unknown options ")
                     + String.join(", ", unknown.stream().map(k -> "'" + k + "'").toList()), "valid options: " + VALID);
         }
-        return new CreateVolume(name, fixed.get("service"), fixed.get("size"), fixed.get("fsType"), labels);
+        if (fixed.containsKey("fromSnapshot") && fixed.containsKey("fromVolume")) {
+            throw new InvalidArgument("options fromSnapshot and fromVolume are both given",
+                    "start the volume from one snapshot (-o fromSnapshot=...) or one volume (-o fromVolume=...), not both");
+        }
+        ContentSource source = fixed.containsKey("fromSnapshot") ? ContentSource.snapshot(fixed.get("fromSnapshot"))
+                : fixed.containsKey("fromVolume") ? ContentSource.volume(fixed.get("fromVolume")) : null;
+        return new CreateVolume(name, fixed.get("service"), fixed.get("size"), fixed.get("fsType"), labels, source, null);
     }
 }

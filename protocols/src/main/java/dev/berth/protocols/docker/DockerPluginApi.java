@@ -105,7 +105,8 @@ public final class DockerPluginApi {
         });
         r.post("/VolumeDriver.Create").handler(ctx -> call(ctx, "Create", body -> {
             PluginBodies.Create req = PluginBodies.create(body);
-            VolumeView v = volumes.create(CreateOptions.request(req.name(), req.opts()));
+            // The copying form: a volume copied from one mounted here is frozen here around the copy.
+            VolumeView v = volumes.create(CreateOptions.request(req.name(), req.opts()), dev.berth.core.spi.Progress.NONE);
             LOG.info("docker: created " + v.name() + " (" + v.size() + ", " + v.fsType() + ", service " + v.service() + ")");
             return OK;
         }));

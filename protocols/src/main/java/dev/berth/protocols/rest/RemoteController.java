@@ -8,7 +8,12 @@ import dev.berth.core.model.Grant;
 import java.util.Map;
 import dev.berth.core.model.Node;
 import dev.berth.core.model.Volume;
+import dev.berth.core.model.ContentSource;
+import dev.berth.core.service.CreateSnapshot;
 import dev.berth.core.service.CreateVolume;
+import dev.berth.core.service.SnapshotPolicy;
+import dev.berth.core.service.SnapshotRef;
+import dev.berth.core.service.SnapshotView;
 import dev.berth.core.service.NodeInfo;
 import dev.berth.core.service.ServiceInfo;
 import dev.berth.core.service.VolumeAdmin;
@@ -33,6 +38,10 @@ public final class RemoteController implements VolumeAdmin, ControlPlane, AutoCl
     private static final TypeReference<Grant> GRANT = new TypeReference<>() { };
     private static final TypeReference<Attachment> ATTACHMENT = new TypeReference<>() { };
     private static final TypeReference<List<String>> STRINGS = new TypeReference<>() { };
+    static final TypeReference<SnapshotView> SNAPSHOT_TYPE = new TypeReference<>() { };
+    private static final TypeReference<SnapshotView> SNAPSHOT = SNAPSHOT_TYPE;
+    private static final TypeReference<List<SnapshotView>> SNAPSHOTS = new TypeReference<>() { };
+    private static final TypeReference<SnapshotBodies.Removed> REMOVED = new TypeReference<>() { };
     private final RestClient http;
     private volatile Duration heartbeatWait;
 
@@ -70,8 +79,64 @@ public final class RemoteController implements VolumeAdmin, ControlPlane, AutoCl
 
     @Override
     public VolumeView create(CreateVolume r) {
-        return http.call(RestClient.Method.POST, "/v1/volumes",
-                new CreateVolumeBody(r.name(), r.service(), r.size(), r.fsType(), r.labels()), VIEW);
+        return create(r, dev.berth.core.spi.Progress.NONE);
+    }
+
+    @Override
+    public VolumeView create(CreateVolume r, dev.berth.core.spi.Progress progress) {
+        var source = r.source();
+        String fromSnapshot = source != null && source.kind() == ContentSource.Kind.SNAPSHOT ? source.ref() : null;
+        String fromVolume = source != null && source.kind() == ContentSource.Kind.VOLUME ? source.ref() : null;
+        return http.call(RestClient.Method.POST, "/v1/volumes", new CreateVolumeBody(r.name(), r.service(), r.size(),
+                r.fsType(), r.labels(), fromSnapshot, fromVolume, r.frozenBy()), VIEW, progress);
+    }
+
+    @Override
+    public List<String> remove(VolumeRef ref, SnapshotPolicy policy) {
+        String uri = vol(ref.name(), ref, "");
+        String query = switch (policy) {
+            case REFUSE -> "";
+            case DELETE -> "snapshots=delete";
+            case KEEP -> "snapshots=keep";
+        };
+        if (!query.isEmpty()) {
+            uri += (uri.contains("?") ? "&" : "?") + query;
+        }
+        SnapshotBodies.Removed removed = http.call(RestClient.Method.DELETE, uri, null, REMOVED);
+        return removed == null || removed.removedSnapshots() == null ? List.of() : removed.removedSnapshots();
+    }
+
+    @Override
+    public SnapshotView snapshot(CreateSnapshot r, dev.berth.core.spi.Progress progress) {
+        return http.call(RestClient.Method.POST, "/v1/snapshots",
+                new SnapshotBodies.Create(r.volume().name(), r.volume().service(), r.name(), r.frozenBy()), SNAPSHOT, progress);
+    }
+
+    @Override
+    public List<SnapshotView> snapshots(VolumeRef volume) {
+        String q = volume == null ? "" : "?volume=" + RestClient.enc(volume.name())
+                + (volume.service() == null ? "" : "&service=" + RestClient.enc(volume.service()));
+        return http.call(RestClient.Method.GET, "/v1/snapshots" + q, null, SNAPSHOTS);
+    }
+
+    @Override
+    public SnapshotView inspectSnapshot(SnapshotRef ref) {
+        return http.call(RestClient.Method.GET, snapshotUri(ref), null, SNAPSHOT);
+    }
+
+    @Override
+    public void removeSnapshot(SnapshotRef ref) {
+        http.call(RestClient.Method.DELETE, snapshotUri(ref), null, SNAPSHOT);
+    }
+
+    @Override
+    public VolumeView expand(VolumeRef ref, String size) {
+        return http.call(RestClient.Method.POST, vol(ref.name(), ref, "/expand"), new SnapshotBodies.Expand(size), VIEW);
+    }
+
+    /** {@code /v1/snapshots/<ref>}, the whole reference in one escaped path segment. */
+    static String snapshotUri(SnapshotRef ref) {
+        return "/v1/snapshots/" + RestClient.enc(ref.toString());
     }
 
     @Override

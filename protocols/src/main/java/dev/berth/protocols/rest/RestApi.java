@@ -10,7 +10,11 @@ import dev.berth.core.model.MountRefs;
 import dev.berth.core.model.Names;
 import dev.berth.core.model.Node;
 import dev.berth.core.model.Volume;
+import dev.berth.core.service.CreateSnapshot;
 import dev.berth.core.service.CreateVolume;
+import dev.berth.core.service.SnapshotPolicy;
+import dev.berth.core.service.SnapshotRef;
+import dev.berth.core.service.SnapshotView;
 import dev.berth.core.service.ServiceInfo;
 import dev.berth.core.service.VolumeRef;
 import dev.berth.core.service.VolumeView;
@@ -105,6 +109,7 @@ public final class RestApi {
         r.get("/v1/tasks/:id").handler(ctx -> read(ctx, c -> tasks.get(c.pathParam("id")).orElseThrow(() ->
                 new NotFound("no such task: " + c.pathParam("id"), "tasks are kept for a while after they finish"))));
         volumeRoutes(r);
+        snapshotRoutes(r);
         if (control instanceof dev.berth.core.controller.ControllerService controller) {
             // POST: it changes state (finishes cut-off creates and removes); running it twice is harmless.
             r.post("/v1/reconcile").handler(ctx -> write(ctx, "reconcile", 200, c -> {
@@ -139,17 +144,38 @@ public final class RestApi {
             }
             return volumes.list(service).stream().filter(v -> access.allows(c, v.service())).toList();
         }));
-        r.post("/v1/volumes").handler(ctx -> write(ctx, "create", 201, c -> {
+        r.post("/v1/volumes").handler(ctx -> write(ctx, "create", 201, (c, progress) -> {
             CreateVolumeBody b = Json.read(c.body().asString(), CreateVolumeBody.class, CreateVolumeBody.EXAMPLE);
-            access.check(c, b.service() != null ? b.service() : defaultService());
-            return volumes.create(new CreateVolume(b.name(), b.service(), b.size(), b.fsType(), b.labels()));
+            var source = b.source();
+            // A copy without a service lands in its source's, which the source's check below covers.
+            if (source == null || b.service() != null) {
+                access.check(c, b.service() != null ? b.service() : defaultService());
+            }
+            if (source != null && source.kind() == dev.berth.core.model.ContentSource.Kind.VOLUME) {
+                checked(c, VolumeRef.parse(source.ref()));
+            } else if (source != null) {
+                access.check(c, volumes.inspectSnapshot(SnapshotRef.parse(source.ref())).service());
+            }
+            return volumes.create(new CreateVolume(b.name(), b.service(), b.size(), b.fsType(), b.labels(), source,
+                    frozenBy(c, b.frozenBy())), progress);
         }));
         r.get("/v1/volumes/:name").handler(ctx -> read(ctx, c -> checked(c, ref(c))));
-        r.delete("/v1/volumes/:name").handler(ctx -> write(ctx, "remove", 204, c -> {
+        // 204 when no snapshot went with the volume (as before snapshots), else 200 naming them.
+        r.delete("/v1/volumes/:name").handler(ctx -> write(ctx, "remove", 200, c -> {
             VolumeRef ref = ref(c);
+            SnapshotPolicy policy = policy(c);
             checked(c, ref);
-            volumes.remove(ref, flag(c, "force"));
-            return null;
+            List<String> removed = volumes.remove(ref, flag(c, "force"), policy);
+            return removed.isEmpty() ? null : new SnapshotBodies.Removed(removed);
+        }));
+        r.post("/v1/volumes/:name/expand").handler(ctx -> write(ctx, "expand", 200, c -> {
+            VolumeRef ref = ref(c);
+            SnapshotBodies.Expand b = Json.read(c.body().asString(), SnapshotBodies.Expand.class, SnapshotBodies.Expand.EXAMPLE);
+            if (b.size() == null || b.size().isBlank()) {
+                throw new InvalidArgument("the new size is missing", "send {\"size\":\"2G\"}");
+            }
+            checked(c, ref);
+            return volumes.expand(ref, b.size());
         }));
         r.post("/v1/volumes/:name/attach").handler(ctx -> write(ctx, "attach", 200, c -> {
             VolumeRef ref = ref(c);
@@ -180,6 +206,95 @@ public final class RestApi {
             return Map.of("path", volumes.path(ref).orElseThrow(() -> new InvalidArgument("volume " + ref.name()
                     + " is not mounted on this node", "mount it first: berth volume mount " + ref.name())));
         }));
+    }
+
+    private void snapshotRoutes(Router r) {
+        r.get("/v1/snapshots").handler(ctx -> read(ctx, c -> {
+            String name = c.request().getParam("volume");
+            VolumeRef volume = name == null || name.isEmpty() ? null : new VolumeRef(Names.volume(name), service(c));
+            if (volume == null && service(c) != null) {
+                access.check(c, service(c));
+            }
+            return volumes.snapshots(volume).stream()
+                    .filter(s -> access.allows(c, s.service()))
+                    .filter(s -> volume != null || service(c) == null || service(c).equals(s.service()))
+                    .toList();
+        }));
+        r.post("/v1/snapshots").handler(ctx -> write(ctx, "snapshot", 201, (c, progress) -> {
+            SnapshotBodies.Create b = Json.read(c.body().asString(), SnapshotBodies.Create.class, SnapshotBodies.Create.EXAMPLE);
+            if (b.volume() == null || b.volume().isEmpty()) {
+                throw new InvalidArgument("the volume to snapshot is missing", "send {\"volume\":\"db\",\"name\":\"before-upgrade\"}");
+            }
+            VolumeRef ref = new VolumeRef(Names.volume(b.volume()), b.service() == null ? null : Names.service(b.service()));
+            CreateSnapshot request = new CreateSnapshot(ref, b.name(), frozenBy(c, b.frozenBy()));
+            checked(c, ref);
+            return volumes.snapshot(request, progress);
+        }));
+        r.get("/v1/snapshots/:ref").handler(ctx -> read(ctx, c -> checkedSnapshot(c)));
+        r.delete("/v1/snapshots/:ref").handler(ctx -> write(ctx, "remove-snapshot", 204, c -> {
+            checkedSnapshot(c);
+            volumes.removeSnapshot(snapshotRef(c));
+            return null;
+        }));
+    }
+
+    /** The snapshot in the path ({@code ?service=} fills in a missing service) after checking the caller may use its service. */
+    private SnapshotView checkedSnapshot(RoutingContext c) {
+        SnapshotView s = volumes.inspectSnapshot(snapshotRef(c));
+        access.check(c, s.service());
+        return s;
+    }
+
+    private static SnapshotRef snapshotRef(RoutingContext c) {
+        SnapshotRef ref = SnapshotRef.parse(c.pathParam("ref"));
+        String service = service(c);
+        if (service == null || ref.service() != null) {
+            return ref;
+        }
+        if (ref.volume() == null) {
+            throw new InvalidArgument("?service= was given with a snapshot named without its volume",
+                    "name it <volume>@<snapshot> (or <service>/<volume>@<snapshot>)");
+        }
+        return new SnapshotRef(service, ref.volume(), ref.name());
+    }
+
+    /**
+     * A frozenBy in a request: only the agent of that node may say it froze a volume (a node token
+     * for exactly that node; the controller's root-only socket may too). A server that is not the
+     * controller takes none: its agent freezes by itself, and a user's claim would copy an
+     * unfrozen volume.
+     */
+    private String frozenBy(RoutingContext c, String frozenBy) {
+        if (frozenBy == null) {
+            return null;
+        }
+        if (control == null) {
+            throw new InvalidArgument("frozenBy is set by Berth's agents on their calls to the controller, not by users",
+                    "leave frozenBy out: the node that has the volume mounted freezes it itself");
+        }
+        String node = Names.node(frozenBy);
+        try {
+            access.checkNode(c, node);
+        } catch (dev.berth.core.error.Forbidden e) {
+            throw new dev.berth.core.error.Forbidden("frozenBy=" + node + " says node " + node
+                    + " froze the volume for this copy, and only that node's agent (its node token) may say so",
+                    "leave frozenBy out: the agent of the node that has the volume mounted sets it when it froze it");
+        }
+        return node;
+    }
+
+    private static SnapshotPolicy policy(RoutingContext c) {
+        String p = c.request().getParam("snapshots");
+        if (p == null || p.isEmpty()) {
+            return SnapshotPolicy.REFUSE;
+        }
+        return switch (p) {
+            case "delete" -> SnapshotPolicy.DELETE;
+            case "keep" -> SnapshotPolicy.KEEP;
+            case "refuse" -> SnapshotPolicy.REFUSE;
+            default -> throw new InvalidArgument("query parameter snapshots=" + p + " is not delete, keep or refuse",
+                    "use snapshots=delete to remove the volume's snapshots with it, snapshots=keep to keep them");
+        };
     }
 
     /**
@@ -477,21 +592,44 @@ public final class RestApi {
      * recorded, no 202 is sent and the caller gets the answer itself when the change ends.
      */
     private void write(RoutingContext ctx, String operation, int okStatus, Function<RoutingContext, Object> work) {
+        write(ctx, operation, okStatus, (c, progress) -> work.apply(c));
+    }
+
+    /**
+     * As {@link #write(RoutingContext, String, int, Function)}, for a change that reports how far
+     * its copy got: once it is a task, the latest report is written into the task about once a
+     * second ({@link Tasks#PROGRESS_EVERY}), off the copying thread, which only sets a field.
+     */
+    private void write(RoutingContext ctx, String operation, int okStatus,
+                       java.util.function.BiFunction<RoutingContext, dev.berth.core.spi.Progress, Object> work) {
         AtomicBoolean answered = new AtomicBoolean();
         CompletableFuture<String> task = new CompletableFuture<>();
+        AtomicReference<dev.berth.core.task.TaskRecord.Progress> latest = new AtomicReference<>();
+        AtomicReference<Long> progressTimer = new AtomicReference<>();
+        AtomicBoolean ended = new AtomicBoolean();
+        dev.berth.core.spi.Progress progress = (done, total) ->
+                latest.set(new dev.berth.core.task.TaskRecord.Progress(Math.max(0, done), Math.max(0, total)));
         long timer = ctx.vertx().setTimer(Math.max(1, tasks.waitFor().toMillis()), t -> {
             if (answered.compareAndSet(false, true)) {
                 blocking.run(() -> tasks.start(operation),
                         id -> {
                             task.complete(id);
                             reply(ctx, 202, Map.of("task", id, "state", "running", "href", "/v1/tasks/" + id));
+                            if (!ended.get()) {
+                                progressTimer.set(reportProgress(ctx, id, latest));
+                                if (ended.get()) {
+                                    stop(ctx, progressTimer); // the change ended meanwhile
+                                }
+                            }
                         },
                         task::completeExceptionally,
                         task::completeExceptionally);
             }
         });
-        blocking.run(() -> work.apply(ctx),
+        blocking.run(() -> work.apply(ctx, progress),
                 result -> {
+                    ended.set(true);
+                    stop(ctx, progressTimer);
                     ctx.vertx().cancelTimer(timer);
                     int status = result == null ? 204 : okStatus;
                     if (answered.compareAndSet(false, true)) {
@@ -501,6 +639,8 @@ public final class RestApi {
                     }
                 },
                 e -> {
+                    ended.set(true);
+                    stop(ctx, progressTimer);
                     ctx.vertx().cancelTimer(timer);
                     if (answered.compareAndSet(false, true)) {
                         error(ctx, e);
@@ -509,6 +649,8 @@ public final class RestApi {
                     }
                 },
                 bug -> {
+                    ended.set(true);
+                    stop(ctx, progressTimer);
                     ctx.vertx().cancelTimer(timer);
                     if (answered.compareAndSet(false, true)) {
                         internal(ctx, bug);
@@ -517,6 +659,34 @@ public final class RestApi {
                                 "internal error: " + bug, "see the server log")), () -> internal(ctx, bug));
                     }
                 });
+    }
+
+    /** A periodic timer writing the newest progress report into task {@code id} when it changed. */
+    private long reportProgress(RoutingContext ctx, String id, AtomicReference<dev.berth.core.task.TaskRecord.Progress> latest) {
+        AtomicReference<dev.berth.core.task.TaskRecord.Progress> sent = new AtomicReference<>();
+        AtomicBoolean writing = new AtomicBoolean();
+        return ctx.vertx().setPeriodic(Tasks.PROGRESS_EVERY.toMillis(), t -> {
+            var now = latest.get();
+            if (now == null || now.equals(sent.get()) || !writing.compareAndSet(false, true)) {
+                return;
+            }
+            blocking.run(() -> {
+                        tasks.progress(id, now);
+                        return null;
+                    }, done -> {
+                        sent.set(now);
+                        writing.set(false);
+                    },
+                    e -> writing.set(false),
+                    bug -> writing.set(false));
+        });
+    }
+
+    private static void stop(RoutingContext ctx, AtomicReference<Long> timer) {
+        Long id = timer.get();
+        if (id != null) {
+            ctx.vertx().cancelTimer(id);
+        }
     }
 
     /**

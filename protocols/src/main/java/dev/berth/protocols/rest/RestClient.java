@@ -212,9 +212,13 @@ public final class RestClient implements AutoCloseable {
     }
 
     private Response call(Request request) {
+        return call(request, dev.berth.core.spi.Progress.NONE);
+    }
+
+    private Response call(Request request, dev.berth.core.spi.Progress progress) {
         Response r = once(request);
         while (r.status() == 202) {
-            r = followTask(r);
+            r = followTask(r, progress);
         }
         return r;
     }
@@ -400,7 +404,7 @@ public final class RestClient implements AutoCloseable {
     }
 
     /** Polls the task named by a 202 answer; returns the answer the call finally had. */
-    private Response followTask(Response accepted) {
+    private Response followTask(Response accepted, dev.berth.core.spi.Progress progress) {
         String href = tree(accepted.body(), "202 answer").path("href").asText();
         while (true) {
             try {
@@ -412,6 +416,10 @@ public final class RestClient implements AutoCloseable {
             Response r = once(new Request(Method.GET, href, null, true, null));
             check(r);
             JsonNode task = tree(r.body(), "task");
+            JsonNode p = task.path("progress");
+            if (p.isObject()) {
+                progress.update(p.path("done").asLong(0), p.path("total").asLong(0));
+            }
             if (!task.path("state").asText().equals("running")) {
                 int status = task.path("status").asInt(500);
                 JsonNode payload = task.path("state").asText().equals("succeeded") ? task.path("result")
@@ -424,6 +432,14 @@ public final class RestClient implements AutoCloseable {
     /** Calls and decodes a 2xx answer into {@code type} (null for an empty answer); errors are thrown. */
     public <T> T call(Method method, String uri, Object body, TypeReference<T> type) {
         return decode(call(new Request(method, uri, body, method == Method.GET, null)), type);
+    }
+
+    /**
+     * As {@link #call(Method, String, Object, TypeReference)}, telling {@code progress} how far a
+     * long copy got while its task runs (as the task reports it, about once a second).
+     */
+    public <T> T call(Method method, String uri, Object body, TypeReference<T> type, dev.berth.core.spi.Progress progress) {
+        return decode(call(new Request(method, uri, body, method == Method.GET, null), progress), type);
     }
 
     /**

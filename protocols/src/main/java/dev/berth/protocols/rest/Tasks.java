@@ -48,14 +48,19 @@ public final class Tasks {
      * @param status the HTTP status the call would have answered with (0 while running)
      * @param result the answer's body (JSON) once succeeded, else null
      * @param error  the error object ({@code code}, {@code message}, {@code hint}…) once failed, else null
+     * @param progress bytes copied so far ({@code done}, {@code total}; total 0 when not known) by a
+     *               long copy, else null
      */
     public record TaskView(String id, String operation, String state, int status, @JsonRawValue String result,
-                           @JsonRawValue String error, Instant started, Instant finished) {
+                           @JsonRawValue String error, Instant started, Instant finished, TaskRecord.Progress progress) {
         static TaskView of(TaskRecord t) {
             return new TaskView(t.id(), t.operation(), t.state().name().toLowerCase(Locale.ROOT), t.status(), t.result(),
-                    t.error(), t.started(), t.finished());
+                    t.error(), t.started(), t.finished(), t.progress());
         }
     }
+
+    /** How often a running task's progress is written to the book (a store write on a controller). */
+    static final Duration PROGRESS_EVERY = Duration.ofSeconds(1);
 
     /** The REST answer of {@code e} as a task keeps it: its status and the {@code error} object. */
     public static TaskBook.Outcome outcome(BerthException e) {
@@ -75,6 +80,11 @@ public final class Tasks {
     /** May block (a store write): call off the event loop. */
     void failed(String id, BerthException e) {
         book.failed(id, outcome(e));
+    }
+
+    /** May block (a store write): call off the event loop. */
+    void progress(String id, TaskRecord.Progress progress) {
+        book.progress(id, progress);
     }
 
     /** May block (a store read): call off the event loop. */
