@@ -15,14 +15,15 @@ import dev.berth.core.service.NodeInfo;
 import dev.berth.core.service.PublishControl;
 import dev.berth.core.service.ServiceInfo;
 import dev.berth.core.service.ServiceRegistry;
-import dev.berth.core.service.VolumeAdmin;
+import dev.berth.core.model.ContentSource;
+import dev.berth.core.service.CreateSnapshot;
+import dev.berth.core.service.SnapshotRef;
+import dev.berth.core.service.SnapshotView;
 import dev.berth.core.service.VolumeRef;
 import dev.berth.core.service.VolumeView;
+import dev.berth.core.service.Volumes;
+import dev.berth.core.spi.Progress;
 import io.grpc.stub.StreamObserver;
-import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
-import java.util.Base64;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -32,10 +33,12 @@ import java.util.stream.Collectors;
 /**
  * CSI's Controller service over Berth's controller: volumes by id, and publish/unpublish as the
  * claim a node's attach takes (so a volume published to one node through CSI is refused to Docker
- * on another, and the other way round). Snapshots, clones and expansion are not advertised yet
- * and answer UNIMPLEMENTED.
+ * on another, and the other way round). Snapshots, clones and expansion go through {@link Volumes}
+ * (in all-in-one: a volume mounted on this node is frozen here around a copy, and grown here
+ * online); snapshots are independent objects, so DeleteVolume keeps them.
  */
 public final class CsiController extends ControllerGrpc.ControllerImplBase {
+    private static final java.util.logging.Logger LOG = java.util.logging.Logger.getLogger(CsiController.class.getName());
     static final String PARAM_SERVICE = "service";
     static final String PARAM_FS_TYPE = "fsType";
     /** Parameters Kubernetes' external-provisioner adds (PVC name, namespace, …): not Berth's to judge. */
@@ -43,10 +46,7 @@ public final class CsiController extends ControllerGrpc.ControllerImplBase {
     static final String CTX_SERVICE = "berth.dev/service";
     static final String CTX_NAME = "berth.dev/name";
     static final String PUBLISH_EPOCH = "berth.dev/epoch";
-    private static final String TOKEN_PREFIX = "v1.";
-    private static final long ALIGN = 4096;
-
-    private final VolumeAdmin admin;
+    private final Volumes admin;
     private final PublishControl control;
     private final ServiceRegistry services;
     private final String zone;
@@ -57,7 +57,7 @@ public final class CsiController extends ControllerGrpc.ControllerImplBase {
      * @param zone        the zone of this controller's pools ({@code csi.zone}); empty for none
      * @param defaultSize the size of a volume whose capacity range names none (volumes.defaultSize)
      */
-    public CsiController(VolumeAdmin admin, PublishControl control, ServiceRegistry services, String zone,
+    public CsiController(Volumes admin, PublishControl control, ServiceRegistry services, String zone,
                          long defaultSize) {
         this.defaultSize = defaultSize;
         this.admin = admin;
@@ -78,7 +78,12 @@ public final class CsiController extends ControllerGrpc.ControllerImplBase {
                     Csi.ControllerServiceCapability.RPC.Type.GET_CAPACITY,
                     Csi.ControllerServiceCapability.RPC.Type.GET_VOLUME,
                     Csi.ControllerServiceCapability.RPC.Type.VOLUME_CONDITION,
-                    Csi.ControllerServiceCapability.RPC.Type.SINGLE_NODE_MULTI_WRITER)) {
+                    Csi.ControllerServiceCapability.RPC.Type.SINGLE_NODE_MULTI_WRITER,
+                    Csi.ControllerServiceCapability.RPC.Type.CREATE_DELETE_SNAPSHOT,
+                    Csi.ControllerServiceCapability.RPC.Type.LIST_SNAPSHOTS,
+                    Csi.ControllerServiceCapability.RPC.Type.GET_SNAPSHOT,
+                    Csi.ControllerServiceCapability.RPC.Type.CLONE_VOLUME,
+                    Csi.ControllerServiceCapability.RPC.Type.EXPAND_VOLUME)) {
                 b.addCapabilities(Csi.ControllerServiceCapability.newBuilder()
                         .setRpc(Csi.ControllerServiceCapability.RPC.newBuilder().setType(t)));
             }
@@ -91,37 +96,75 @@ public final class CsiController extends ControllerGrpc.ControllerImplBase {
         Calls.answer(out, () -> {
             String name = CsiNames.volumeName(req.getName());
             CsiAccess.requireSome(req.getVolumeCapabilitiesList());
-            if (req.hasVolumeContentSource()) {
-                throw new NotSupported("creating a volume from a snapshot or another volume is not supported yet",
-                        "create an empty volume (no volume_content_source)");
+            boolean copy = req.hasVolumeContentSource();
+            if (copy && req.getVolumeContentSource().getTypeCase() == Csi.VolumeContentSource.TypeCase.TYPE_NOT_SET) {
+                throw Calls.invalid("volume_content_source names neither a snapshot nor a volume");
             }
+            // A copy stays in its source's service: with no service parameter, that one.
+            String asked = req.getParametersMap().get(PARAM_SERVICE);
             String service = service(req.getParametersMap());
             String fs = fsType(req.getParametersMap(), req.getVolumeCapabilitiesList());
-            checkCapabilities(service, req.getVolumeCapabilitiesList());
             if (req.hasAccessibilityRequirements() && !Topologies.satisfies(zone, req.getAccessibilityRequirements())) {
                 throw new OutOfCapacity("Berth's pools here are in zone " + zone + ", which none of the requisite "
                         + "topologies names", "ask for " + Topologies.ZONE + "=" + zone + ", or use a controller of that zone");
             }
             long required = req.getCapacityRange().getRequiredBytes();
             long limit = req.getCapacityRange().getLimitBytes();
-            long size = size(required, limit);
+            Source source = copy ? source(req.getVolumeContentSource()) : null;
+            if (source != null && (asked == null || asked.isEmpty())) {
+                service = source.service();
+            }
+            checkCapabilities(service, req.getVolumeCapabilitiesList());
+            long size = source == null ? CapacityRanges.forCreate(required, limit, defaultSize)
+                    : CapacityRanges.forCopy(required, limit, source.sizeBytes());
+            String origin = source == null ? null : source.origin();
             try (InFlight.Slot ignored = inFlight.enter("name:" + service + "/" + name, "volume " + name, "CreateVolume")) {
                 Optional<VolumeView> existing = find(name, service);
                 if (existing.isPresent()) {
                     VolumeView v = existing.get();
                     boolean sizeFits = v.sizeBytes() >= required && (limit == 0 || v.sizeBytes() <= limit);
                     boolean fsFits = fs == null || fs.equals(v.fsType());
-                    if (!sizeFits || !fsFits) {
+                    boolean sourceFits = java.util.Objects.equals(origin, v.details().get("origin"));
+                    if (!sizeFits || !fsFits || !sourceFits) {
                         throw new AlreadyExists("volume " + name + " exists with " + Size.format(v.sizeBytes()) + " "
-                                + v.fsType() + ", which does not match this request",
-                                "use another name, or ask for what it has");
+                                + v.fsType() + (v.details().containsKey("origin") ? ", made from " + v.details().get("origin") : "")
+                                + ", which does not match this request", "use another name, or ask for what it has");
                     }
-                    return Csi.CreateVolumeResponse.newBuilder().setVolume(volume(v)).build();
+                    return created(v, req);
                 }
-                VolumeView v = admin.create(new CreateVolume(name, service, Long.toString(size), fs, Map.of()));
-                return Csi.CreateVolumeResponse.newBuilder().setVolume(volume(v)).build();
+                String sizeText = size == 0 ? null : Long.toString(size);
+                VolumeView v = source == null
+                        ? admin.create(new CreateVolume(name, service, sizeText, fs, Map.of()))
+                        : admin.create(new CreateVolume(name, service, sizeText, fs, Map.of(), source.ref(), null), Progress.NONE);
+                return created(v, req);
             }
         });
+    }
+
+    /** The answer to a create: the volume, with the content source it was asked for (the spec: echoed). */
+    private Csi.CreateVolumeResponse created(VolumeView v, Csi.CreateVolumeRequest req) {
+        Csi.Volume.Builder b = volume(v).toBuilder();
+        if (req.hasVolumeContentSource()) {
+            b.setContentSource(req.getVolumeContentSource());
+        }
+        return Csi.CreateVolumeResponse.newBuilder().setVolume(b).build();
+    }
+
+    /** A resolved content source: how the core names it, its service and size, and the origin a copy of it records. */
+    private record Source(ContentSource ref, String service, long sizeBytes, String origin) {
+    }
+
+    private Source source(Csi.VolumeContentSource src) {
+        if (src.hasSnapshot()) {
+            String id = Calls.require(src.getSnapshot().getSnapshotId(), "volume_content_source.snapshot.snapshot_id");
+            SnapshotView s = snapshotById(id).orElseThrow(() -> new NotFound("snapshot " + Ids.shown(id)
+                    + " (volume_content_source) does not exist", "list snapshots with ListSnapshots"));
+            return new Source(ContentSource.snapshot(s.id()), s.service(), s.sizeBytes(), "snapshot:" + s.id());
+        }
+        String id = Calls.require(src.getVolume().getVolumeId(), "volume_content_source.volume.volume_id");
+        VolumeView v = (Ids.valid(id) ? control.byId(id) : Optional.<VolumeView>empty()).orElseThrow(() -> new NotFound(
+                "volume " + Ids.shown(id) + " (volume_content_source) does not exist", "list volumes with ListVolumes"));
+        return new Source(ContentSource.volume(v.service() + "/" + v.name()), v.service(), v.sizeBytes(), "volume:" + v.id());
     }
 
     @Override
@@ -199,35 +242,152 @@ public final class CsiController extends ControllerGrpc.ControllerImplBase {
     @Override
     public void listVolumes(Csi.ListVolumesRequest req, StreamObserver<Csi.ListVolumesResponse> out) {
         Calls.answer(out, () -> {
-            if (req.getMaxEntries() < 0) {
-                throw Calls.invalid("max_entries is negative");
-            }
-            String after = req.getStartingToken().isEmpty() ? null : tokenId(req.getStartingToken());
-            List<VolumeView> all = new ArrayList<>(admin.list(null));
-            all.sort(Comparator.comparing(VolumeView::id));
+            Pages.Page<VolumeView> page = Pages.of(admin.list(null), VolumeView::id, req.getMaxEntries(),
+                    req.getStartingToken());
             Set<String> alive = aliveNodes();
-            var b = Csi.ListVolumesResponse.newBuilder();
-            int max = req.getMaxEntries() == 0 ? Integer.MAX_VALUE : req.getMaxEntries();
-            String last = null;
-            boolean more = false;
-            for (VolumeView v : all) {
-                if (after != null && v.id().compareTo(after) <= 0) {
-                    continue;
-                }
-                if (b.getEntriesCount() == max) {
-                    more = true;
-                    break;
-                }
+            var b = Csi.ListVolumesResponse.newBuilder().setNextToken(page.nextToken());
+            for (VolumeView v : page.entries()) {
                 b.addEntries(Csi.ListVolumesResponse.Entry.newBuilder().setVolume(volume(v)).setStatus(
                         Csi.ListVolumesResponse.VolumeStatus.newBuilder()
                                 .addAllPublishedNodeIds(v.node() == null ? List.of() : List.of(v.node()))
                                 .setVolumeCondition(condition(v, alive))));
-                last = v.id();
-            }
-            if (more) {
-                b.setNextToken(token(last));
             }
             return b.build();
+        });
+    }
+
+    // ---- snapshots --------------------------------------------------------------------------
+
+    /**
+     * A snapshot of a Berth volume, named as CSI names it (a name Berth refuses gets a derived
+     * one, as for volumes). CSI names are unique per plugin, Berth's per volume: the name taken
+     * by a snapshot of another volume is ALREADY_EXISTS; the same request again answers the same
+     * snapshot.
+     */
+    @Override
+    public void createSnapshot(Csi.CreateSnapshotRequest req, StreamObserver<Csi.CreateSnapshotResponse> out) {
+        Calls.answer(out, () -> {
+            String name = CsiNames.snapshotName(req.getName());
+            String volumeId = Calls.require(req.getSourceVolumeId(), "source_volume_id");
+            for (String key : req.getParametersMap().keySet()) {
+                if (!key.startsWith(K8S_PREFIX)) {
+                    throw new InvalidArgument("snapshot parameter '" + Ids.shown(key) + "' is not one Berth knows",
+                            "Berth's snapshots take no parameters; remove it from the snapshot class");
+                }
+            }
+            try (InFlight.Slot ignored = inFlight.enter("snapshot:" + name, "snapshot " + name, "CreateSnapshot")) {
+                List<SnapshotView> named = admin.snapshots(null).stream().filter(s -> s.name().equals(name)).toList();
+                Optional<SnapshotView> same = named.stream().filter(s -> s.volumeId().equals(volumeId)).findFirst();
+                if (same.isPresent()) {
+                    return Csi.CreateSnapshotResponse.newBuilder().setSnapshot(snapshot(same.get())).build();
+                }
+                if (!named.isEmpty()) {
+                    throw new AlreadyExists("snapshot name " + Ids.shown(req.getName()) + " is taken by a snapshot of volume "
+                            + named.getFirst().volumeId() + ", not " + Ids.shown(volumeId),
+                            "use another name (CSI snapshot names are unique per plugin)");
+                }
+                VolumeView v = (Ids.valid(volumeId) ? control.byId(volumeId) : Optional.<VolumeView>empty())
+                        .orElseThrow(() -> missing(volumeId));
+                SnapshotView s = admin.snapshot(new CreateSnapshot(new VolumeRef(v.name(), v.service()), name, null),
+                        Progress.NONE);
+                return Csi.CreateSnapshotResponse.newBuilder().setSnapshot(snapshot(s)).build();
+            }
+        });
+    }
+
+    @Override
+    public void deleteSnapshot(Csi.DeleteSnapshotRequest req, StreamObserver<Csi.DeleteSnapshotResponse> out) {
+        Calls.answer(out, () -> {
+            String id = Calls.require(req.getSnapshotId(), "snapshot_id");
+            try (InFlight.Slot ignored = inFlight.enter("snapshot-id:" + id, "snapshot " + id, "DeleteSnapshot")) {
+                if (snapshotById(id).isPresent()) {
+                    try {
+                        admin.removeSnapshot(new SnapshotRef(null, null, id));
+                    } catch (NotFound e) {
+                        // removed meanwhile: what was asked for
+                    }
+                }
+            }
+            return Csi.DeleteSnapshotResponse.getDefaultInstance();
+        });
+    }
+
+    @Override
+    public void listSnapshots(Csi.ListSnapshotsRequest req, StreamObserver<Csi.ListSnapshotsResponse> out) {
+        Calls.answer(out, () -> {
+            // A snapshot or volume id that names nothing lists nothing (the spec: not an error).
+            List<SnapshotView> all = admin.snapshots(null).stream()
+                    .filter(s -> req.getSnapshotId().isEmpty() || s.id().equals(req.getSnapshotId()))
+                    .filter(s -> req.getSourceVolumeId().isEmpty() || s.volumeId().equals(req.getSourceVolumeId()))
+                    .toList();
+            Pages.Page<SnapshotView> page = Pages.of(all, SnapshotView::id, req.getMaxEntries(), req.getStartingToken());
+            var b = Csi.ListSnapshotsResponse.newBuilder().setNextToken(page.nextToken());
+            for (SnapshotView s : page.entries()) {
+                b.addEntries(Csi.ListSnapshotsResponse.Entry.newBuilder().setSnapshot(snapshot(s)));
+            }
+            return b.build();
+        });
+    }
+
+    @Override
+    public void getSnapshot(Csi.GetSnapshotRequest req, StreamObserver<Csi.GetSnapshotResponse> out) {
+        Calls.answer(out, () -> {
+            String id = Calls.require(req.getSnapshotId(), "snapshot_id");
+            SnapshotView s = snapshotById(id).orElseThrow(() -> new NotFound("snapshot " + Ids.shown(id) + " does not exist",
+                    "list snapshots with ListSnapshots"));
+            return Csi.GetSnapshotResponse.newBuilder().setSnapshot(snapshot(s)).build();
+        });
+    }
+
+    /** The snapshot of that id: looked up by id, and only an id (a snapshot named like an id is not it). */
+    private Optional<SnapshotView> snapshotById(String id) {
+        if (!Ids.valid(id)) {
+            return Optional.empty();
+        }
+        try {
+            SnapshotView s = admin.inspectSnapshot(new SnapshotRef(null, null, id));
+            return s.id().equals(id) ? Optional.of(s) : Optional.empty();
+        } catch (NotFound e) {
+            return Optional.empty();
+        }
+    }
+
+    private static Csi.Snapshot snapshot(SnapshotView s) {
+        return Csi.Snapshot.newBuilder().setSnapshotId(s.id()).setSourceVolumeId(s.volumeId()).setSizeBytes(s.sizeBytes())
+                .setCreationTime(com.google.protobuf.Timestamp.newBuilder().setSeconds(s.created().getEpochSecond())
+                        .setNanos(s.created().getNano()))
+                .setReadyToUse(true).build(); // cut and complete when the call returns: no post-processing
+    }
+
+    // ---- expansion --------------------------------------------------------------------------
+
+    /**
+     * Grows the volume (online: in all-in-one, a volume attached here is grown here at once).
+     * Asking for no more than it has is OK and changes nothing; a limit below its size asks for a
+     * shrink: OUT_OF_RANGE. A node that has the volume attached is asked to grow its device and
+     * filesystem (node_expansion_required), which NodeExpandVolume does, idempotently.
+     */
+    @Override
+    public void controllerExpandVolume(Csi.ControllerExpandVolumeRequest req,
+                                       StreamObserver<Csi.ControllerExpandVolumeResponse> out) {
+        Calls.answer(out, () -> {
+            String id = Calls.require(req.getVolumeId(), "volume_id");
+            if (!req.hasCapacityRange()) {
+                throw Calls.invalid("capacity_range is missing");
+            }
+            try (InFlight.Slot ignored = inFlight.enter(id, "volume " + id, "ControllerExpandVolume")) {
+                VolumeView v = (Ids.valid(id) ? control.byId(id) : Optional.<VolumeView>empty())
+                        .orElseThrow(() -> missing(id));
+                if (req.hasVolumeCapability()) {
+                    checkCapabilities(v.service(), List.of(req.getVolumeCapability()));
+                }
+                long want = CapacityRanges.forExpand(req.getCapacityRange().getRequiredBytes(),
+                        req.getCapacityRange().getLimitBytes(), v.sizeBytes());
+                VolumeView grown = want == v.sizeBytes() ? v : expand(v, want);
+                boolean blockDevices = services.require(v.service()).blockDevices();
+                return Csi.ControllerExpandVolumeResponse.newBuilder().setCapacityBytes(grown.sizeBytes())
+                        .setNodeExpansionRequired(blockDevices && grown.node() != null).build();
+            }
         });
     }
 
@@ -267,6 +427,27 @@ public final class CsiController extends ControllerGrpc.ControllerImplBase {
         });
     }
 
+    /**
+     * Grows the volume; in all-in-one also its device and filesystem here. Once the volume is
+     * grown, a filesystem that could not grow here (e.g. ext4 without CAP_SYS_RESOURCE) does not
+     * fail the call: the controller's part is done, and NodeExpandVolume (asked for, and retried
+     * by the orchestrator) or the next mount grows the filesystem.
+     */
+    private VolumeView expand(VolumeView v, long want) {
+        VolumeRef ref = new VolumeRef(v.name(), v.service());
+        try {
+            return admin.expand(ref, Long.toString(want));
+        } catch (dev.berth.core.error.BerthException e) {
+            VolumeView now = control.byId(v.id()).orElseThrow(() -> e);
+            if (now.sizeBytes() < want) {
+                throw e;
+            }
+            LOG.warning("volume " + v.name() + " is grown to " + now.sizeBytes() + " bytes, but not yet on this node: "
+                    + e.fullMessage());
+            return now;
+        }
+    }
+
     private Csi.Volume volume(VolumeView v) {
         return Csi.Volume.newBuilder().setVolumeId(v.id()).setCapacityBytes(v.sizeBytes())
                 .putVolumeContext(CTX_SERVICE, v.service()).putVolumeContext(CTX_NAME, v.name())
@@ -297,7 +478,7 @@ public final class CsiController extends ControllerGrpc.ControllerImplBase {
     private String service(Map<String, String> params) {
         for (String key : params.keySet()) {
             if (!key.equals(PARAM_SERVICE) && !key.equals(PARAM_FS_TYPE) && !key.startsWith(K8S_PREFIX)) {
-                throw new InvalidArgument("parameter '" + shown(key) + "' is not one Berth knows",
+                throw new InvalidArgument("parameter '" + Ids.shown(key) + "' is not one Berth knows",
                         "use only " + PARAM_SERVICE + " and " + PARAM_FS_TYPE);
             }
         }
@@ -342,56 +523,7 @@ public final class CsiController extends ControllerGrpc.ControllerImplBase {
         }
     }
 
-    /** The size for a capacity range: the required bytes (4 KiB-aligned), else the default within the limit. */
-    private long size(long required, long limit) {
-        if (required < 0 || limit < 0) {
-            throw Calls.invalid("capacity_range has negative bytes");
-        }
-        if (limit > 0 && required > limit) {
-            throw Calls.outOfRange("capacity_range asks for at least " + required + " and at most " + limit + " bytes");
-        }
-        long size = required > 0 ? required : Size.MIN_BYTES;
-        if (required == 0) {
-            long def = defaultSize;
-            size = limit > 0 ? Math.min(def, limit) : def;
-        }
-        size = Math.max(size, Size.MIN_BYTES);
-        if (size > Long.MAX_VALUE - ALIGN) {
-            throw Calls.outOfRange("capacity_range asks for more bytes than Berth can address");
-        }
-        size = (size + ALIGN - 1) / ALIGN * ALIGN;
-        if (limit > 0 && size > limit) {
-            throw Calls.outOfRange("the smallest volume Berth makes is " + Size.format(Size.MIN_BYTES)
-                    + " (4 KiB-aligned), above the limit of " + limit + " bytes");
-        }
-        return size;
-    }
-
-    private static String token(String id) {
-        return TOKEN_PREFIX + Base64.getUrlEncoder().withoutPadding().encodeToString(id.getBytes(StandardCharsets.UTF_8));
-    }
-
-    private static String tokenId(String token) {
-        if (token.startsWith(TOKEN_PREFIX)) {
-            try {
-                String id = new String(Base64.getUrlDecoder().decode(token.substring(TOKEN_PREFIX.length())),
-                        StandardCharsets.UTF_8);
-                if (id.matches("[0-9a-f]{1,64}")) {
-                    return id;
-                }
-            } catch (IllegalArgumentException e) {
-                // falls through to ABORTED
-            }
-        }
-        throw io.grpc.Status.ABORTED.withDescription("starting_token '" + shown(token) + "' is not a token this "
-                + "plugin gave out; start the listing again without one").asRuntimeException();
-    }
-
     private static NotFound missing(String id) {
-        return new NotFound("volume " + shown(id) + " does not exist", "list volumes with ListVolumes");
-    }
-
-    private static String shown(String s) {
-        return s.length() > 64 ? s.substring(0, 64) + "…" : s;
+        return new NotFound("volume " + Ids.shown(id) + " does not exist", "list volumes with ListVolumes");
     }
 }

@@ -54,6 +54,9 @@ public final class CsiIdentity extends IdentityGrpc.IdentityImplBase {
         if (topology) {
             b.addCapabilities(service(Csi.PluginCapability.Service.Type.VOLUME_ACCESSIBILITY_CONSTRAINTS));
         }
+        // Volumes grow while in use (a loop device refreshed and its filesystem grown mounted), in every role.
+        b.addCapabilities(Csi.PluginCapability.newBuilder().setVolumeExpansion(Csi.PluginCapability.VolumeExpansion
+                .newBuilder().setType(Csi.PluginCapability.VolumeExpansion.Type.ONLINE)));
         out.onNext(b.build());
         out.onCompleted();
     }

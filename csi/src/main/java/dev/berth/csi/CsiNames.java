@@ -8,7 +8,7 @@ import java.util.HexFormat;
 import java.util.regex.Pattern;
 
 /**
- * CSI's volume names are any string of up to 128 bytes; Berth's are Docker-style. A CSI name that
+ * CSI's volume and snapshot names are any string of up to 128 bytes; Berth's are Docker-style. A CSI name that
  * is a valid Berth name is used as it is (so `berth volume ls` shows Kubernetes' pvc-… names);
  * any other gets a derived name that is the same every time, which keeps CreateVolume idempotent.
  */
@@ -20,11 +20,23 @@ final class CsiNames {
     }
 
     static String volumeName(String csiName) {
+        return berthName("volume", "CreateVolumeRequest.name", csiName);
+    }
+
+    /**
+     * The same for snapshots. CSI snapshot names are unique per plugin, Berth's per volume: the
+     * caller checks the name against every volume's snapshots.
+     */
+    static String snapshotName(String csiName) {
+        return berthName("snapshot", "CreateSnapshotRequest.name", csiName);
+    }
+
+    private static String berthName(String what, String field, String csiName) {
         if (csiName == null || csiName.isEmpty()) {
-            throw new InvalidArgument("the volume name is missing", "pass a name (CreateVolumeRequest.name)");
+            throw new InvalidArgument("the " + what + " name is missing", "pass a name (" + field + ")");
         }
         if (csiName.getBytes(StandardCharsets.UTF_8).length > MAX_CSI_BYTES) {
-            throw new InvalidArgument("the volume name is longer than " + MAX_CSI_BYTES + " bytes",
+            throw new InvalidArgument("the " + what + " name is longer than " + MAX_CSI_BYTES + " bytes",
                     "CSI allows at most 128 bytes; pass a shorter name");
         }
         if (BERTH.matcher(csiName).matches() && !csiName.contains("..")) {

@@ -12,8 +12,8 @@ import java.util.List;
 /**
  * CSI's Node service over this node's {@link PathVolumes}: stage = mount at Berth's own mount point
  * plus a bind onto the staging path (block volumes: attach only), publish = a bind onto the target
- * path (a block volume's device node onto a file). Expansion is not advertised yet and answers
- * UNIMPLEMENTED.
+ * path (a block volume's device node onto a file). Expand = grow the device and the mounted
+ * filesystem online (a block volume's device is only refreshed).
  */
 public final class CsiNode extends NodeGrpc.NodeImplBase {
     private final PathVolumes volumes;
@@ -45,7 +45,8 @@ public final class CsiNode extends NodeGrpc.NodeImplBase {
             for (var t : List.of(Csi.NodeServiceCapability.RPC.Type.STAGE_UNSTAGE_VOLUME,
                     Csi.NodeServiceCapability.RPC.Type.GET_VOLUME_STATS,
                     Csi.NodeServiceCapability.RPC.Type.VOLUME_CONDITION,
-                    Csi.NodeServiceCapability.RPC.Type.SINGLE_NODE_MULTI_WRITER)) {
+                    Csi.NodeServiceCapability.RPC.Type.SINGLE_NODE_MULTI_WRITER,
+                    Csi.NodeServiceCapability.RPC.Type.EXPAND_VOLUME)) {
                 b.addCapabilities(Csi.NodeServiceCapability.newBuilder()
                         .setRpc(Csi.NodeServiceCapability.RPC.newBuilder().setType(t)));
             }
@@ -148,6 +149,44 @@ public final class CsiNode extends NodeGrpc.NodeImplBase {
                 b.addUsage(Csi.VolumeUsage.newBuilder().setUnit(Csi.VolumeUsage.Unit.BYTES).setTotal(s.sizeBytes()));
             }
             return b.build();
+        });
+    }
+
+    @Override
+    public void nodeExpandVolume(Csi.NodeExpandVolumeRequest req, StreamObserver<Csi.NodeExpandVolumeResponse> out) {
+        Calls.answerNode(out, () -> {
+            String id = Calls.require(req.getVolumeId(), "volume_id");
+            Calls.require(req.getVolumePath(), "volume_path");
+            Path path;
+            try {
+                path = paths.check("volume_path", req.getVolumePath());
+            } catch (dev.berth.core.error.InvalidArgument e) {
+                // No volume is ever at a path Berth would refuse to mount on.
+                throw new dev.berth.core.error.NotFound("no volume is at " + e.getMessage(), "pass the volume's target path");
+            }
+            long required = req.getCapacityRange().getRequiredBytes();
+            long limit = req.getCapacityRange().getLimitBytes();
+            if (required < 0 || limit < 0) {
+                throw Calls.invalid("capacity_range has negative bytes");
+            }
+            Boolean block = null;
+            if (req.hasVolumeCapability()) {
+                block = CsiAccess.of(req.getVolumeCapability(), false).block();
+            }
+            long size;
+            try (InFlight.Slot ignored = inFlight.enter(id, "volume " + id, "NodeExpandVolume")) {
+                size = volumes.expand(id, path, block);
+            }
+            // The controller grows the volume; a node grows only what the volume already has.
+            if (required > size) {
+                throw Calls.outOfRange("volume " + id + " has " + size + " bytes, less than the " + required
+                        + " required: grow it with ControllerExpandVolume first");
+            }
+            if (limit > 0 && size > limit) {
+                throw Calls.outOfRange("volume " + id + " has " + size + " bytes, more than the limit of " + limit
+                        + " bytes, and volumes never shrink");
+            }
+            return Csi.NodeExpandVolumeResponse.newBuilder().setCapacityBytes(size).build();
         });
     }
 }

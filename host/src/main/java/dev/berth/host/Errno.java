@@ -17,15 +17,19 @@ record Errno(int value, String name, String text) {
     static final int EIO = 5;
     static final int ENXIO = 6;
     static final int EAGAIN = 11;
+    static final int ENOSPC = 28;
     static final int EACCES = 13;
     static final int ENOTBLK = 15;
     static final int EBUSY = 16;
+    static final int EEXIST = 17;
+    static final int EXDEV = 18;
     static final int ENODEV = 19;
     static final int EISDIR = 21;
     static final int EINVAL = 22;
     static final int ENOTTY = 25;
     static final int EROFS = 30;
     static final int ENOSYS = 38;
+    static final int EOPNOTSUPP = 95;
     static final int EUCLEAN = 117;
 
     private static final Map<Integer, Errno> KNOWN = Stream.of(

@@ -35,6 +35,10 @@ final class Libc {
     static final int SIGKILL = 9;
     static final int MNT_DETACH = 2;
     static final int SEEK_DATA = 3;
+    static final int SEEK_HOLE = 4;
+    static final int O_WRONLY = 1;
+    static final int O_CREAT = 0x40;
+    static final int O_DIRECTORY = 0x10000;
 
     private static final Linker LINKER = Linker.nativeLinker();
     private static final StructLayout STATE = Linker.Option.captureStateLayout();
@@ -44,6 +48,7 @@ final class Libc {
 
     private static final MethodHandle OPEN = bind("open",
             FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT), ERRNO_OPTION, Linker.Option.firstVariadicArg(2));
+    private static final MethodHandle FSYNC = bind("fsync", FunctionDescriptor.of(JAVA_INT, JAVA_INT), ERRNO_OPTION);
     private static final MethodHandle CLOSE = bind("close", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
     private static final MethodHandle LSEEK = bind("lseek",
             FunctionDescriptor.of(JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_INT), ERRNO_OPTION);
@@ -65,6 +70,31 @@ final class Libc {
             MemorySegment state = arena.allocate(STATE);
             int fd = (int) OPEN.invokeExact(state, cString(arena, path.toString()), flags, 0);
             return check("open", path.toString(), fd, state);
+        } catch (SyscallException | RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+    }
+
+    /** open(2) with O_CREAT: {@code mode} is the new file's permission bits (before the umask). */
+    static int create(Path path, int flags, int mode) throws SyscallException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = arena.allocate(STATE);
+            int fd = (int) OPEN.invokeExact(state, cString(arena, path.toString()), flags | O_CREAT, mode);
+            return check("open", path.toString(), fd, state);
+        } catch (SyscallException | RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+    }
+
+    static void fsync(int fd, Path path) throws SyscallException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = arena.allocate(STATE);
+            int r = (int) FSYNC.invokeExact(state, fd);
+            check("fsync", path.toString(), r, state);
         } catch (SyscallException | RuntimeException | Error e) {
             throw e;
         } catch (Throwable t) {

@@ -22,6 +22,7 @@ public final class LinuxHostOps implements HostOps {
     private final MountCommands mountCommands;
     private final FilesystemChecker fsck;
     private final DiskUsage du;
+    private final FilesystemGrower grower;
     private final FilesystemUsers users = new FilesystemUsers(Path.of("/proc"));
     private final SyscallMode mode;
 
@@ -48,6 +49,7 @@ public final class LinuxHostOps implements HostOps {
         this.mountCommands = new MountCommands(mountCalls);
         this.fsck = new FilesystemChecker(runner);
         this.du = new DiskUsage(runner);
+        this.grower = new FilesystemGrower(runner);
     }
 
     /** Which path loop devices and mounts take. */
@@ -232,5 +234,47 @@ public final class LinuxHostOps implements HostOps {
     @Override
     public long allocatedBytes(List<Path> files) {
         return du.allocatedBytes(files);
+    }
+
+    @Override
+    public void reflink(Path source, Path target) {
+        FileCopies.reflink(source, target);
+    }
+
+    @Override
+    public void copySparse(Path source, Path target, dev.berth.core.spi.Progress progress) {
+        FileCopies.copySparse(source, target, progress);
+    }
+
+    @Override
+    public void freeze(Path mountPoint) {
+        FilesystemFreeze.freeze(mountPoint);
+    }
+
+    @Override
+    public void thaw(Path mountPoint) {
+        FilesystemFreeze.thaw(mountPoint);
+    }
+
+    @Override
+    public long loopRefreshCapacity(Path device) {
+        return BlockDevices.refreshLoop(device);
+    }
+
+    @Override
+    public long deviceSize(Path device) {
+        return BlockDevices.size(device);
+    }
+
+    @Override
+    public long growFilesystem(Path device, Path mountPoint, String fsType) {
+        Objects.requireNonNull(fsType, "fsType");
+        return grower.grow(device, mountPoint, fsType, () -> statFs(mountPoint).totalBytes()); // statFs only when mounted
+    }
+
+    @Override
+    public java.util.OptionalLong filesystemSize(Path device) {
+        HostPaths.check("device", device);
+        return Superblocks.size(device);
     }
 }

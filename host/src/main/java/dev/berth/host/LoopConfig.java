@@ -56,10 +56,21 @@ final class LoopConfig {
     private LoopConfig() {
     }
 
-    /** A zeroed loop_config: backing {@code fd}, block size left to the kernel (0), no offset or size limit. */
+    /**
+     * Every device gets 512-byte logical sectors, as losetup without direct I/O makes them. Left to
+     * the kernel (0), a device with direct I/O takes the backing file's direct-I/O alignment, and
+     * that changes under a volume: once an xfs file is reflinked (a snapshot), xfs wants block-aligned
+     * direct I/O on it, the device would come up with 4 KiB sectors, and a filesystem made with 512-byte
+     * sectors (xfs sectsz=512, ext4 with 1 KiB blocks) would no longer mount. With 512 the kernel
+     * keeps the sectors and turns direct I/O off where the file cannot do it (buffered, as losetup's default).
+     */
+    static final int BLOCK_SIZE = 512;
+
+    /** A zeroed loop_config: backing {@code fd}, 512-byte sectors ({@link #BLOCK_SIZE}), no offset or size limit. */
     static MemorySegment config(Arena arena, int fd, int flags, byte[] fileName) {
         MemorySegment c = arena.allocate(CONFIG);
         c.set(JAVA_INT, CONFIG.byteOffset(groupElement("fd")), fd);
+        c.set(JAVA_INT, CONFIG.byteOffset(groupElement("block_size")), BLOCK_SIZE);
         fill(c.asSlice(INFO, INFO64.byteSize()), flags, fileName);
         return c;
     }

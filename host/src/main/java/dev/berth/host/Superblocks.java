@@ -25,6 +25,7 @@ final class Superblocks {
     private static final int EXT4_ORPHAN_FS = 0x4;
     private static final int EXT4_FEATURE_INCOMPAT_RECOVER = 0x4;
     private static final int EXT4_FEATURE_COMPAT_HAS_JOURNAL = 0x4;
+    private static final int EXT4_FEATURE_INCOMPAT_64BIT = 0x80;
     private static final int XFS_MAGIC = 0x58465342; // "XFSB"
     private static final int XFS_SB_VERSION_5 = 5;
     private static final int XFS_SB_FEAT_INCOMPAT_NEEDSREPAIR = 1 << 4;
@@ -82,6 +83,36 @@ final class Superblocks {
             problems.add("a repair did not finish (the needsrepair flag is set)");
         }
         return Optional.of(List.copyOf(problems));
+    }
+
+    /**
+     * The size the filesystem on {@code device} spans, from its superblock: ext4 blocks_count
+     * (lo, and hi with the 64bit feature) × block size; xfs sb_dblocks × sb_blocksize. Empty for
+     * anything else.
+     */
+    static java.util.OptionalLong size(Path device) {
+        java.util.OptionalLong ext4 = ext4Size(read(device, EXT4_OFFSET, 1024));
+        return ext4.isPresent() ? ext4 : xfsSize(read(device, 0, 512));
+    }
+
+    static java.util.OptionalLong ext4Size(ByteBuffer sb) {
+        sb.order(ByteOrder.LITTLE_ENDIAN);
+        if (sb.limit() < 1024 || (sb.getShort(0x38) & 0xffff) != EXT4_MAGIC) {
+            return java.util.OptionalLong.empty();
+        }
+        long blocks = sb.getInt(0x4) & 0xffffffffL;
+        if ((sb.getInt(0x60) & EXT4_FEATURE_INCOMPAT_64BIT) != 0) {
+            blocks |= (sb.getInt(0x150) & 0xffffffffL) << 32;
+        }
+        return java.util.OptionalLong.of(blocks * (1024L << sb.getInt(0x18)));
+    }
+
+    static java.util.OptionalLong xfsSize(ByteBuffer sb) {
+        sb.order(ByteOrder.BIG_ENDIAN);
+        if (sb.limit() < 512 || sb.getInt(0) != XFS_MAGIC) {
+            return java.util.OptionalLong.empty();
+        }
+        return java.util.OptionalLong.of(sb.getLong(8) * (sb.getInt(4) & 0xffffffffL));
     }
 
     private static ByteBuffer read(Path device, long offset, int length) {

@@ -18,16 +18,19 @@ final class ToolLocator {
             List.of(Path.of("/usr/sbin"), Path.of("/sbin"), Path.of("/usr/bin"), Path.of("/bin"));
 
     /** Debian package that ships each tool Berth runs, for the "not found" hint. */
-    private static final Map<String, String> PACKAGES = Map.of(
-            "losetup", "util-linux",
-            "blkid", "util-linux",
-            "mount", "mount",
-            "umount", "mount",
-            "mkfs.ext4", "e2fsprogs",
-            "mkfs.xfs", "xfsprogs",
-            "e2fsck", "e2fsprogs",
-            "xfs_repair", "xfsprogs",
-            "du", "coreutils");
+    private static final Map<String, String> PACKAGES = Map.ofEntries(
+            Map.entry("losetup", "util-linux"),
+            Map.entry("blkid", "util-linux"),
+            Map.entry("mount", "mount"),
+            Map.entry("umount", "mount"),
+            Map.entry("mkfs.ext4", "e2fsprogs"),
+            Map.entry("mkfs.xfs", "xfsprogs"),
+            Map.entry("e2fsck", "e2fsprogs"),
+            Map.entry("resize2fs", "e2fsprogs"),
+            Map.entry("tune2fs", "e2fsprogs"),
+            Map.entry("xfs_repair", "xfsprogs"),
+            Map.entry("xfs_growfs", "xfsprogs"),
+            Map.entry("du", "coreutils"));
 
     private static final Pattern PLAIN_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._+-]*");
 

@@ -109,7 +109,10 @@ public final class Wiring {
         List<io.grpc.BindableService> served = new java.util.ArrayList<>();
         served.add(new dev.berth.csi.CsiIdentity(dev.berth.app.Version.get(), controller != null, !zone.isEmpty(), ready));
         if (controller != null) {
-            served.add(new dev.berth.csi.CsiController(controller, controller, services, zone, c.size(Keys.DEFAULT_SIZE)));
+            // Copies and growth through the node too: in all-in-one a volume mounted here is frozen
+            // around a snapshot and grown here online.
+            served.add(new dev.berth.csi.CsiController(new dev.berth.core.service.CombinedVolumes(controller, node),
+                    controller, services, zone, c.size(Keys.DEFAULT_SIZE)));
         }
         if (node != null) {
             served.add(new dev.berth.csi.CsiNode(new dev.berth.core.node.PathVolumes(node), nodeId,

@@ -85,7 +85,7 @@ class DeployManifestsTest {
             if (sc.at("/parameters/fsType").isTextual()) {
                 FsType.parse(sc.at("/parameters/fsType").asText());
             }
-            assertFalse(sc.path("allowVolumeExpansion").asBoolean(false), "expansion is not advertised yet");
+            assertTrue(sc.path("allowVolumeExpansion").asBoolean(false), "Berth grows volumes online (EXPAND_VOLUME)");
         }
     }
 

@@ -112,7 +112,17 @@ class CsiConformanceIT {
     void down() {
         try {
             if (csi != null) {
-                csi.close();
+                // Snapshots outlive DeleteVolume (CSI's rule), and a volume with snapshots is not
+                // force-removed: the orchestrator's own objects go first.
+                try {
+                    for (Csi.ListSnapshotsResponse.Entry e : csi.controller.listSnapshots(
+                            Csi.ListSnapshotsRequest.getDefaultInstance()).getEntriesList()) {
+                        csi.controller.deleteSnapshot(Csi.DeleteSnapshotRequest.newBuilder()
+                                .setSnapshotId(e.getSnapshot().getSnapshotId()).build());
+                    }
+                } finally {
+                    csi.close();
+                }
             }
             // The orchestrator's binds first (deepest first), so Berth's forced removal can detach.
             List<String> ours = new ArrayList<>(Sys.mountsUnder(co));
@@ -143,11 +153,15 @@ class CsiConformanceIT {
         assertEquals(dev.berth.app.Version.get(), info.getVendorVersion());
         assertFalse(info.getVendorVersion().isBlank());
 
-        Set<Csi.PluginCapability.Service.Type> caps = csi.identity.getPluginCapabilities(
-                        Csi.GetPluginCapabilitiesRequest.getDefaultInstance()).getCapabilitiesList().stream()
+        List<Csi.PluginCapability> all = csi.identity.getPluginCapabilities(
+                Csi.GetPluginCapabilitiesRequest.getDefaultInstance()).getCapabilitiesList();
+        Set<Csi.PluginCapability.Service.Type> caps = all.stream().filter(Csi.PluginCapability::hasService)
                 .map(c -> c.getService().getType()).collect(Collectors.toSet());
         assertEquals(Set.of(Csi.PluginCapability.Service.Type.CONTROLLER_SERVICE,
                 Csi.PluginCapability.Service.Type.VOLUME_ACCESSIBILITY_CONSTRAINTS), caps);
+        assertEquals(List.of(Csi.PluginCapability.VolumeExpansion.Type.ONLINE), all.stream()
+                .filter(Csi.PluginCapability::hasVolumeExpansion).map(c -> c.getVolumeExpansion().getType()).toList());
+        assertEquals(3, all.size(), all.toString());
 
         Csi.ProbeResponse probe = csi.identity.probe(Csi.ProbeRequest.getDefaultInstance());
         assertTrue(probe.hasReady() && probe.getReady().getValue(), probe.toString());
@@ -166,7 +180,12 @@ class CsiConformanceIT {
                 Csi.ControllerServiceCapability.RPC.Type.LIST_VOLUMES_PUBLISHED_NODES,
                 Csi.ControllerServiceCapability.RPC.Type.GET_VOLUME,
                 Csi.ControllerServiceCapability.RPC.Type.SINGLE_NODE_MULTI_WRITER,
-                Csi.ControllerServiceCapability.RPC.Type.VOLUME_CONDITION), java.util.EnumSet.copyOf(controller));
+                Csi.ControllerServiceCapability.RPC.Type.VOLUME_CONDITION,
+                Csi.ControllerServiceCapability.RPC.Type.CREATE_DELETE_SNAPSHOT,
+                Csi.ControllerServiceCapability.RPC.Type.LIST_SNAPSHOTS,
+                Csi.ControllerServiceCapability.RPC.Type.GET_SNAPSHOT,
+                Csi.ControllerServiceCapability.RPC.Type.CLONE_VOLUME,
+                Csi.ControllerServiceCapability.RPC.Type.EXPAND_VOLUME), java.util.EnumSet.copyOf(controller));
         // Not PUBLISH_READONLY: a claim has no read-only form, so a read-only ControllerPublish
         // would be a promise Berth does not keep (read-only is NodePublish's readonly, enforced by the mount).
 
@@ -177,7 +196,8 @@ class CsiConformanceIT {
         assertEquals(java.util.EnumSet.of(Csi.NodeServiceCapability.RPC.Type.STAGE_UNSTAGE_VOLUME,
                 Csi.NodeServiceCapability.RPC.Type.GET_VOLUME_STATS,
                 Csi.NodeServiceCapability.RPC.Type.VOLUME_CONDITION,
-                Csi.NodeServiceCapability.RPC.Type.SINGLE_NODE_MULTI_WRITER), java.util.EnumSet.copyOf(node));
+                Csi.NodeServiceCapability.RPC.Type.SINGLE_NODE_MULTI_WRITER,
+                Csi.NodeServiceCapability.RPC.Type.EXPAND_VOLUME), java.util.EnumSet.copyOf(node));
     }
 
     @Test
@@ -191,14 +211,8 @@ class CsiConformanceIT {
     @Test
     void notAdvertisedRpcsAnswerUnimplemented() {
         String id = csi.create("unimpl").getVolumeId();
-        refused(Code.UNIMPLEMENTED, () -> csi.controller.createSnapshot(Csi.CreateSnapshotRequest.newBuilder()
-                .setName("snap").setSourceVolumeId(id).build()));
-        refused(Code.UNIMPLEMENTED, () -> csi.controller.listSnapshots(Csi.ListSnapshotsRequest.getDefaultInstance()));
-        refused(Code.UNIMPLEMENTED, () -> csi.controller.controllerExpandVolume(Csi.ControllerExpandVolumeRequest
-                .newBuilder().setVolumeId(id).setCapacityRange(Csi.CapacityRange.newBuilder().setRequiredBytes(128 * MIB))
-                .build()));
-        refused(Code.UNIMPLEMENTED, () -> csi.node.nodeExpandVolume(Csi.NodeExpandVolumeRequest.newBuilder()
-                .setVolumeId(id).setVolumePath(co.resolve("x").toString()).build()));
+        refused(Code.UNIMPLEMENTED, () -> csi.controller.controllerModifyVolume(Csi.ControllerModifyVolumeRequest
+                .newBuilder().setVolumeId(id).build()));
     }
 
     // ---- CreateVolume -----------------------------------------------------------------------
@@ -275,9 +289,15 @@ class CsiConformanceIT {
         }
         refused(Code.INVALID_ARGUMENT, () -> csi.controller.createVolume(createReq("blk-dir", 64 * MIB,
                 block(Mode.SINGLE_NODE_WRITER)).putParameters("service", "scratch").build()));
-        refused(Code.INVALID_ARGUMENT, () -> csi.controller.createVolume(createReq("fromsnap", 64 * MIB, SNW)
+        refused(Code.NOT_FOUND, () -> csi.controller.createVolume(createReq("fromsnap", 64 * MIB, SNW)
                 .setVolumeContentSource(Csi.VolumeContentSource.newBuilder().setSnapshot(
                         Csi.VolumeContentSource.SnapshotSource.newBuilder().setSnapshotId("snap-1"))).build()));
+        refused(Code.NOT_FOUND, () -> csi.controller.createVolume(createReq("fromvol", 64 * MIB, SNW)
+                .setVolumeContentSource(Csi.VolumeContentSource.newBuilder().setVolume(
+                        Csi.VolumeContentSource.VolumeSource.newBuilder().setVolumeId("0123456789abcdef0123456789abcdef")))
+                .build()));
+        refused(Code.INVALID_ARGUMENT, () -> csi.controller.createVolume(createReq("fromnothing", 64 * MIB, SNW)
+                .setVolumeContentSource(Csi.VolumeContentSource.getDefaultInstance()).build()));
         refused(Code.INVALID_ARGUMENT, () -> csi.controller.createVolume(createReq("fsclash", 64 * MIB,
                 CsiClient.mountFs(Mode.SINGLE_NODE_WRITER, "ext4")).putParameters("fsType", "xfs").build()));
         assertEquals(Set.of("k8s"), listAll().stream().map(e -> e.getVolume().getVolumeContextMap().get("berth.dev/name"))
@@ -943,5 +963,232 @@ class CsiConformanceIT {
         assertFalse(log.contains(secret), "a secret is in the log:\n" + log.lines().filter(l -> l.contains(secret))
                 .collect(Collectors.joining("\n")));
         assertFalse(log.contains("s3cr3t"), "a secret is in the log");
+    }
+
+    // ---- Snapshots, clones, expansion -------------------------------------------------------
+
+    private Csi.Snapshot snapshot(String name, String volumeId) {
+        return csi.controller.createSnapshot(Csi.CreateSnapshotRequest.newBuilder().setName(name)
+                .setSourceVolumeId(volumeId).build()).getSnapshot();
+    }
+
+    private List<Csi.Snapshot> snapshots(Csi.ListSnapshotsRequest req) {
+        return csi.controller.listSnapshots(req).getEntriesList().stream().map(Csi.ListSnapshotsResponse.Entry::getSnapshot)
+                .toList();
+    }
+
+    private static Csi.VolumeContentSource fromSnapshot(String id) {
+        return Csi.VolumeContentSource.newBuilder().setSnapshot(Csi.VolumeContentSource.SnapshotSource.newBuilder()
+                .setSnapshotId(id)).build();
+    }
+
+    private static Csi.VolumeContentSource fromVolume(String id) {
+        return Csi.VolumeContentSource.newBuilder().setVolume(Csi.VolumeContentSource.VolumeSource.newBuilder()
+                .setVolumeId(id)).build();
+    }
+
+    /** Controller-publishes, stages and publishes a mount volume; returns the target path. */
+    private Path inUse(String id, String label) throws IOException {
+        csi.controllerPublish(id, NODE, SNW, false);
+        Path staging = folder("staging/" + label);
+        Files.createDirectories(co.resolve("pods"));
+        Path target = co.resolve("pods/" + label);
+        csi.stage(id, staging, SNW);
+        csi.publish(id, staging, target, SNW, false);
+        return target;
+    }
+
+    private void release(String id, String label) {
+        csi.unpublish(id, co.resolve("pods/" + label));
+        csi.unstage(id, co.resolve("staging/" + label));
+        csi.controllerUnpublish(id, NODE);
+    }
+
+    @Test
+    void snapshotsAreIdempotentListedPagedAndDeletedByIdAndOutliveTheirVolume() {
+        String a = csi.create("snap-a").getVolumeId();
+        String b = csi.create("snap-b").getVolumeId();
+        Csi.Snapshot first = snapshot("s1", a);
+        assertTrue(first.getSnapshotId().matches("[0-9a-f]{32}"), first.toString());
+        assertEquals(a, first.getSourceVolumeId());
+        assertEquals(64 * MIB, first.getSizeBytes());
+        assertTrue(first.getReadyToUse());
+        assertTrue(first.getCreationTime().getSeconds() > 0, first.toString());
+        for (int i = 0; i < 3; i++) {
+            assertEquals(first, snapshot("s1", a));
+        }
+        // CSI names are unique per plugin: the same name for another volume is refused, nothing made.
+        Status taken = refused(Code.ALREADY_EXISTS, () -> snapshot("s1", b));
+        assertTrue(taken.getDescription().contains("s1"), taken.toString());
+        // A name Berth refuses gets a derived one, the same every time.
+        Csi.Snapshot odd = snapshot("ns/snap:two", a);
+        assertEquals(odd, snapshot("ns/snap:two", a));
+        Csi.Snapshot ofB = snapshot("s2", b);
+
+        refused(Code.INVALID_ARGUMENT, () -> snapshot("", a));
+        refused(Code.INVALID_ARGUMENT, () -> snapshot("s3", ""));
+        refused(Code.NOT_FOUND, () -> snapshot("s3", "0123456789abcdef0123456789abcdef"));
+        refused(Code.INVALID_ARGUMENT, () -> csi.controller.createSnapshot(Csi.CreateSnapshotRequest.newBuilder()
+                .setName("s4").setSourceVolumeId(a).putParameters("colour", "blue").build()));
+
+        Set<Csi.Snapshot> all = Set.of(first, odd, ofB);
+        assertEquals(all, Set.copyOf(snapshots(Csi.ListSnapshotsRequest.getDefaultInstance())), "a refused create made one");
+        assertEquals(Set.of(first, odd), Set.copyOf(snapshots(Csi.ListSnapshotsRequest.newBuilder().setSourceVolumeId(a).build())));
+        assertEquals(List.of(ofB), snapshots(Csi.ListSnapshotsRequest.newBuilder().setSnapshotId(ofB.getSnapshotId()).build()));
+        assertEquals(List.of(), snapshots(Csi.ListSnapshotsRequest.newBuilder().setSnapshotId("0123456789abcdef").build()));
+        assertEquals(List.of(), snapshots(Csi.ListSnapshotsRequest.newBuilder().setSnapshotId("not/an id").build()));
+        assertEquals(List.of(), snapshots(Csi.ListSnapshotsRequest.newBuilder().setSourceVolumeId("nope").build()));
+        List<Csi.Snapshot> paged = new ArrayList<>();
+        String token = "";
+        do {
+            Csi.ListSnapshotsResponse r = csi.controller.listSnapshots(Csi.ListSnapshotsRequest.newBuilder()
+                    .setMaxEntries(2).setStartingToken(token).build());
+            assertTrue(r.getEntriesCount() <= 2, r.toString());
+            r.getEntriesList().forEach(e -> paged.add(e.getSnapshot()));
+            token = r.getNextToken();
+        } while (!token.isEmpty());
+        assertEquals(3, paged.size(), paged.toString());
+        assertEquals(all, Set.copyOf(paged));
+        refused(Code.ABORTED, () -> csi.controller.listSnapshots(Csi.ListSnapshotsRequest.newBuilder()
+                .setStartingToken("bogus").build()));
+        refused(Code.INVALID_ARGUMENT, () -> csi.controller.listSnapshots(Csi.ListSnapshotsRequest.newBuilder()
+                .setMaxEntries(-1).build()));
+        assertEquals(first, csi.controller.getSnapshot(Csi.GetSnapshotRequest.newBuilder()
+                .setSnapshotId(first.getSnapshotId()).build()).getSnapshot());
+        refused(Code.NOT_FOUND, () -> csi.controller.getSnapshot(Csi.GetSnapshotRequest.newBuilder()
+                .setSnapshotId("0123456789abcdef").build()));
+
+        // DeleteVolume keeps the volume's snapshots: CSI treats them as independent objects.
+        csi.delete(a);
+        assertEquals(all, Set.copyOf(snapshots(Csi.ListSnapshotsRequest.getDefaultInstance())));
+        assertEquals(first, snapshot("s1", a), "a repeat after its volume went still answers the snapshot");
+
+        refused(Code.INVALID_ARGUMENT, () -> csi.controller.deleteSnapshot(Csi.DeleteSnapshotRequest.getDefaultInstance()));
+        for (int i = 0; i < 3; i++) {
+            csi.controller.deleteSnapshot(Csi.DeleteSnapshotRequest.newBuilder().setSnapshotId(first.getSnapshotId()).build());
+        }
+        csi.controller.deleteSnapshot(Csi.DeleteSnapshotRequest.newBuilder().setSnapshotId("0123456789abcdef").build());
+        csi.controller.deleteSnapshot(Csi.DeleteSnapshotRequest.newBuilder().setSnapshotId("not/an id").build());
+        assertEquals(Set.of(odd, ofB), Set.copyOf(snapshots(Csi.ListSnapshotsRequest.getDefaultInstance())));
+    }
+
+    @Test
+    void aVolumeFromASnapshotHasTheDataOfThatMomentAndNothingLater() throws Exception {
+        String id = csi.create("origin").getVolumeId();
+        Path target = inUse(id, "origin");
+        Files.writeString(target.resolve("before.txt"), "before the snapshot");
+        // Taken while published here: frozen around the copy, so what was written is in it.
+        Csi.Snapshot snap = snapshot("origin-snap", id);
+        Files.writeString(target.resolve("after.txt"), "after the snapshot");
+
+        refused(Code.OUT_OF_RANGE, () -> csi.controller.createVolume(createReq("restored", 32 * MIB, SNW)
+                .setVolumeContentSource(fromSnapshot(snap.getSnapshotId())).build()));
+        Csi.CreateVolumeRequest restore = createReq("restored", 64 * MIB, SNW)
+                .setVolumeContentSource(fromSnapshot(snap.getSnapshotId())).build();
+        Csi.Volume restored = csi.controller.createVolume(restore).getVolume();
+        assertEquals(fromSnapshot(snap.getSnapshotId()), restored.getContentSource());
+        assertEquals(64 * MIB, restored.getCapacityBytes());
+        assertEquals(restored, csi.controller.createVolume(restore).getVolume(), "a repeat answers the same volume");
+        // The same name with another source (or none) is another volume's: refused.
+        refused(Code.ALREADY_EXISTS, () -> csi.controller.createVolume(createReq("restored", 64 * MIB, SNW)
+                .setVolumeContentSource(fromVolume(id)).build()));
+        refused(Code.ALREADY_EXISTS, () -> csi.create("restored"));
+
+        Path copy = inUse(restored.getVolumeId(), "restored");
+        assertEquals("before the snapshot", Files.readString(copy.resolve("before.txt")));
+        assertFalse(Files.exists(copy.resolve("after.txt")), "data written after the snapshot is in the restored volume");
+        release(restored.getVolumeId(), "restored");
+        release(id, "origin");
+
+        // Larger than the snapshot: the copy has the size asked for.
+        Csi.Volume bigger = csi.controller.createVolume(createReq("restored-big", 128 * MIB, SNW)
+                .setVolumeContentSource(fromSnapshot(snap.getSnapshotId())).build()).getVolume();
+        assertEquals(128 * MIB, bigger.getCapacityBytes());
+    }
+
+    @Test
+    void aCloneIsIndependentOfItsSource() throws Exception {
+        String id = csi.create("clone-src").getVolumeId();
+        Path source = inUse(id, "clone-src");
+        Files.writeString(source.resolve("shared.txt"), "written before the clone");
+        Csi.Volume clone = csi.controller.createVolume(createReq("clone", 0, SNW).clearCapacityRange()
+                .setVolumeContentSource(fromVolume(id)).build()).getVolume();
+        assertEquals(fromVolume(id), clone.getContentSource());
+        assertEquals(64 * MIB, clone.getCapacityBytes(), "a clone has its source's size when none is asked for");
+        Path copy = inUse(clone.getVolumeId(), "clone");
+        assertEquals("written before the clone", Files.readString(copy.resolve("shared.txt")));
+        Files.writeString(copy.resolve("shared.txt"), "changed in the clone");
+        Files.writeString(source.resolve("source-only.txt"), "only in the source");
+        assertEquals("written before the clone", Files.readString(source.resolve("shared.txt")));
+        assertFalse(Files.exists(copy.resolve("source-only.txt")));
+        release(clone.getVolumeId(), "clone");
+        release(id, "clone-src");
+        // The source goes; the clone stays whole.
+        csi.delete(id);
+        Path again = inUse(clone.getVolumeId(), "clone");
+        assertEquals("changed in the clone", Files.readString(again.resolve("shared.txt")));
+        release(clone.getVolumeId(), "clone");
+    }
+
+    @Test
+    void expandGrowsAPublishedVolumeOnlineAndNeverShrinks() throws Exception {
+        // xfs: it grows mounted with CAP_SYS_ADMIN alone (ext4 also needs CAP_SYS_RESOURCE, which a
+        // container may lack); its floor is 300 MB.
+        String id = csi.controller.createVolume(createReq("grow", 320 * MIB, SNW).putParameters("fsType", "xfs").build())
+                .getVolume().getVolumeId();
+        Path target = inUse(id, "grow");
+        Files.writeString(target.resolve("kept.txt"), "still here");
+        long before = Files.getFileStore(target).getTotalSpace();
+        Csi.ControllerExpandVolumeRequest grow = Csi.ControllerExpandVolumeRequest.newBuilder().setVolumeId(id)
+                .setCapacityRange(Csi.CapacityRange.newBuilder().setRequiredBytes(640 * MIB)).setVolumeCapability(SNW).build();
+        for (int i = 0; i < 3; i++) {
+            Csi.ControllerExpandVolumeResponse r = csi.controller.controllerExpandVolume(grow);
+            assertEquals(640 * MIB, r.getCapacityBytes());
+            assertTrue(r.getNodeExpansionRequired(), "a volume attached to a node needs its filesystem grown there");
+        }
+        Csi.NodeExpandVolumeRequest nodeGrow = Csi.NodeExpandVolumeRequest.newBuilder().setVolumeId(id)
+                .setVolumePath(target.toString()).setStagingTargetPath(co.resolve("staging/grow").toString())
+                .setCapacityRange(Csi.CapacityRange.newBuilder().setRequiredBytes(640 * MIB)).setVolumeCapability(SNW).build();
+        for (int i = 0; i < 2; i++) {
+            assertEquals(640 * MIB, csi.node.nodeExpandVolume(nodeGrow).getCapacityBytes());
+        }
+        long after = Files.getFileStore(target).getTotalSpace();
+        assertTrue(after > before + 250 * MIB, "the filesystem at the target did not grow: " + before + " -> " + after);
+        assertEquals("still here", Files.readString(target.resolve("kept.txt")));
+        assertEquals(640 * MIB, getVolume(id).getVolume().getCapacityBytes());
+
+        // Asking for less than it has: OK, nothing changes. A limit below its size would shrink it: refused.
+        assertEquals(640 * MIB, csi.controller.controllerExpandVolume(grow.toBuilder()
+                .setCapacityRange(Csi.CapacityRange.newBuilder().setRequiredBytes(320 * MIB)).build()).getCapacityBytes());
+        refused(Code.OUT_OF_RANGE, () -> csi.controller.controllerExpandVolume(grow.toBuilder()
+                .setCapacityRange(Csi.CapacityRange.newBuilder().setRequiredBytes(320 * MIB).setLimitBytes(400 * MIB)).build()));
+        assertEquals(640 * MIB, getVolume(id).getVolume().getCapacityBytes());
+        assertEquals(after, Files.getFileStore(target).getTotalSpace());
+
+        // Bad requests.
+        refused(Code.INVALID_ARGUMENT, () -> csi.controller.controllerExpandVolume(grow.toBuilder().setVolumeId("").build()));
+        refused(Code.INVALID_ARGUMENT, () -> csi.controller.controllerExpandVolume(grow.toBuilder().clearCapacityRange().build()));
+        refused(Code.NOT_FOUND, () -> csi.controller.controllerExpandVolume(grow.toBuilder()
+                .setVolumeId("0123456789abcdef0123456789abcdef").build()));
+        refused(Code.INVALID_ARGUMENT, () -> csi.node.nodeExpandVolume(nodeGrow.toBuilder().setVolumeId("").build()));
+        refused(Code.INVALID_ARGUMENT, () -> csi.node.nodeExpandVolume(nodeGrow.toBuilder().setVolumePath("").build()));
+        refused(Code.NOT_FOUND, () -> csi.node.nodeExpandVolume(nodeGrow.toBuilder()
+                .setVolumeId("0123456789abcdef0123456789abcdef").build()));
+        refused(Code.NOT_FOUND, () -> csi.node.nodeExpandVolume(nodeGrow.toBuilder()
+                .setVolumePath(co.resolve("elsewhere").toString()).build()));
+        refused(Code.OUT_OF_RANGE, () -> csi.node.nodeExpandVolume(nodeGrow.toBuilder()
+                .setCapacityRange(Csi.CapacityRange.newBuilder().setRequiredBytes(1024 * MIB)).build()));
+        refused(Code.INVALID_ARGUMENT, () -> csi.node.nodeExpandVolume(nodeGrow.toBuilder()
+                .setVolumeCapability(block(Mode.SINGLE_NODE_WRITER)).build()));
+        release(id, "grow");
+
+        // Not attached anywhere: grown on the controller, no node work asked for.
+        Csi.ControllerExpandVolumeResponse idle = csi.controller.controllerExpandVolume(grow.toBuilder()
+                .setCapacityRange(Csi.CapacityRange.newBuilder().setRequiredBytes(700 * MIB)).build());
+        assertEquals(700 * MIB, idle.getCapacityBytes());
+        assertFalse(idle.getNodeExpansionRequired());
+        Path again = inUse(id, "grow");
+        assertTrue(Files.getFileStore(again).getTotalSpace() > after, "the next stage did not grow the filesystem");
+        release(id, "grow");
     }
 }

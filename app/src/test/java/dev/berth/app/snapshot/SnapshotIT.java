@@ -277,9 +277,18 @@ class SnapshotIT {
             w.awaitLines(afterLast + 20); // writes go on after the thaw
         }
         for (SnapshotView s : taken) {
-            Path img = snapshotFile(s);
-            Sys.Out check = volumeFs.equals("xfs") ? Sys.run(List.of("/usr/sbin/xfs_repair", "-n", "-f", img.toString()))
-                    : Sys.run(List.of("/usr/sbin/e2fsck", "-f", "-n", img.toString()));
+            Sys.Out check;
+            if (volumeFs.equals("xfs")) {
+                // A frozen xfs keeps its log to replay on this kernel (6.x no longer covers it at
+                // freeze): the copy is checked as a restore uses it, after a mount replayed the log.
+                VolumeView r = restore("check-" + s.name(), "busy@" + s.name());
+                mount(r.name());
+                volumes.unmount(ref(r.name()), "test-" + r.name());
+                check = Sys.run(List.of("/usr/sbin/xfs_repair", "-n", "-f", pool.resolve(r.id() + ".img").toString()));
+            } else {
+                // A frozen ext4 has no journal to replay: the snapshot itself passes a full check.
+                check = Sys.run(List.of("/usr/sbin/e2fsck", "-f", "-n", snapshotFile(s).toString()));
+            }
             assertEquals(0, check.code(), s.name() + " is not a clean " + volumeFs + ": " + check.stdout() + check.stderr());
         }
         // The last snapshot restored: its log is whole lines, numbered from 0 without a gap.
@@ -324,7 +333,9 @@ class SnapshotIT {
         }
         long after = Files.getFileStore(data).getTotalSpace();
         assertTrue(after > before + (80L << 20), "filesystem seen at the container path: " + before + " -> " + after);
-        // The same size again is a no-op; smaller is refused, nothing changed; sizes are 4 KiB-aligned.
+        // The same size again is a no-op; smaller is refused, nothing changed; sizes are 4 KiB-aligned
+        // (unmounted: only the image and the record change).
+        volumes.unmount(ref("grow"), "test-grow");
         assertEquals(grownTo, volumes.expand(ref("grow"), Long.toString(grownTo)).sizeBytes());
         InvalidArgument smaller = assertThrows(InvalidArgument.class, () -> volumes.expand(ref("grow"), Long.toString(base(volumeFs) - (1L << 20))));
         assertTrue(smaller.getMessage().contains("shrinking is not supported"), smaller.getMessage());

@@ -201,6 +201,35 @@ public final class PathVolumes {
         });
     }
 
+    /**
+     * CSI's NodeExpandVolume: after the controller grew the volume, grows its device here and, for
+     * a filesystem, the filesystem online ({@link NodeService#growHere}); a block volume's device
+     * is only refreshed. {@code path} must be where the volume is staged or published on this
+     * node. Idempotent: a device and filesystem already at the volume's size stay as they are.
+     * Returns the volume's size in bytes.
+     *
+     * @param block what the caller says the volume is used as (a block device or a filesystem), or
+     *              null when it does not say
+     */
+    public long expand(String volumeId, Path path, Boolean block) {
+        Volume v = node.volumeById(volumeId);
+        return node.withLock(v.id(), () -> {
+            List<String> refs = control.refs(node.node(), v.id());
+            Optional<PathRefs.Ref> ref = PathRefs.at(refs, Kind.PUBLISH, path).or(() -> PathRefs.at(refs, Kind.STAGE, path));
+            if (ref.isEmpty()) {
+                throw new NotFound("volume " + v.name() + " is not staged or published at " + path + " on node " + node.node(),
+                        "pass the volume's staging or target path on this node");
+            }
+            if (block != null && block != ref.get().block()) {
+                throw new InvalidArgument("volume " + v.name() + " is used at " + path + " as a "
+                        + (ref.get().block() ? "block device" : "filesystem") + ", not as a " + (block ? "block device" : "filesystem"),
+                        "pass the volume capability it was staged with");
+            }
+            node.growHere(new dev.berth.core.service.VolumeRef(v.name(), v.service()));
+            return node.volumeById(volumeId).sizeBytes();
+        });
+    }
+
     /** Space, inodes and health of the volume at {@code path}, one of its staging or target paths here. */
     public VolumeStats stats(String volumeId, Path path) {
         Volume v = node.volumeById(volumeId);

@@ -70,7 +70,7 @@ public interface VolumeAdmin {
 
     /**
      * Removes a volume as {@link #remove(VolumeRef)}, doing {@code policy} with its snapshots.
-     * Returns the snapshots removed with it (names), for the caller to show.
+     * Returns the snapshots removed with it (as `<volume>@<snapshot>`), for the caller to show.
      */
     default List<String> remove(VolumeRef ref, SnapshotPolicy policy) {
         if (policy != SnapshotPolicy.REFUSE) {

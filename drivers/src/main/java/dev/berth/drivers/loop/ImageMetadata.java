@@ -76,13 +76,37 @@ record ImageMetadata(int version, String volumeId, String name, String service, 
 
     /** Writes {@code file} atomically, mode 0600. */
     void write(Path file) {
+        try {
+            writeAtomically(file, JSON.writeValueAsBytes(this));
+        } catch (IOException e) {
+            throw new BackendFailure("cannot write " + file + ": " + e, "check the loop pool folder " + file.getParent(), e);
+        }
+    }
+
+    /** This metadata for an image grown to {@code newSize}. */
+    ImageMetadata withSize(long newSize) {
+        return new ImageMetadata(version, volumeId, name, service, newSize, fsType, labels, created, image);
+    }
+
+    /** This metadata naming the image's inode as {@code id} (after a link into place found someone else's image). */
+    ImageMetadata withImage(Optional<FileId> id) {
+        return new ImageMetadata(version, volumeId, name, service, sizeBytes, fsType, labels, created,
+                id.map(i -> new Image(i.device(), i.inode())).orElse(null));
+    }
+
+    static ObjectMapper json() {
+        return JSON;
+    }
+
+    /** Temporary file, fsync, rename, fsync of the folder: a reader sees the whole file or none. Mode 0600. */
+    static void writeAtomically(Path file, byte[] content) {
         Path dir = file.getParent();
         Path tmp = null;
         try {
             tmp = Files.createTempFile(dir, "." + file.getFileName() + ".", ".tmp",
                     PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
             try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
-                ByteBuffer bytes = ByteBuffer.wrap(JSON.writeValueAsBytes(this));
+                ByteBuffer bytes = ByteBuffer.wrap(content);
                 while (bytes.hasRemaining()) {
                     ch.write(bytes);
                 }

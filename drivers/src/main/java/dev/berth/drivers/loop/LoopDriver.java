@@ -49,6 +49,8 @@ public final class LoopDriver implements StorageDriver {
     private final LoopNodeDriver node;
     private final double overcommit;
     private final LoopSettings settings;
+    private final ImageCopier copier;
+    private final LoopSnapshots snapshots;
 
     public LoopDriver(Path pool, HostOps host) {
         this(pool, 1.0, host);
@@ -68,6 +70,8 @@ public final class LoopDriver implements StorageDriver {
         this.host = Objects.requireNonNull(host, "host");
         this.settings = Objects.requireNonNull(settings, "settings");
         this.node = new LoopNodeDriver(this.pool, host, settings);
+        this.copier = new ImageCopier(this.pool, host, new dev.berth.host.ProcessRunner());
+        this.snapshots = new LoopSnapshots(this.pool, host, copier);
     }
 
     @Override
@@ -197,6 +201,163 @@ public final class LoopDriver implements StorageDriver {
         return true;
     }
 
+    // ---- snapshots, clones, expansion ---------------------------------------------------------
+
+    /** "reflink" where the pool's filesystem can clone files (probed once), else "copy". */
+    @Override
+    public Optional<String> copyMethod() {
+        return Optional.of(copier.method());
+    }
+
+    @Override
+    public String snapshot(String backendId, String snapshotId, dev.berth.core.spi.Progress progress) {
+        return snapshots.snapshot(backendId, snapshotId, progress);
+    }
+
+    /** {@code snapshots/<snapshotId>.img}. */
+    @Override
+    public Optional<String> snapshotBackendIdOf(String snapshotId) {
+        return Optional.of(LoopPool.snapshotBackendId(snapshotId));
+    }
+
+    @Override
+    public void removeSnapshot(String snapshotBackendId) {
+        snapshots.remove(snapshotBackendId);
+    }
+
+    @Override
+    public boolean snapshotExists(String snapshotBackendId) {
+        return snapshots.exists(snapshotBackendId);
+    }
+
+    @Override
+    public Map<String, String> describeSnapshot(String snapshotBackendId) {
+        return snapshots.describe(snapshotBackendId);
+    }
+
+    /**
+     * The new volume's image as a copy of a snapshot's or another volume's, made under a temporary
+     * name, grown to the spec's size and linked into place as create() does; never smaller than
+     * its source. Idempotent: an image of this id that matches the spec is returned as it is.
+     */
+    @Override
+    public synchronized String createFrom(String volumeId, VolumeSpec spec, Source source,
+                                          dev.berth.core.spi.Progress progress) {
+        String backendId = LoopPool.backendId(volumeId);
+        Path file = pool.file(backendId);
+        long size = spec.sizeBytes();
+        pool.ensureDir();
+        if (alreadyThere(file, size)) {
+            matchOrRecord(volumeId, spec, file);
+            pool.removeLeftovers(volumeId, LEFTOVER_AGE);
+            return backendId;
+        }
+        Path from = source.snapshot() ? pool.snapshotFile(source.backendId()) : pool.file(source.backendId());
+        if (!LoopPool.isImage(from)) {
+            throw new dev.berth.core.error.NotFound("the " + (source.snapshot() ? "snapshot" : "volume") + " image " + from
+                    + " to copy does not exist", "it was removed; pick another " + (source.snapshot() ? "snapshot" : "volume"));
+        }
+        long sourceSize;
+        try {
+            sourceSize = Files.size(from);
+        } catch (IOException e) {
+            throw new BackendFailure("cannot read the size of " + from + ": " + e, "", e);
+        }
+        if (size < sourceSize) {
+            throw new InvalidArgument("a volume made from " + from.getFileName() + " must be at least its size, "
+                    + Size.format(sourceSize) + ", not " + Size.format(size), "ask for " + Size.format(sourceSize) + " or more");
+        }
+        Capacity free = capacity();
+        if (size > free.available() * overcommit) {
+            throw new OutOfCapacity("a " + Size.human(size) + " volume does not fit in the loop pool " + pool.dir()
+                    + ": its filesystem has " + Size.human(free.available()) + " free",
+                    "ask for at most " + Size.human(free.available()) + ", or free space there");
+        }
+        Path metadata = pool.metadata(backendId);
+        Path tmp = ImageCopier.temporary(pool.dir(), backendId);
+        boolean placed = false;
+        try {
+            copier.copy(from, tmp, progress);
+            if (size > sourceSize) {
+                try (RandomAccessFile raf = new RandomAccessFile(tmp.toFile(), "rw")) {
+                    raf.setLength(size); // the new space is a hole; the filesystem grows into it at its first mount
+                }
+            }
+            ImageMetadata.of(volumeId, spec, Instant.now(), FileIds.of(tmp)).write(metadata);
+            try {
+                Files.createLink(file, tmp);
+            } catch (FileAlreadyExistsException e) {
+                if (!alreadyThere(file, size)) {
+                    throw e;
+                }
+                ImageMetadata.of(volumeId, spec, Instant.now(), FileIds.of(file)).write(metadata);
+            }
+            placed = true;
+        } catch (IOException e) {
+            throw new BackendFailure("cannot create " + file + " from " + from + ": " + e, "check the loop pool folder "
+                    + pool.dir(), e);
+        } finally {
+            try {
+                Files.deleteIfExists(tmp);
+                if (!placed) {
+                    Files.deleteIfExists(metadata);
+                }
+            } catch (IOException ignored) {
+                // a leftover is removed by the next create or remove of this id
+            }
+        }
+        return backendId;
+    }
+
+    /**
+     * Grows the image file (a hole: no space is used until written); the loop device and the
+     * filesystem follow on the node. Never shrinks; the same size again changes nothing.
+     */
+    @Override
+    public synchronized void expand(String backendId, long newSizeBytes) {
+        Path file = pool.file(backendId);
+        if (!LoopPool.isImage(file)) {
+            throw new dev.berth.core.error.NotFound("the image " + file + " does not exist",
+                    "the volume's data is gone from the loop pool; it cannot be expanded");
+        }
+        if (newSizeBytes <= 0 || newSizeBytes % 4096 != 0) {
+            throw new InvalidArgument("a loop volume's size must be a positive multiple of 4 KiB, not " + newSizeBytes
+                    + " bytes", "ask for a size in whole KiB multiples of 4, e.g. " + Size.format((newSizeBytes / 4096 + 1) * 4096));
+        }
+        long current;
+        try {
+            current = Files.size(file);
+        } catch (IOException e) {
+            throw new BackendFailure("cannot read the size of " + file + ": " + e, "", e);
+        }
+        if (newSizeBytes == current) {
+            return;
+        }
+        if (newSizeBytes < current) {
+            throw new InvalidArgument("volume image " + file.getFileName() + " is " + Size.format(current)
+                    + "; it cannot shrink to " + Size.format(newSizeBytes), "ask for more than " + Size.format(current)
+                    + " (shrinking a filesystem in place is not supported)");
+        }
+        long growth = newSizeBytes - current;
+        Capacity free = capacity();
+        if (growth > free.available() * overcommit) {
+            throw new OutOfCapacity("growing " + file.getFileName() + " by " + Size.human(growth) + " does not fit in the"
+                    + " loop pool " + pool.dir() + ": its filesystem has " + Size.human(free.available()) + " free",
+                    "grow it by at most " + Size.human(free.available()) + ", or free space there");
+        }
+        try (RandomAccessFile raf = new RandomAccessFile(file.toFile(), "rw")) {
+            raf.setLength(newSizeBytes);
+        } catch (IOException e) {
+            throw new BackendFailure("cannot grow " + file + ": " + e, "check the loop pool folder " + pool.dir(), e);
+        }
+        Path metadata = pool.metadata(backendId);
+        try {
+            ImageMetadata.read(metadata).ifPresent(m -> m.withSize(newSizeBytes).write(metadata));
+        } catch (IOException e) {
+            // an unusable metadata file stays as it is: stored() already reports why it cannot be used
+        }
+    }
+
     @Override
     public Optional<String> backendIdOf(String volumeId) {
         return Optional.of(LoopPool.backendId(volumeId));
@@ -284,6 +445,8 @@ public final class LoopDriver implements StorageDriver {
         // size is not shown rather than run a tool for it.
         facts.put("allocation", "sparse: disk space is used as data is written");
         facts.put("guard", guard(backendId, file));
+        facts.put("copies", copier.method().equals(ImageCopier.REFLINK) ? "reflink (copy-on-write)"
+                : "full copy (the pool's filesystem has no reflinks)");
         try {
             Capacity c = capacity();
             facts.put("poolFree", Size.human(c.available()) + " free of " + Size.human(c.total())

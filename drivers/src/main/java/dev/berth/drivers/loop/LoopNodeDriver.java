@@ -95,6 +95,14 @@ public final class LoopNodeDriver implements NodeDriver {
         return ownDevice(backendId).or(() -> mountedHere(backendId)).map(device -> new Device(device, true));
     }
 
+    /** LOOP_SET_CAPACITY on this node's device of the image, after expand grew the file. */
+    @Override
+    public java.util.OptionalLong refreshCapacity(String backendId) {
+        Optional<Device> device = attached(backendId);
+        return device.isEmpty() ? java.util.OptionalLong.empty()
+                : java.util.OptionalLong.of(host.loopRefreshCapacity(device.get().path()));
+    }
+
     /** ext4 multi-mount protection as the service's options say (mmp, mmpInterval). */
     @Override
     public HostOps.Format format() {

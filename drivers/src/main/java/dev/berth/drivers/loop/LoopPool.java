@@ -82,12 +82,17 @@ final class LoopPool {
      * {@code minAge} old, so a live create's own temporary file is not taken from under it.
      */
     void removeLeftovers(String volumeId, java.time.Duration minAge) {
-        if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
+        removeLeftovers(dir, volumeId, minAge);
+    }
+
+    /** As {@link #removeLeftovers(String, java.time.Duration)}, in {@code folder} (the pool or its snapshots folder). */
+    void removeLeftovers(Path folder, String volumeId, java.time.Duration minAge) {
+        if (!Files.isDirectory(folder, LinkOption.NOFOLLOW_LINKS)) {
             return;
         }
         String prefix = "." + VolumeIds.check(volumeId) + ".";
         java.time.Instant before = java.time.Instant.now().minus(minAge);
-        try (DirectoryStream<Path> files = Files.newDirectoryStream(dir, f -> {
+        try (DirectoryStream<Path> files = Files.newDirectoryStream(folder, f -> {
             String n = f.getFileName().toString();
             return n.startsWith(prefix) && n.endsWith(".tmp");
         })) {
@@ -102,8 +107,8 @@ final class LoopPool {
                 }
             }
         } catch (IOException e) {
-            throw new BackendFailure("cannot clean up temporary files in the loop pool " + dir + ": " + e,
-                    "check the permissions of " + dir, e);
+            throw new BackendFailure("cannot clean up temporary files in " + folder + ": " + e,
+                    "check the permissions of " + folder, e);
         }
     }
 
@@ -114,6 +119,35 @@ final class LoopPool {
                     "loop backend ids are <volume id>" + SUFFIX);
         }
         return dir.resolve(backendId);
+    }
+
+    /** Where snapshot images live: out of {@link #images()}'s sight (a folder, not a {@code <id>.img}). */
+    static final String SNAPSHOTS = "snapshots";
+
+    Path snapshotsDir() {
+        return dir.resolve(SNAPSHOTS);
+    }
+
+    /** A snapshot's backend id: {@code snapshots/<snapshotId>.img}. */
+    static String snapshotBackendId(String snapshotId) {
+        return SNAPSHOTS + "/" + VolumeIds.check(snapshotId) + SUFFIX;
+    }
+
+    /** The snapshot image of {@code snapshotBackendId}; refuses anything that is not {@code snapshots/<id>.img}. */
+    Path snapshotFile(String snapshotBackendId) {
+        String prefix = SNAPSHOTS + "/";
+        if (snapshotBackendId == null || !snapshotBackendId.startsWith(prefix)
+                || !isBackendId(snapshotBackendId.substring(prefix.length()))) {
+            throw new InvalidArgument("'" + snapshotBackendId + "' is not a loop driver snapshot id",
+                    "loop snapshot ids are " + prefix + "<snapshot id>" + SUFFIX);
+        }
+        return snapshotsDir().resolve(snapshotBackendId.substring(prefix.length()));
+    }
+
+    Path snapshotMetadata(String snapshotBackendId) {
+        Path f = snapshotFile(snapshotBackendId);
+        String name = f.getFileName().toString();
+        return f.resolveSibling(name.substring(0, name.length() - SUFFIX.length()) + ImageMetadata.SUFFIX);
     }
 
     /** True for a regular file; a symlink planted in the pool never counts as a volume. */

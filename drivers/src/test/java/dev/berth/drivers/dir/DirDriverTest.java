@@ -67,7 +67,8 @@ class DirDriverTest {
     void describeSaysSizeIsNotEnforced() {
         driver.create(ID, SPEC);
         assertEquals(Map.of("path", root.resolve(ID).toString(),
-                "size", "not enforced (the dir driver keeps data in a plain folder)"), driver.describe(ID));
+                "size", "not enforced (the dir driver keeps data in a plain folder)",
+                "copies", "full copy (a folder copy)"), driver.describe(ID));
     }
 
     @Test
