@@ -19,6 +19,11 @@
 #       unstage    umount DIR; losetup -d
 #       delete     rm IMAGE
 #     DIR and TARGET must exist and be empty.
+#   timed.sh frozen-copy MOUNT MODE IMAGE COPY   one line, a consistent copy of a mounted image with
+#       the raw tools: fsfreeze -f MOUNT; cp MODE IMAGE COPY; sync COPY (fsync); fsfreeze -u MOUNT
+#     (thawed also when the copy fails)
+#   timed.sh grow IMAGE DEVICE BY FS MOUNT   one line, the raw online expansion of a mounted image:
+#       truncate -s +BY IMAGE; losetup -c DEVICE; resize2fs DEVICE (FS ext4) or xfs_growfs -d MOUNT (xfs)
 set -euo pipefail
 # Digits only: EPOCHREALTIME's separator follows the locale.
 now() { t=${EPOCHREALTIME//[!0-9]/}; }
@@ -70,8 +75,29 @@ case "${1:-}" in
     now; t6=$t
     echo $((t1 - t0)); echo $((t2 - t1)); echo $((t3 - t2)); echo $((t4 - t3)); echo $((t5 - t4)); echo $((t6 - t5))
     ;;
+  frozen-copy)
+    mnt=$2 mode=$3 img=$4 copy=$5
+    now; t0=$t
+    fsfreeze -f "$mnt"
+    trap 'fsfreeze -u "$mnt"' EXIT
+    cp "$mode" "$img" "$copy"
+    sync "$copy"
+    trap - EXIT
+    fsfreeze -u "$mnt"
+    now; echo $((t - t0))
+    ;;
+  grow)
+    img=$2 dev=$3 by=$4 fs=$5 mnt=$6
+    case "$fs" in ext4|xfs) ;; *) echo "grow: FS must be ext4 or xfs, not '$fs'" >&2; exit 2 ;; esac
+    now; t0=$t
+    truncate -s "+$by" "$img"
+    losetup -c "$dev"
+    if [ "$fs" = ext4 ]; then resize2fs "$dev" >/dev/null; else xfs_growfs -d "$mnt" >/dev/null; fi
+    now; echo $((t - t0))
+    ;;
   *)
-    echo "usage: timed.sh run CMD [ARG...] | loop-cycle IMAGE DIR SIZE | csi-cycle IMAGE DIR TARGET SIZE" >&2
+    echo "usage: timed.sh run CMD [ARG...] | loop-cycle IMAGE DIR SIZE | csi-cycle IMAGE DIR TARGET SIZE" \
+      "| frozen-copy MOUNT MODE IMAGE COPY | grow IMAGE DEVICE BY FS MOUNT" >&2
     exit 2
     ;;
 esac

@@ -22,8 +22,9 @@ public final class BenchMain {
             case "steps" -> MountSteps.main(rest);
             case "ha" -> HaBench.main(rest);
             case "csi" -> CsiBench.main(rest);
+            case "snapshot" -> SnapshotBench.main(rest);
             default -> {
-                System.err.println("unknown benchmark '" + which + "'; available: fast (default), docker, steps, ha, csi");
+                System.err.println("unknown benchmark '" + which + "'; available: fast (default), docker, steps, ha, csi, snapshot");
                 System.exit(2);
             }
         }
