@@ -124,18 +124,21 @@ public final class CsiNode extends NodeGrpc.NodeImplBase {
         });
     }
 
+    /** A volume_path as stats and expand take it: one Berth would refuse to mount on holds no volume. */
+    private Path volumePath(String raw) {
+        Calls.require(raw, "volume_path");
+        try {
+            return paths.check("volume_path", raw);
+        } catch (dev.berth.core.error.InvalidArgument e) {
+            throw new dev.berth.core.error.NotFound("no volume is at " + e.getMessage(), "pass the volume's target path");
+        }
+    }
+
     @Override
     public void nodeGetVolumeStats(Csi.NodeGetVolumeStatsRequest req, StreamObserver<Csi.NodeGetVolumeStatsResponse> out) {
         Calls.answerNode(out, () -> {
             String id = Calls.require(req.getVolumeId(), "volume_id");
-            Calls.require(req.getVolumePath(), "volume_path");
-            Path path;
-            try {
-                path = paths.check("volume_path", req.getVolumePath());
-            } catch (dev.berth.core.error.InvalidArgument e) {
-                // No volume is ever at a path Berth would refuse to mount on.
-                throw new dev.berth.core.error.NotFound("no volume is at " + e.getMessage(), "pass the volume's target path");
-            }
+            Path path = volumePath(req.getVolumePath());
             VolumeStats s = volumes.stats(id, path);
             var b = Csi.NodeGetVolumeStatsResponse.newBuilder().setVolumeCondition(Csi.VolumeCondition.newBuilder()
                     .setAbnormal(s.abnormal()).setMessage(s.message()));
@@ -156,14 +159,7 @@ public final class CsiNode extends NodeGrpc.NodeImplBase {
     public void nodeExpandVolume(Csi.NodeExpandVolumeRequest req, StreamObserver<Csi.NodeExpandVolumeResponse> out) {
         Calls.answerNode(out, () -> {
             String id = Calls.require(req.getVolumeId(), "volume_id");
-            Calls.require(req.getVolumePath(), "volume_path");
-            Path path;
-            try {
-                path = paths.check("volume_path", req.getVolumePath());
-            } catch (dev.berth.core.error.InvalidArgument e) {
-                // No volume is ever at a path Berth would refuse to mount on.
-                throw new dev.berth.core.error.NotFound("no volume is at " + e.getMessage(), "pass the volume's target path");
-            }
+            Path path = volumePath(req.getVolumePath());
             long required = req.getCapacityRange().getRequiredBytes();
             long limit = req.getCapacityRange().getLimitBytes();
             if (required < 0 || limit < 0) {

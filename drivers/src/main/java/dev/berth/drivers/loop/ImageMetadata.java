@@ -139,6 +139,27 @@ record ImageMetadata(int version, String volumeId, String name, String service, 
      * cannot be used (not a regular file, too big, not this format).
      */
     static Optional<ImageMetadata> read(Path file) throws IOException {
+        Optional<byte[]> bytes = readBounded(file);
+        if (bytes.isEmpty()) {
+            return Optional.empty();
+        }
+        ImageMetadata m;
+        try {
+            m = JSON.readValue(bytes.get(), ImageMetadata.class);
+        } catch (IOException e) {
+            throw new IOException("it is not valid metadata: " + e.getMessage().lines().findFirst().orElse(""), e);
+        }
+        if (m == null || m.version() < 1) {
+            throw new IOException("it has no version");
+        }
+        return Optional.of(m);
+    }
+
+    /**
+     * The bytes of a metadata file in the pool (image or snapshot): empty if there is none; throws
+     * IOException with a reason if it is not a regular file or larger than {@link #MAX_BYTES}.
+     */
+    static Optional<byte[]> readBounded(Path file) throws IOException {
         if (!Files.exists(file, LinkOption.NOFOLLOW_LINKS)) {
             return Optional.empty();
         }
@@ -154,15 +175,6 @@ record ImageMetadata(int version, String volumeId, String name, String service, 
         if (bytes.length > MAX_BYTES) {
             throw new IOException("it is larger than " + MAX_BYTES + " bytes");
         }
-        ImageMetadata m;
-        try {
-            m = JSON.readValue(bytes, ImageMetadata.class);
-        } catch (IOException e) {
-            throw new IOException("it is not valid metadata: " + e.getMessage().lines().findFirst().orElse(""), e);
-        }
-        if (m == null || m.version() < 1) {
-            throw new IOException("it has no version");
-        }
-        return Optional.of(m);
+        return Optional.of(bytes);
     }
 }

@@ -96,11 +96,7 @@ public final class LoopDriver implements StorageDriver {
         }
         Path file = pool.file(backendId);
         long size = spec.sizeBytes();
-        pool.ensureDir();
-        if (alreadyThere(file, size)) {
-            // A retry (after a crash, or from another controller): the same object, if it was made for this spec.
-            matchOrRecord(volumeId, spec, file);
-            pool.removeLeftovers(volumeId, LEFTOVER_AGE);
+        if (madeBefore(volumeId, spec, file)) {
             return backendId;
         }
         Capacity free = capacity();
@@ -143,6 +139,20 @@ public final class LoopDriver implements StorageDriver {
             throw new BackendFailure("cannot create " + file + ": " + e, "check the loop pool folder " + pool.dir(), e);
         }
         return backendId;
+    }
+
+    /**
+     * A retry (after a crash, or from another controller) of a create or a copy: true when the
+     * image is there already and was made for this spec (a different one is refused).
+     */
+    private boolean madeBefore(String volumeId, VolumeSpec spec, Path file) {
+        pool.ensureDir();
+        if (!alreadyThere(file, spec.sizeBytes())) {
+            return false;
+        }
+        matchOrRecord(volumeId, spec, file);
+        pool.removeLeftovers(volumeId, LEFTOVER_AGE);
+        return true;
     }
 
     /** Temporary files of a create older than this were left by a crash (a live create takes milliseconds). */
@@ -246,10 +256,7 @@ public final class LoopDriver implements StorageDriver {
         String backendId = LoopPool.backendId(volumeId);
         Path file = pool.file(backendId);
         long size = spec.sizeBytes();
-        pool.ensureDir();
-        if (alreadyThere(file, size)) {
-            matchOrRecord(volumeId, spec, file);
-            pool.removeLeftovers(volumeId, LEFTOVER_AGE);
+        if (madeBefore(volumeId, spec, file)) {
             return backendId;
         }
         Path from = source.snapshot() ? pool.snapshotFile(source.backendId()) : pool.file(source.backendId());

@@ -2,10 +2,6 @@ package dev.berth.drivers.loop;
 
 import dev.berth.core.error.BackendFailure;
 import java.io.IOException;
-import java.io.InputStream;
-import java.nio.file.Files;
-import java.nio.file.LinkOption;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Optional;
 
@@ -31,24 +27,13 @@ record SnapshotMetadata(int version, String snapshotId, String sourceVolumeId, l
 
     /** Empty when there is no file; IOException with the reason when it cannot be used. */
     static Optional<SnapshotMetadata> read(Path file) throws IOException {
-        if (!Files.exists(file, LinkOption.NOFOLLOW_LINKS)) {
+        Optional<byte[]> bytes = ImageMetadata.readBounded(file);
+        if (bytes.isEmpty()) {
             return Optional.empty();
-        }
-        if (!Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS)) {
-            throw new IOException("it is not a regular file");
-        }
-        byte[] bytes;
-        try (InputStream in = Files.newInputStream(file, LinkOption.NOFOLLOW_LINKS)) {
-            bytes = in.readNBytes(ImageMetadata.MAX_BYTES + 1);
-        } catch (NoSuchFileException gone) {
-            return Optional.empty();
-        }
-        if (bytes.length > ImageMetadata.MAX_BYTES) {
-            throw new IOException("it is larger than " + ImageMetadata.MAX_BYTES + " bytes");
         }
         SnapshotMetadata m;
         try {
-            m = ImageMetadata.json().readValue(bytes, SnapshotMetadata.class);
+            m = ImageMetadata.json().readValue(bytes.get(), SnapshotMetadata.class);
         } catch (IOException e) {
             throw new IOException("it is not valid snapshot metadata: " + e.getMessage().lines().findFirst().orElse(""), e);
         }
