@@ -396,6 +396,10 @@ class SnapshotIT {
         e = assertThrows(Busy.class, () -> volumes.remove(ref("v"), false, SnapshotPolicy.REFUSE));
         assertTrue(e.getMessage().contains("[s]") && e.hint().contains("--force"), e.getMessage());
         e = assertThrows(Busy.class, () -> volumes.remove(ref("v"), false));
+        Path mounted = mount("v");
+        e = assertThrows(Busy.class, () -> volumes.remove(ref("v"), true, SnapshotPolicy.REFUSE));
+        assertTrue(Files.isDirectory(mounted) && volumes.path(ref("v")).isPresent(), "a refused forced remove unmounted it");
+        volumes.unmount(ref("v"), "test-v");
         assertEquals(state, state(), "a refused request changed something");
 
         // A name is unique per volume: the same name on another volume is another snapshot;

@@ -31,10 +31,7 @@ public final class CombinedVolumes implements Volumes {
 
     @Override
     public void remove(VolumeRef ref, boolean force) {
-        if (force && node != null) {
-            node.releaseForRemove(ref);
-        }
-        admin.remove(ref);
+        remove(ref, force, SnapshotPolicy.REFUSE);
     }
 
     @Override
@@ -141,9 +138,18 @@ public final class CombinedVolumes implements Volumes {
     @Override
     public List<String> remove(VolumeRef ref, boolean force, SnapshotPolicy policy) {
         if (force && node != null) {
+            if (policy == SnapshotPolicy.REFUSE && hasSnapshots(ref)) {
+                return admin.remove(ref, policy); // refused naming them, before anything is unmounted here
+            }
             node.releaseForRemove(ref);
         }
         return admin.remove(ref, policy);
+    }
+
+    /** Whether the volume (this one, by id: not an earlier one of its name) has snapshots. */
+    private boolean hasSnapshots(VolumeRef ref) {
+        String id = admin.inspect(ref).id();
+        return admin.snapshots(ref).stream().anyMatch(s -> s.volumeId().equals(id));
     }
 
     private NodeService local(String what) {
